@@ -1,0 +1,107 @@
+//! `check`: every selected backend × element type over the shared test grid.
+//!
+//! One line per backend and dtype, in the style of BLIS's test suite, then a last line
+//! `N passed, M failed`; the exit status is non-zero if anything failed.
+
+use std::time::Instant;
+
+use anyhow::bail;
+use matmul::{Availability, Backend, Scalar};
+use matmul_core::testing::{grid, run_case};
+
+/// Options of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Backend to check (repeatable); default: every compiled backend.
+    #[arg(long = "backend", value_name = "NAME")]
+    backends: Vec<String>,
+    /// A subset of the grid that runs in seconds.
+    #[arg(long)]
+    quick: bool,
+    /// Print every failing case, not just the first few per backend.
+    #[arg(long)]
+    verbose: bool,
+}
+
+/// Failing cases printed per backend and dtype without `--verbose`.
+const SHOWN_FAILURES: usize = 5;
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<()> {
+    let selected: Vec<&dyn Backend> = if args.backends.is_empty() {
+        matmul::backends().to_vec()
+    } else {
+        args.backends.iter().map(|name| matmul::backend(name)).collect::<Result<_, _>>()?
+    };
+    let cases = grid(args.quick);
+    println!("{} cases per backend and dtype{}", cases.len(), if args.quick { " (--quick)" } else { "" });
+    let mut total = Tally::default();
+    let mut skipped = Vec::new();
+    for backend in selected {
+        if let Availability::Unavailable(why) = backend.availability() {
+            println!("{:<6} {:<20} SKIPPED: unavailable: {why}", "-", backend.name());
+            skipped.push(backend.name());
+            continue;
+        }
+        check_dtype::<f32>(backend, &cases, args.verbose, &mut total);
+        check_dtype::<f64>(backend, &cases, args.verbose, &mut total);
+    }
+    if !skipped.is_empty() && !args.backends.is_empty() {
+        // Asked for by name but cannot run: that is a failure, not a silent pass.
+        total.failed += skipped.len();
+    }
+    println!("{} passed, {} failed", total.passed, total.failed);
+    if total.failed > 0 {
+        bail!("{} check(s) failed", total.failed);
+    }
+    Ok(())
+}
+
+fn check_dtype<T: Scalar>(
+    backend: &dyn Backend,
+    cases: &[matmul_core::testing::Case],
+    verbose: bool,
+    total: &mut Tally,
+) {
+    let start = Instant::now();
+    let (mut passed, mut failed, mut worst) = (0usize, 0usize, 0.0f64);
+    let mut failures = Vec::new();
+    for case in cases {
+        let outcome = run_case::<T>(backend, case);
+        if outcome.comparison.max_err_over_bound > worst || outcome.comparison.max_err_over_bound.is_nan() {
+            worst = outcome.comparison.max_err_over_bound;
+        }
+        if outcome.passed() {
+            passed += 1;
+        } else {
+            failed += 1;
+            if verbose || failures.len() < SHOWN_FAILURES {
+                failures.push(format!("    FAIL {case}: {outcome}"));
+            }
+        }
+    }
+    println!(
+        "{}gemm {:<20} {:>5} cases {:>5} passed {:>4} failed  worst err/bound {:<9.3e} {:>6.2}s  {}",
+        T::BLAS_PREFIX,
+        backend.name(),
+        cases.len(),
+        passed,
+        failed,
+        worst,
+        start.elapsed().as_secs_f64(),
+        if failed == 0 { "PASS" } else { "FAIL" }
+    );
+    for line in &failures {
+        println!("{line}");
+    }
+    if failed > failures.len() {
+        println!("    … and {} more failing cases (--verbose shows all)", failed - failures.len());
+    }
+    total.passed += passed;
+    total.failed += failed;
+}

@@ -1,0 +1,129 @@
+//! The one trait every backend implements, and the BLAS rules they share.
+
+use crate::{Error, MatMut, MatRef, Result, Scalar};
+
+/// Whether a compiled backend can run on this machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Availability {
+    /// It can run.
+    Available,
+    /// It cannot, and why (no GPU, driver missing, library not found, …).
+    Unavailable(String),
+}
+
+impl Availability {
+    /// Whether it can run.
+    pub fn is_available(&self) -> bool {
+        matches!(self, Availability::Available)
+    }
+}
+
+/// A matrix-multiply backend: `C ← α·A·B + β·C` for `f32` and `f64`.
+///
+/// `A` is `m × k`, `B` is `k × n`, `C` is `m × n`, each any strided view. Every
+/// implementation follows BLAS's rules, which [`GemmPlan::prepare`] applies for it:
+///
+/// * `β = 0`: C is written without being read (a NaN already in C does not survive);
+/// * `α = 0` or `k = 0`: A and B are not read, C is only scaled by β;
+/// * `m = 0` or `n = 0`: nothing happens.
+///
+/// Object-safe, so a registry holds every compiled backend as `&dyn Backend`. Generic
+/// callers use [`Scalar::gemm`] to reach the entry point for their element type.
+pub trait Backend: Send + Sync {
+    /// The name users select it by, e.g. `"naive-ikj"`.
+    fn name(&self) -> &'static str;
+
+    /// One line saying what it is.
+    fn description(&self) -> &'static str;
+
+    /// Whether it can run on this machine. A backend that is unavailable returns
+    /// [`Error::BackendUnavailable`] from every call.
+    fn availability(&self) -> Availability {
+        Availability::Available
+    }
+
+    /// `C ← α·A·B + β·C` in `f32`.
+    fn gemm_f32(&self, alpha: f32, a: MatRef<'_, f32>, b: MatRef<'_, f32>, beta: f32, c: MatMut<'_, f32>)
+        -> Result<()>;
+
+    /// `C ← α·A·B + β·C` in `f64`.
+    fn gemm_f64(&self, alpha: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64, c: MatMut<'_, f64>)
+        -> Result<()>;
+}
+
+impl std::fmt::Debug for dyn Backend + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backend").field("name", &self.name()).finish()
+    }
+}
+
+/// What remains for a backend after the checks and special cases every backend shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GemmPlan {
+    /// Nothing remains: the shapes were empty, or `α = 0` / `k = 0` and C has been scaled by β.
+    Done,
+    /// Compute `C ← α·A·B + β·C` with these dimensions, `m, n, k ≥ 1` and `α ≠ 0`. β may be 0,
+    /// in which case C must not be read.
+    Compute {
+        /// Rows of A and C.
+        m: usize,
+        /// Columns of B and C.
+        n: usize,
+        /// Columns of A, rows of B.
+        k: usize,
+    },
+}
+
+impl GemmPlan {
+    /// Checks that the shapes fit and handles the BLAS special cases.
+    ///
+    /// A backend calls this first and computes only on [`GemmPlan::Compute`]. Shape errors
+    /// come before anything is written.
+    pub fn prepare<T: Scalar>(
+        alpha: T,
+        a: &MatRef<'_, T>,
+        b: &MatRef<'_, T>,
+        beta: T,
+        c: &mut MatMut<'_, T>,
+    ) -> Result<Self> {
+        if a.cols() != b.rows() {
+            return Err(Error::ShapeMismatch {
+                what: "A's columns must equal B's rows (A, B)",
+                left: a.shape(),
+                right: b.shape(),
+            });
+        }
+        if c.rows() != a.rows() {
+            return Err(Error::ShapeMismatch {
+                what: "C's rows must equal A's rows (C, A)",
+                left: c.shape(),
+                right: a.shape(),
+            });
+        }
+        if c.cols() != b.cols() {
+            return Err(Error::ShapeMismatch {
+                what: "C's columns must equal B's columns (C, B)",
+                left: c.shape(),
+                right: b.shape(),
+            });
+        }
+        let (m, n, k) = (a.rows(), b.cols(), a.cols());
+        if m == 0 || n == 0 {
+            return Ok(GemmPlan::Done);
+        }
+        if k == 0 || alpha == T::ZERO {
+            scale_c(beta, c);
+            return Ok(GemmPlan::Done);
+        }
+        Ok(GemmPlan::Compute { m, n, k })
+    }
+}
+
+/// `C ← β·C`, where `β = 0` writes zeros without reading C and `β = 1` touches nothing.
+pub fn scale_c<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
+    if beta == T::ZERO {
+        c.for_each_mut(|x| *x = T::ZERO);
+    } else if beta != T::ONE {
+        c.for_each_mut(|x| *x *= beta);
+    }
+}

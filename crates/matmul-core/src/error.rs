@@ -1,0 +1,136 @@
+//! Every way a call into this workspace can be refused.
+
+/// Shape of a matrix as (rows, columns), printed as `rows×cols`.
+pub(crate) fn fmt_shape(s: &(usize, usize)) -> String {
+    format!("{}×{}", s.0, s.1)
+}
+
+/// Why a view could not be constructed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ViewError {
+    /// The last element of the view lies past the end of the slice.
+    #[error("a {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} needs {needed} elements but the slice has {len}")]
+    OutOfBounds {
+        /// Rows of the view.
+        rows: usize,
+        /// Columns of the view.
+        cols: usize,
+        /// Row stride asked for.
+        row_stride: usize,
+        /// Column stride asked for.
+        col_stride: usize,
+        /// Elements the view spans (index of its last element plus one).
+        needed: usize,
+        /// Length of the slice.
+        len: usize,
+    },
+    /// Computing the index of the last element overflowed `usize`.
+    #[error("a {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} overflows usize index arithmetic")]
+    IndexOverflow {
+        /// Rows of the view.
+        rows: usize,
+        /// Columns of the view.
+        cols: usize,
+        /// Row stride asked for.
+        row_stride: usize,
+        /// Column stride asked for.
+        col_stride: usize,
+    },
+    /// A read view with stride 0 along a dimension of more than one element (a broadcast),
+    /// which this crate does not support.
+    #[error("a {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} has a zero stride along a dimension of more than one element")]
+    ZeroStride {
+        /// Rows of the view.
+        rows: usize,
+        /// Columns of the view.
+        cols: usize,
+        /// Row stride asked for.
+        row_stride: usize,
+        /// Column stride asked for.
+        col_stride: usize,
+    },
+    /// Two distinct (i, j) of a writable view would address the same element.
+    #[error("a writable {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} overlaps itself: elements {first:?} and {second:?} are the same memory")]
+    SelfOverlap {
+        /// Rows of the view.
+        rows: usize,
+        /// Columns of the view.
+        cols: usize,
+        /// Row stride asked for.
+        row_stride: usize,
+        /// Column stride asked for.
+        col_stride: usize,
+        /// One (row, column) of a colliding pair.
+        first: (usize, usize),
+        /// The other (row, column) of the pair.
+        second: (usize, usize),
+    },
+    /// A sub-block reaches outside the view it is taken from.
+    #[error("sub-block at ({row}, {col}) of size {} does not fit in a {} view", fmt_shape(&(*.rows, *.cols)), fmt_shape(.parent))]
+    BlockOutOfRange {
+        /// First row of the block.
+        row: usize,
+        /// First column of the block.
+        col: usize,
+        /// Rows of the block.
+        rows: usize,
+        /// Columns of the block.
+        cols: usize,
+        /// Shape of the view the block was asked of.
+        parent: (usize, usize),
+    },
+    /// A buffer handed to an owned matrix has the wrong length.
+    #[error("a {} matrix needs {expected} elements but the buffer has {len}", fmt_shape(.shape))]
+    BufferLength {
+        /// Shape asked for.
+        shape: (usize, usize),
+        /// rows × cols.
+        expected: usize,
+        /// Length of the buffer.
+        len: usize,
+    },
+}
+
+/// The error type of every fallible call in the workspace.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operands of `C ← α·A·B + β·C` do not fit together.
+    #[error("shape mismatch: {what}: {} and {}", fmt_shape(.left), fmt_shape(.right))]
+    ShapeMismatch {
+        /// Which rule was broken, e.g. "A's columns must equal B's rows (A, B)".
+        what: &'static str,
+        /// Shape of the first operand named in `what`.
+        left: (usize, usize),
+        /// Shape of the second operand named in `what`.
+        right: (usize, usize),
+    },
+    /// A view could not be constructed.
+    #[error("invalid view: {0}")]
+    InvalidView(#[from] ViewError),
+    /// No compiled backend has this name.
+    #[error("unknown backend {name:?}; compiled backends: {}", .available.join(", "))]
+    UnknownBackend {
+        /// The name asked for.
+        name: String,
+        /// The names of the compiled backends.
+        available: Vec<String>,
+    },
+    /// The backend is compiled in but cannot run here (no GPU, library missing, …).
+    #[error("backend {backend} is unavailable: {reason}")]
+    BackendUnavailable {
+        /// Backend name.
+        backend: String,
+        /// Why it cannot run.
+        reason: String,
+    },
+    /// The backend itself failed (a library call returned an error, a size exceeds
+    /// what the library can address, …).
+    #[error("backend {backend} failed: {message}")]
+    Backend {
+        /// Backend name.
+        backend: String,
+        /// What went wrong.
+        message: String,
+    },
+}

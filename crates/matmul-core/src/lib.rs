@@ -1,0 +1,38 @@
+//! The pieces every matmul backend shares.
+//!
+//! * [`Scalar`]: the element types, `f32` and `f64` (sealed).
+//! * [`MatRef`] / [`MatMut`]: strided views of a matrix inside a slice. Row-major,
+//!   column-major, transposed, padded and sub-block views are all the same type.
+//! * [`Matrix`]: an owned matrix that knows its [`Layout`].
+//! * [`Backend`]: one object-safe trait, `C ← α·A·B + β·C` with BLAS semantics.
+//! * [`Error`]: every way a call can be refused.
+//! * [`reference`]: the higher-precision result and the error bound every backend is held to.
+//!
+//! ```
+//! use matmul_core::{Matrix, Layout, MatRef};
+//!
+//! let a = Matrix::<f64>::from_fn(2, 3, Layout::RowMajor, |i, j| (i * 3 + j) as f64);
+//! // The transpose is a view with its strides swapped: no copy.
+//! let at: MatRef<'_, f64> = a.as_ref().t();
+//! assert_eq!((at.rows(), at.cols()), (3, 2));
+//! assert_eq!(at.get(2, 1), Some(5.0));
+//! ```
+#![deny(unsafe_code)]
+
+mod backend;
+mod error;
+mod matrix;
+pub mod reference;
+mod scalar;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod view;
+
+pub use backend::{scale_c, Availability, Backend, GemmPlan};
+pub use error::{Error, ViewError};
+pub use matrix::{Layout, Matrix};
+pub use scalar::Scalar;
+pub use view::{MatMut, MatRef};
+
+/// The result type of every fallible call in this workspace.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

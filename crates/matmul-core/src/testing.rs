@@ -1,0 +1,513 @@
+//! The test matrix every backend is held to: shapes, layouts and (α, β) cases, random
+//! seeded inputs surrounded by NaN, a property-test driver, and [`backend_test_suite!`]
+//! which expands all of it into `#[test]`s for one backend.
+//!
+//! Enabled by the `testing` feature; used by each backend's tests and by `matmul-cli check`.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::reference::{compare, Comparison, Problem};
+use crate::{Backend, Error, MatMut, MatRef, Scalar};
+
+/// How one operand is laid out in its buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OperandLayout {
+    /// Rows contiguous, leading dimension = columns.
+    RowMajor,
+    /// Columns contiguous, leading dimension = rows.
+    ColMajor,
+    /// The transpose view (`.t()`) of a row-major buffer holding the transposed matrix.
+    Transposed,
+    /// Column-major with a leading dimension 3 larger than the rows.
+    Padded,
+    /// Neither stride is 1: row stride 2, column stride `2·rows + 1`.
+    General,
+}
+
+impl OperandLayout {
+    /// Every layout, in a fixed order.
+    pub const ALL: [OperandLayout; 5] = [
+        OperandLayout::RowMajor,
+        OperandLayout::ColMajor,
+        OperandLayout::Transposed,
+        OperandLayout::Padded,
+        OperandLayout::General,
+    ];
+
+    /// One letter: `r`, `c`, `t`, `p`, `g`.
+    pub fn letter(self) -> char {
+        match self {
+            OperandLayout::RowMajor => 'r',
+            OperandLayout::ColMajor => 'c',
+            OperandLayout::Transposed => 't',
+            OperandLayout::Padded => 'p',
+            OperandLayout::General => 'g',
+        }
+    }
+
+    /// (buffer length, row stride, column stride, view through a transpose) for `rows × cols`.
+    fn geometry(self, rows: usize, cols: usize) -> (usize, usize, usize, bool) {
+        let (r, c) = (rows.max(1), cols.max(1));
+        match self {
+            OperandLayout::RowMajor => (r * c, c, 1, false),
+            OperandLayout::ColMajor => (r * c, 1, r, false),
+            // The buffer holds the cols × rows transpose row-major: strides (rows, 1), so
+            // the view of it through `.t()` has strides (1, rows).
+            OperandLayout::Transposed => (r * c, r, 1, true),
+            OperandLayout::Padded => ((r + 3) * c, 1, r + 3, false),
+            OperandLayout::General => ((2 * r + 1) * c, 2, 2 * r + 1, false),
+        }
+    }
+}
+
+/// One operand: a buffer filled with NaN around the matrix's elements.
+#[derive(Clone, Debug)]
+pub struct Operand<T> {
+    buf: Vec<T>,
+    rows: usize,
+    cols: usize,
+    layout: OperandLayout,
+}
+
+impl<T: Scalar> Operand<T> {
+    /// A `rows × cols` operand whose element `(i, j)` is `f(i, j)`; every other slot of the
+    /// buffer is NaN, so reading or writing outside the view shows up.
+    pub fn new(rows: usize, cols: usize, layout: OperandLayout, mut f: impl FnMut(usize, usize) -> T) -> Self {
+        let (len, ..) = layout.geometry(rows, cols);
+        let mut op = Operand { buf: vec![T::NAN; len], rows, cols, layout };
+        let mut v = op.view_mut();
+        for i in 0..rows {
+            for j in 0..cols {
+                v.set(i, j, f(i, j));
+            }
+        }
+        op
+    }
+
+    fn raw_strides(&self) -> (usize, usize, usize, usize, bool) {
+        let (_, rs, cs, transposed) = self.layout.geometry(self.rows, self.cols);
+        if transposed {
+            (self.cols, self.rows, rs, cs, true)
+        } else {
+            (self.rows, self.cols, rs, cs, false)
+        }
+    }
+
+    /// The read view.
+    pub fn view(&self) -> MatRef<'_, T> {
+        let (r, c, rs, cs, transposed) = self.raw_strides();
+        let v = MatRef::new(&self.buf, r, c, rs, cs).expect("test operand geometry is valid");
+        if transposed {
+            v.t()
+        } else {
+            v
+        }
+    }
+
+    /// The write view.
+    pub fn view_mut(&mut self) -> MatMut<'_, T> {
+        let (r, c, rs, cs, transposed) = self.raw_strides();
+        let v = MatMut::new(&mut self.buf, r, c, rs, cs).expect("test operand geometry is valid");
+        if transposed {
+            v.t()
+        } else {
+            v
+        }
+    }
+
+    /// Whether every slot of the buffer, inside the view or not, has the same bits as `before`'s.
+    pub fn unchanged_since(&self, before: &Operand<T>) -> bool {
+        self.buf.iter().zip(&before.buf).all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits())
+    }
+
+    /// Buffer slots outside the view whose bits differ from `before`'s: stray writes.
+    pub fn stray_writes(&self, before: &Operand<T>) -> usize {
+        let mut inside = vec![false; self.buf.len()];
+        let v = self.view();
+        for i in 0..self.rows {
+            for j in 0..self.cols {
+                // Locate (i, j) in the buffer through the view's own strides.
+                inside[i * v.row_stride() + j * v.col_stride()] = true;
+            }
+        }
+        self.buf
+            .iter()
+            .zip(&before.buf)
+            .zip(&inside)
+            .filter(|((x, y), inside)| !**inside && x.to_f64().to_bits() != y.to_f64().to_bits())
+            .count()
+    }
+}
+
+/// One test case of `C ← α·A·B + β·C`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Case {
+    /// Rows of A and C.
+    pub m: usize,
+    /// Columns of B and C.
+    pub n: usize,
+    /// Columns of A, rows of B.
+    pub k: usize,
+    /// Layouts of A, B and C.
+    pub layouts: [OperandLayout; 3],
+    /// α.
+    pub alpha: f64,
+    /// β.
+    pub beta: f64,
+    /// Whether C starts full of NaN (only meaningful with β = 0, which must not read it).
+    pub nan_in_c: bool,
+    /// Seed of the random inputs.
+    pub seed: u64,
+}
+
+impl std::fmt::Display for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let l: String = self.layouts.iter().map(|l| l.letter()).collect();
+        write!(f, "m={} n={} k={} layout={} alpha={} beta={}", self.m, self.n, self.k, l, self.alpha, self.beta)?;
+        if self.nan_in_c {
+            write!(f, " C=NaN")?;
+        }
+        write!(f, " seed={}", self.seed)
+    }
+}
+
+/// The (α, β) pairs of the grid; the last starts C full of NaN.
+pub const ALPHA_BETA: [(f64, f64, bool); 5] =
+    [(1.0, 0.0, false), (1.0, 1.0, false), (-0.5, 2.0, false), (0.0, 1.5, false), (2.0, 0.0, true)];
+
+/// Sizes of the square sweep: around powers of two and small-kernel edges.
+pub const SIZES: [usize; 13] = [0, 1, 2, 3, 7, 16, 17, 31, 33, 64, 65, 127, 129];
+
+/// The deterministic test grid. `quick` is a subset that runs in seconds.
+pub fn grid(quick: bool) -> Vec<Case> {
+    use OperandLayout::RowMajor as R;
+    let mut cases = Vec::new();
+    let mut push = |m, n, k, layouts, (alpha, beta, nan_in_c): (f64, f64, bool)| {
+        let seed = cases.len() as u64;
+        cases.push(Case { m, n, k, layouts, alpha, beta, nan_in_c, seed });
+    };
+    let sizes: &[usize] = if quick { &[0, 1, 2, 3, 7, 17, 33] } else { &SIZES };
+    for &s in sizes {
+        for ab in ALPHA_BETA {
+            push(s, s, s, [R; 3], ab);
+        }
+    }
+    // Rectangular shapes, each dimension on its own, cycling through the (α, β) pairs.
+    let dims: &[usize] = if quick { &[1, 3, 17] } else { &[1, 3, 17, 65] };
+    let mut t = 0;
+    for &m in dims {
+        for &n in dims {
+            for &k in dims {
+                if !(m == n && n == k) {
+                    push(m, n, k, [R; 3], ALPHA_BETA[t % ALPHA_BETA.len()]);
+                    t += 1;
+                }
+            }
+        }
+    }
+    // One empty dimension at a time.
+    for (m, n, k) in [(0, 5, 3), (5, 0, 3), (5, 3, 0)] {
+        for ab in ALPHA_BETA {
+            push(m, n, k, [R; 3], ab);
+        }
+    }
+    // Skinny products: a single row or column, outer products, long inner dimensions.
+    let skinny: &[(usize, usize, usize)] = if quick {
+        &[(1, 1, 300), (1, 33, 40), (33, 1, 40), (3, 2, 500), (40, 40, 1)]
+    } else {
+        &[
+            (1, 1, 1000),
+            (1, 65, 300),
+            (65, 1, 300),
+            (3, 2, 2000),
+            (2, 2, 5000),
+            (129, 129, 1),
+            (1, 129, 129),
+            (129, 1, 129),
+            (1, 1, 1),
+        ]
+    };
+    for &(m, n, k) in skinny {
+        for ab in [ALPHA_BETA[1], ALPHA_BETA[2], ALPHA_BETA[4]] {
+            push(m, n, k, [R; 3], ab);
+        }
+    }
+    // Every combination of layouts for A, B and C.
+    type ShapeAndScales = ((usize, usize, usize), &'static [(f64, f64, bool)]);
+    let layout_shapes: &[ShapeAndScales] = if quick {
+        &[((7, 9, 5), &[ALPHA_BETA[2]])]
+    } else {
+        &[((17, 33, 31), &[ALPHA_BETA[2], ALPHA_BETA[4]]), ((65, 64, 67), &[ALPHA_BETA[1]])]
+    };
+    for &((m, n, k), abs) in layout_shapes {
+        for la in OperandLayout::ALL {
+            for lb in OperandLayout::ALL {
+                for lc in OperandLayout::ALL {
+                    for &ab in abs {
+                        push(m, n, k, [la, lb, lc], ab);
+                    }
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// Uniform random values in [-1, 1), seeded.
+fn random_fill<T: Scalar>(rng: &mut ChaCha8Rng) -> impl FnMut(usize, usize) -> T + '_ {
+    move |_, _| T::from_f64(rng.random_range(-1.0..1.0))
+}
+
+/// What running one case gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// Comparison of C with the reference (empty if the call failed).
+    pub comparison: Comparison,
+    /// Slots around C's view that changed.
+    pub stray_writes: usize,
+    /// The error the backend returned, if any.
+    pub error: Option<Error>,
+}
+
+impl Outcome {
+    /// Whether the backend succeeded, matched the reference within the bound, and wrote nothing outside C.
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.comparison.passed() && self.stray_writes == 0
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(e) = &self.error {
+            return write!(f, "error: {e}");
+        }
+        write!(
+            f,
+            "{} of {} entries outside the bound, worst err/bound {:.3e} at {:?}, {} stray writes",
+            self.comparison.failures,
+            self.comparison.checked,
+            self.comparison.max_err_over_bound,
+            self.comparison.worst,
+            self.stray_writes
+        )
+    }
+}
+
+/// Runs one case on a backend and compares it with the reference.
+pub fn run_case<T: Scalar>(backend: &dyn Backend, case: &Case) -> Outcome {
+    let mut rng = ChaCha8Rng::seed_from_u64(case.seed);
+    let [la, lb, lc] = case.layouts;
+    let a = Operand::<T>::new(case.m, case.k, la, random_fill(&mut rng));
+    let b = Operand::<T>::new(case.k, case.n, lb, random_fill(&mut rng));
+    let c0 = if case.nan_in_c {
+        Operand::<T>::new(case.m, case.n, lc, |_, _| T::NAN)
+    } else {
+        Operand::<T>::new(case.m, case.n, lc, random_fill(&mut rng))
+    };
+    let (alpha, beta) = (T::from_f64(case.alpha), T::from_f64(case.beta));
+    let mut c = c0.clone();
+    if let Err(e) = T::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut()) {
+        return Outcome { comparison: Comparison::default(), stray_writes: 0, error: Some(e) };
+    }
+    let problem = Problem { alpha, a: a.view(), b: b.view(), beta, c0: c0.view() };
+    Outcome { comparison: compare(&problem, &c.view()), stray_writes: c.stray_writes(&c0), error: None }
+}
+
+fn arb_layout() -> impl Strategy<Value = OperandLayout> {
+    prop::sample::select(OperandLayout::ALL.to_vec())
+}
+
+fn arb_scale() -> impl Strategy<Value = f64> {
+    prop_oneof![Just(0.0), Just(1.0), Just(-1.0), -3.0..3.0f64]
+}
+
+/// Random cases: shapes up to 24 × 24 × 40, any layouts, α and β including 0 and 1.
+pub fn arb_case() -> impl Strategy<Value = Case> {
+    (
+        0..24usize,
+        0..24usize,
+        0..40usize,
+        [arb_layout(), arb_layout(), arb_layout()],
+        arb_scale(),
+        arb_scale(),
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_map(|(m, n, k, layouts, alpha, beta, nan, seed)| Case {
+            m,
+            n,
+            k,
+            layouts,
+            alpha,
+            beta,
+            nan_in_c: nan && beta == 0.0,
+            seed,
+        })
+}
+
+/// Property test: `cases` random [`Case`]s on `backend` in `T`, each within the bound.
+/// Panics with the smallest failing case proptest finds.
+pub fn proptest_backend<T: Scalar>(backend: &dyn Backend, cases: u32) {
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let result = runner.run(&arb_case(), |case| {
+        let outcome = run_case::<T>(backend, &case);
+        if outcome.passed() {
+            Ok(())
+        } else {
+            Err(TestCaseError::fail(format!("{outcome}")))
+        }
+    });
+    if let Err(e) = result {
+        panic!("{} {}: {e}", backend.name(), T::NAME);
+    }
+}
+
+/// Runs the whole grid on a backend; panics listing the failing cases.
+pub fn assert_grid<T: Scalar>(backend: &dyn Backend, quick: bool) {
+    let failures: Vec<String> = grid(quick)
+        .iter()
+        .filter_map(|case| {
+            let outcome = run_case::<T>(backend, case);
+            (!outcome.passed()).then(|| format!("{case}: {outcome}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} {}: {} cases failed:\n{}",
+        backend.name(),
+        T::NAME,
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Checks the BLAS corner cases one by one with exact expectations.
+pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
+    let name = backend.name();
+    let small = |r, c, l| Operand::<T>::new(r, c, l, |i, j| T::from_f64((i * 7 + j * 3) as f64 % 5.0 - 2.0));
+    let nan = |r, c| Operand::<T>::new(r, c, OperandLayout::RowMajor, |_, _| T::NAN);
+    let two = T::from_f64(2.0);
+
+    // β = 0 writes C without reading it: NaN in C does not survive.
+    let (a, b) = (small(4, 3, OperandLayout::RowMajor), small(3, 5, OperandLayout::ColMajor));
+    let mut c = nan(4, 5);
+    T::gemm(backend, T::ONE, a.view(), b.view(), T::ZERO, c.view_mut()).unwrap();
+    let v = c.view();
+    assert!((0..4).all(|i| (0..5).all(|j| !v.get(i, j).unwrap().is_nan())), "{name}: β = 0 read C");
+
+    // α = 0 reads neither A nor B: NaN there does not reach C, and C = β·C₀ exactly.
+    let c0 = small(4, 5, OperandLayout::RowMajor);
+    let mut c = c0.clone();
+    T::gemm(backend, T::ZERO, nan(4, 3).view(), nan(3, 5).view(), two, c.view_mut()).unwrap();
+    for i in 0..4 {
+        for j in 0..5 {
+            assert_eq!(c.view().get(i, j), Some(two * c0.view().get(i, j).unwrap()), "{name}: α = 0");
+        }
+    }
+
+    // k = 0: C = β·C₀, and β = 0 gives zeros even over NaN.
+    let mut c = nan(4, 5);
+    T::gemm(
+        backend,
+        T::ONE,
+        small(4, 0, OperandLayout::RowMajor).view(),
+        small(0, 5, OperandLayout::RowMajor).view(),
+        T::ZERO,
+        c.view_mut(),
+    )
+    .unwrap();
+    assert!((0..4).all(|i| (0..5).all(|j| c.view().get(i, j) == Some(T::ZERO))), "{name}: k = 0, β = 0");
+
+    // m = 0 or n = 0: nothing happens, nothing is written.
+    for (m, n) in [(0, 5), (4, 0)] {
+        let mut c = nan(m, n);
+        let before = c.clone();
+        T::gemm(
+            backend,
+            T::ONE,
+            small(m, 3, OperandLayout::RowMajor).view(),
+            small(3, n, OperandLayout::RowMajor).view(),
+            T::ONE,
+            c.view_mut(),
+        )
+        .unwrap();
+        assert_eq!(c.stray_writes(&before), 0, "{name}: empty C was written");
+    }
+
+    // Exact small-integer product: every intermediate is an integer, so every order agrees.
+    let a = Operand::<T>::new(3, 4, OperandLayout::RowMajor, |i, j| T::from_f64((i + j) as f64));
+    let b = Operand::<T>::new(4, 2, OperandLayout::ColMajor, |i, j| T::from_f64(i as f64 - j as f64));
+    let mut c = Operand::<T>::new(3, 2, OperandLayout::RowMajor, |_, _| T::ONE);
+    T::gemm(backend, two, a.view(), b.view(), T::from_f64(-1.0), c.view_mut()).unwrap();
+    // Σₚ (i + p)(p − j) = 6i − 4ij + 14 − 6j, then 2·x − 1.
+    let expected = [[27.0, 15.0], [39.0, 19.0], [51.0, 23.0]];
+    for (i, row) in expected.iter().enumerate() {
+        for (j, &e) in row.iter().enumerate() {
+            assert_eq!(c.view().get(i, j), Some(T::from_f64(e)), "{name}: exact product at ({i}, {j})");
+        }
+    }
+}
+
+/// Checks that every inconsistent shape is refused with [`Error::ShapeMismatch`] and that C is left untouched.
+pub fn assert_shape_errors<T: Scalar>(backend: &dyn Backend) {
+    let op = |r, c| Operand::<T>::new(r, c, OperandLayout::RowMajor, |_, _| T::ONE);
+    for ((m, k1), (k2, n), (cm, cn)) in
+        [((2, 3), (4, 5), (2, 5)), ((2, 3), (3, 5), (3, 5)), ((2, 3), (3, 5), (2, 4)), ((0, 3), (2, 0), (0, 0))]
+    {
+        let mut c = op(cm, cn);
+        let before = c.clone();
+        let err = T::gemm(backend, T::ONE, op(m, k1).view(), op(k2, n).view(), T::ONE, c.view_mut()).unwrap_err();
+        assert!(matches!(err, Error::ShapeMismatch { .. }), "{}: {err}", backend.name());
+        assert!(c.unchanged_since(&before), "{}: C written on a shape error", backend.name());
+    }
+}
+
+/// Expands into a module of `#[test]`s holding one backend to the shared test matrix:
+/// the full grid, property tests, the BLAS corner cases and the shape errors, each in
+/// `f32` and `f64`.
+///
+/// ```ignore
+/// matmul_core::backend_test_suite!(naive_ikj, &matmul_naive::NaiveIkj);
+/// ```
+#[macro_export]
+macro_rules! backend_test_suite {
+    ($module:ident, $backend:expr) => {
+        mod $module {
+            #[test]
+            fn grid_f32() {
+                $crate::testing::assert_grid::<f32>($backend, false);
+            }
+            #[test]
+            fn grid_f64() {
+                $crate::testing::assert_grid::<f64>($backend, false);
+            }
+            #[test]
+            fn random_cases_f32() {
+                $crate::testing::proptest_backend::<f32>($backend, 128);
+            }
+            #[test]
+            fn random_cases_f64() {
+                $crate::testing::proptest_backend::<f64>($backend, 128);
+            }
+            #[test]
+            fn blas_semantics_f32() {
+                $crate::testing::assert_blas_semantics::<f32>($backend);
+            }
+            #[test]
+            fn blas_semantics_f64() {
+                $crate::testing::assert_blas_semantics::<f64>($backend);
+            }
+            #[test]
+            fn shape_errors_f32() {
+                $crate::testing::assert_shape_errors::<f32>($backend);
+            }
+            #[test]
+            fn shape_errors_f64() {
+                $crate::testing::assert_shape_errors::<f64>($backend);
+            }
+        }
+    };
+}

@@ -1,0 +1,134 @@
+//! The lecture's two triple loops, in safe Rust with no explicit SIMD and no blocking.
+//!
+//! * [`NaiveIjk`] (`naive-ijk`): for i, for j, for k — each `C[i, j]` is a dot product of a
+//!   row of A and a column of B. With row-major B the column walk strides through memory
+//!   and the sum is one serial dependency chain, so it neither vectorises nor uses the cache well.
+//! * [`NaiveIkj`] (`naive-ikj`): for i, for k, for j — row `i` of C is updated by
+//!   `α·A[i, k]` times row `k` of B. With row-major B and C the inner loop walks two
+//!   contiguous rows with independent updates, which the compiler vectorises.
+//!
+//! Both are written the way a compiler-friendly loop is written: the inner loop zips
+//! contiguous slices when the layout provides them (no bounds checks inside), and falls
+//! back to strided iterators for other layouts. They are baselines: their speed on each
+//! layout is the lecture's lesson, so they deliberately do not reorder loops to suit it.
+//!
+//! ```
+//! use matmul_core::{Backend, Layout, Matrix};
+//! use matmul_naive::NaiveIkj;
+//!
+//! let a = Matrix::<f64>::from_fn(2, 2, Layout::RowMajor, |i, j| (i + j) as f64);
+//! let b = Matrix::<f64>::from_fn(2, 2, Layout::ColMajor, |i, j| (i * j) as f64);
+//! let mut c = Matrix::<f64>::zeros(2, 2, Layout::RowMajor);
+//! NaiveIkj.gemm_f64(1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut())?;
+//! assert_eq!(c.as_slice(), &[0.0, 1.0, 0.0, 2.0]);
+//! # Ok::<(), matmul_core::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+
+use matmul_core::{scale_c, Backend, GemmPlan, MatMut, MatRef, Result, Scalar};
+
+/// `naive-ijk`: the dot-product loop order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NaiveIjk;
+
+/// `naive-ikj`: the row-update loop order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NaiveIkj;
+
+/// `C ← α·A·B + β·C`, for i, for j, for k.
+fn ijk<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+    let GemmPlan::Compute { m, n, .. } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
+        return Ok(());
+    };
+    for i in 0..m {
+        for j in 0..n {
+            let dot = match (a.row_slice(i), b.col_slice(j)) {
+                // Both contiguous: a zip of slices, no index arithmetic.
+                (Some(ar), Some(bc)) => ar.iter().zip(bc).fold(T::ZERO, |s, (&x, &y)| s + x * y),
+                _ => a.row_iter(i).zip(b.col_iter(j)).fold(T::ZERO, |s, (x, y)| s + x * y),
+            };
+            // β = 0 must not read C: a NaN there would survive 0·NaN.
+            let old = if beta == T::ZERO { T::ZERO } else { beta * c.get(i, j).unwrap_or(T::ZERO) };
+            c.set(i, j, alpha * dot + old);
+        }
+    }
+    Ok(())
+}
+
+/// `C ← α·A·B + β·C`, for i, for k, for j.
+fn ikj<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+    let GemmPlan::Compute { m, k, .. } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
+        return Ok(());
+    };
+    // Scale all of C first (β = 0 writes zeros without reading): the update loop then only adds.
+    scale_c(beta, &mut c);
+    for i in 0..m {
+        for p in 0..k {
+            let aip = alpha * a.get(i, p).unwrap_or(T::ZERO);
+            match (c.row_slice_mut(i), b.row_slice(p)) {
+                // Both rows contiguous: independent updates over two slices, which vectorise.
+                (Some(cr), Some(br)) => cr.iter_mut().zip(br).for_each(|(x, &y)| *x += aip * y),
+                _ => c.row_iter_mut(i).zip(b.row_iter(p)).for_each(|(x, y)| *x += aip * y),
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Backend for NaiveIjk {
+    fn name(&self) -> &'static str {
+        "naive-ijk"
+    }
+    fn description(&self) -> &'static str {
+        "triple loop i, j, k: a dot product per element of C"
+    }
+    fn gemm_f32(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
+        ijk(alpha, a, b, beta, c)
+    }
+    fn gemm_f64(
+        &self,
+        alpha: f64,
+        a: MatRef<'_, f64>,
+        b: MatRef<'_, f64>,
+        beta: f64,
+        c: MatMut<'_, f64>,
+    ) -> Result<()> {
+        ijk(alpha, a, b, beta, c)
+    }
+}
+
+impl Backend for NaiveIkj {
+    fn name(&self) -> &'static str {
+        "naive-ikj"
+    }
+    fn description(&self) -> &'static str {
+        "triple loop i, k, j: a row of C updated by a row of B"
+    }
+    fn gemm_f32(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
+        ikj(alpha, a, b, beta, c)
+    }
+    fn gemm_f64(
+        &self,
+        alpha: f64,
+        a: MatRef<'_, f64>,
+        b: MatRef<'_, f64>,
+        beta: f64,
+        c: MatMut<'_, f64>,
+    ) -> Result<()> {
+        ikj(alpha, a, b, beta, c)
+    }
+}

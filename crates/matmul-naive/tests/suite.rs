@@ -1,0 +1,4 @@
+//! The shared test matrix, applied to both loop orders.
+
+matmul_core::backend_test_suite!(naive_ijk, &matmul_naive::NaiveIjk);
+matmul_core::backend_test_suite!(naive_ikj, &matmul_naive::NaiveIkj);

@@ -1,0 +1,127 @@
+//! Matrix multiplication, `C ← α·A·B + β·C`, on every backend you compile in.
+//!
+//! Each backend lives in its own crate and is enabled by a cargo feature of this facade:
+//!
+//! | feature | backends | needs |
+//! |---|---|---|
+//! | `naive` (default) | `naive-ijk`, `naive-ikj` | nothing |
+//!
+//! [`backends()`] lists what was compiled, best first; [`backend`] finds one by name;
+//! [`gemm`] and [`matmul`] use the best one available on this machine.
+//!
+//! # Selecting a backend
+//!
+//! By feature, in `Cargo.toml` (`matmul = { version = "0.1", features = ["naive"] }`),
+//! then by name at run time:
+//!
+//! ```
+//! use matmul::{Backend, Layout, Matrix, Scalar};
+//!
+//! let a = Matrix::<f64>::from_fn(3, 4, Layout::RowMajor, |i, j| (i + 2 * j) as f64);
+//! let b = Matrix::<f64>::from_fn(4, 2, Layout::ColMajor, |i, j| (i * j) as f64);
+//! let mut c = Matrix::<f64>::zeros(3, 2, Layout::RowMajor);
+//!
+//! let ikj = matmul::backend("naive-ikj")?;
+//! f64::gemm(ikj, 1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut())?;
+//! // C[2, 1] = Σₚ (2 + 2p)·p = 0 + 4 + 12 + 24.
+//! assert_eq!(c.get(2, 1), Some(40.0));
+//!
+//! // The best backend compiled in, with the same call shape.
+//! matmul::gemm(1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut())?;
+//! // Or the allocating form.
+//! assert_eq!(matmul::matmul(&a, &b)?.get(2, 1), c.get(2, 1));
+//!
+//! // Unknown names are an error that lists what is available.
+//! let err = matmul::backend("fortran").unwrap_err();
+//! assert!(err.to_string().contains("naive-ikj"));
+//! # Ok::<(), matmul::Error>(())
+//! ```
+//!
+//! Every backend follows BLAS's rules: β = 0 never reads C, α = 0 or k = 0 never reads A
+//! and B, and any strided view (row- or column-major, transposed, padded, general strides)
+//! is accepted. See [`Backend`].
+#![forbid(unsafe_code)]
+
+pub use matmul_core::{
+    reference, Availability, Backend, Error, Layout, MatMut, MatRef, Matrix, Result, Scalar, ViewError,
+};
+
+/// Every compiled backend, best first. The order is the preference of [`best`].
+static REGISTRY: &[&dyn Backend] = &[
+    #[cfg(feature = "naive")]
+    &matmul_naive::NaiveIkj,
+    #[cfg(feature = "naive")]
+    &matmul_naive::NaiveIjk,
+];
+
+/// Every compiled backend, best first, whether or not it can run on this machine
+/// (see [`Backend::availability`]).
+pub fn backends() -> &'static [&'static dyn Backend] {
+    REGISTRY
+}
+
+/// The compiled backend called `name`.
+pub fn backend(name: &str) -> Result<&'static dyn Backend> {
+    REGISTRY.iter().copied().find(|b| b.name() == name).ok_or_else(|| Error::UnknownBackend {
+        name: name.to_owned(),
+        available: REGISTRY.iter().map(|b| b.name().to_owned()).collect(),
+    })
+}
+
+/// The best compiled backend that can run on this machine.
+pub fn best() -> Result<&'static dyn Backend> {
+    REGISTRY.iter().copied().find(|b| b.availability().is_available()).ok_or_else(|| Error::BackendUnavailable {
+        backend: "any".to_owned(),
+        reason: if REGISTRY.is_empty() {
+            "no backend feature is enabled on the matmul crate".to_owned()
+        } else {
+            "no compiled backend can run on this machine".to_owned()
+        },
+    })
+}
+
+/// `C ← α·A·B + β·C` on the [`best`] backend.
+pub fn gemm<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) -> Result<()> {
+    T::gemm(best()?, alpha, a, b, beta, c)
+}
+
+/// `A·B` as a new row-major matrix, on the [`best`] backend.
+pub fn matmul<T: Scalar>(a: &Matrix<T>, b: &Matrix<T>) -> Result<Matrix<T>> {
+    let mut c = Matrix::zeros(a.rows(), b.cols(), Layout::RowMajor);
+    gemm(T::ONE, a.as_ref(), b.as_ref(), T::ZERO, c.as_mut())?;
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        let mut names: Vec<_> = backends().iter().map(|b| b.name()).collect();
+        for n in &names {
+            assert_eq!(backend(n).unwrap().name(), *n);
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), backends().len());
+    }
+
+    #[test]
+    fn unknown_backend_lists_the_available_ones() {
+        match backend("nope") {
+            Err(Error::UnknownBackend { name, available }) => {
+                assert_eq!(name, "nope");
+                assert_eq!(available.len(), backends().len());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn matmul_checks_shapes() {
+        let a = Matrix::<f32>::zeros(2, 3, Layout::RowMajor);
+        let b = Matrix::<f32>::zeros(4, 2, Layout::RowMajor);
+        assert!(matches!(matmul(&a, &b), Err(Error::ShapeMismatch { .. }) | Err(Error::BackendUnavailable { .. })));
+    }
+}
