@@ -18,6 +18,20 @@ impl Availability {
     }
 }
 
+/// What kind of code a backend runs: the bench groups and compares by it, and
+/// `cargo xtask asm` knows where to look for its hot loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// Plain Rust loops compiled by rustc (no explicit SIMD).
+    Loops,
+    /// Rust with explicit SIMD kernels.
+    Simd,
+    /// A system BLAS library called through FFI: its hot loop is not Rust.
+    Blas,
+    /// A GPU.
+    Gpu,
+}
+
 /// A matrix-multiply backend: `C ← α·A·B + β·C` for `f32` and `f64`.
 ///
 /// `A` is `m × k`, `B` is `k × n`, `C` is `m × n`, each any strided view. Every
@@ -35,6 +49,21 @@ pub trait Backend: Send + Sync {
 
     /// One line saying what it is.
     fn description(&self) -> &'static str;
+
+    /// What kind of code it runs.
+    fn kind(&self) -> BackendKind;
+
+    /// Whether it can use more than one thread (see [`Backend::set_threads`]).
+    fn is_multithreaded(&self) -> bool {
+        false
+    }
+
+    /// Sets how many threads later calls may use (at least 1). Single-threaded backends
+    /// ignore it. The setting is shared by every user of the backend in this process, as
+    /// a BLAS library's own thread setting is.
+    fn set_threads(&self, threads: usize) {
+        let _ = threads;
+    }
 
     /// Whether it can run on this machine. A backend that is unavailable returns
     /// [`Error::BackendUnavailable`] from every call.

@@ -28,7 +28,7 @@ mod scalar;
 pub mod testing;
 mod view;
 
-pub use backend::{scale_c, Availability, Backend, GemmPlan};
+pub use backend::{scale_c, Availability, Backend, BackendKind, GemmPlan};
 pub use error::{Error, ViewError};
 pub use matrix::{Layout, Matrix};
 pub use scalar::Scalar;

@@ -25,7 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use matmul_core::{scale_c, Backend, GemmPlan, MatMut, MatRef, Result, Scalar};
+use matmul_core::{scale_c, Backend, BackendKind, GemmPlan, MatMut, MatRef, Result, Scalar};
 
 /// `naive-ijk`: the dot-product loop order.
 #[derive(Clone, Copy, Debug, Default)]
@@ -79,6 +79,9 @@ impl Backend for NaiveIjk {
     fn name(&self) -> &'static str {
         "naive-ijk"
     }
+    fn kind(&self) -> BackendKind {
+        BackendKind::Loops
+    }
     fn description(&self) -> &'static str {
         "triple loop i, j, k: a dot product per element of C"
     }
@@ -107,6 +110,9 @@ impl Backend for NaiveIjk {
 impl Backend for NaiveIkj {
     fn name(&self) -> &'static str {
         "naive-ikj"
+    }
+    fn kind(&self) -> BackendKind {
+        BackendKind::Loops
     }
     fn description(&self) -> &'static str {
         "triple loop i, k, j: a row of C updated by a row of B"
