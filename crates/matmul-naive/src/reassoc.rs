@@ -70,25 +70,35 @@ fn dot<T: Scalar, const L: usize>(x: &[T], y: &[T]) -> T {
     let (xs, ys) = (x.chunks_exact(L), y.chunks_exact(L));
     let (x_tail, y_tail) = (xs.remainder(), ys.remainder());
     for (xc, yc) in xs.zip(ys) {
-        // L independent updates: no lane waits for another, so they become vector ops.
+        // Fixed-size arrays: the compiler sees L independent updates with no bounds checks,
+        // keeps the accumulators in vector registers and updates them with packed ops.
+        // (`chunks_exact` yields exactly L elements, so the conversions always succeed.)
+        let (Ok(xc), Ok(yc)) = (<&[T; L]>::try_from(xc), <&[T; L]>::try_from(yc)) else { continue };
         for ((s, &a), &b) in acc.iter_mut().zip(xc).zip(yc) {
             *s += a * b;
         }
     }
-    // The last k mod L terms go to the lanes as well, so no term is summed on its own.
-    for ((s, &a), &b) in acc.iter_mut().zip(x_tail).zip(y_tail) {
+    // The last k mod L terms go to the lanes as well, padded with zeros (which add
+    // nothing) so that this update too has the fixed shape the accumulators need to stay
+    // in registers.
+    let (mut xt, mut yt) = ([T::ZERO; L], [T::ZERO; L]);
+    xt[..x_tail.len()].copy_from_slice(x_tail);
+    yt[..y_tail.len()].copy_from_slice(y_tail);
+    for ((s, &a), &b) in acc.iter_mut().zip(&xt).zip(&yt) {
         *s += a * b;
     }
-    // Pairwise combination of the lanes: log₂ L levels of additions.
+    // Pairwise combination of the lanes: log₂ L levels of additions. On a copy, so that the
+    // accumulators themselves are only ever indexed by constants and stay in registers.
+    let mut lanes = acc;
     let mut width = L;
     while width > 1 {
         width /= 2;
-        let (lo, hi) = acc.split_at_mut(width);
+        let (lo, hi) = lanes.split_at_mut(width);
         for (s, &t) in lo.iter_mut().zip(hi.iter()) {
             *s += t;
         }
     }
-    acc[0]
+    lanes[0]
 }
 
 /// `C ← α·A·B + β·C`, for i, for j, a reassociated dot product over k.
