@@ -6,6 +6,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod accuracy;
+mod asm;
 mod check;
 mod runner;
 
@@ -20,10 +22,16 @@ struct Cli {
 enum Command {
     /// Check every compiled backend, f32 and f64, against the higher-precision reference.
     Check(check::CheckArgs),
+    /// Error against the reference as n grows, per backend, dtype and input kind: table, JSON, SVG.
+    Accuracy(accuracy::AccuracyArgs),
+    /// The assembly (or LLVM IR) of a backend's hot loop, a verdict on it, and its monomorphised instances.
+    Asm(asm::AsmArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Check(args) => check::run(args),
+        Command::Accuracy(args) => accuracy::run(args),
+        Command::Asm(args) => asm::run(args),
     }
 }

@@ -4,6 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod accuracy;
 mod check;
 
 #[derive(Debug, Parser)]
@@ -19,6 +20,8 @@ enum Command {
     List,
     /// Run every selected backend over the test grid, f32 and f64, against the reference.
     Check(check::CheckArgs),
+    /// Error against the reference as n grows, per backend, dtype and input kind.
+    Accuracy(accuracy::AccuracyArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +37,6 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check(args) => check::run(args),
+        Command::Accuracy(args) => accuracy::run(args),
     }
 }

@@ -6,6 +6,10 @@
 //! * [`NaiveIkj`] (`naive-ikj`): for i, for k, for j — row `i` of C is updated by
 //!   `α·A[i, k]` times row `k` of B. With row-major B and C the inner loop walks two
 //!   contiguous rows with independent updates, which the compiler vectorises.
+//! * [`NaiveIjkReassoc`] (`naive-ijk-reassoc`, module [`reassoc`]): the ijk loop with its
+//!   dot product split over independent accumulators — the reassociation a fast-math flag
+//!   would permit — so it vectorises too, and rounds differently. The module docs hold the
+//!   lecture's `(a + b) + c ≠ a + (b + c)` example.
 //!
 //! Both are written the way a compiler-friendly loop is written: the inner loop zips
 //! contiguous slices when the layout provides them (no bounds checks inside), and falls
@@ -27,6 +31,9 @@
 
 use matmul_core::{scale_c, Backend, BackendKind, GemmPlan, MatMut, MatRef, Result, Scalar};
 
+pub mod reassoc;
+pub use reassoc::NaiveIjkReassoc;
+
 /// `naive-ijk`: the dot-product loop order.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NaiveIjk;
@@ -36,6 +43,10 @@ pub struct NaiveIjk;
 pub struct NaiveIkj;
 
 /// `C ← α·A·B + β·C`, for i, for j, for k.
+///
+/// `#[inline(never)]` (here and on [`ikj`]) keeps one symbol per element type, the
+/// monomorphised instances `cargo xtask asm` finds and reads; it costs one call per gemm.
+#[inline(never)]
 fn ijk<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
     let GemmPlan::Compute { m, n, .. } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
         return Ok(());
@@ -56,6 +67,7 @@ fn ijk<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
 }
 
 /// `C ← α·A·B + β·C`, for i, for k, for j.
+#[inline(never)]
 fn ikj<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
     let GemmPlan::Compute { m, k, .. } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
         return Ok(());

@@ -4,7 +4,7 @@
 //!
 //! | feature | backends | needs |
 //! |---|---|---|
-//! | `naive` (default) | `naive-ijk`, `naive-ikj` | nothing |
+//! | `naive` (default) | `naive-ijk`, `naive-ikj`, `naive-ijk-reassoc` | nothing |
 //!
 //! [`backends()`] lists what was compiled, best first; [`backend`] finds one by name;
 //! [`gemm`] and [`matmul`] use the best one available on this machine.
@@ -50,6 +50,8 @@ pub use matmul_core::{
 static REGISTRY: &[&dyn Backend] = &[
     #[cfg(feature = "naive")]
     &matmul_naive::NaiveIkj,
+    #[cfg(feature = "naive")]
+    &matmul_naive::NaiveIjkReassoc,
     #[cfg(feature = "naive")]
     &matmul_naive::NaiveIjk,
 ];

@@ -1,0 +1,257 @@
+//! `accuracy`: how far each backend's result is from the higher-precision reference as n
+//! grows, for two kinds of input, in both element types.
+//!
+//! For each backend, dtype, input kind and size n it multiplies two seeded random n × n
+//! row-major matrices (`C ← A·B`, α = 1, β = 0), compares a sample of C's entries with
+//! [`Problem::entry`], and reports the largest error relative to the bound, the largest
+//! absolute error, and that error relative to the largest |entry| of the sample (a normwise
+//! relative error). One line per measurement; `--json PATH` writes them all.
+//!
+//! The slow loops cannot reach n = 4096 in reasonable time, so each backend and dtype has a
+//! time budget (`--budget-s`): a size is skipped when its predicted time (the last size's
+//! time scaled by n³) would overrun it, and the skip is reported, not hidden.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use matmul::{Availability, Backend, Layout, Matrix, Scalar};
+use matmul_core::reference::{err_over_bound, Problem};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+/// Options of `accuracy`.
+#[derive(Debug, clap::Args)]
+pub struct AccuracyArgs {
+    /// Backend to measure (repeatable); default: every compiled backend that can run here.
+    #[arg(long = "backend", value_name = "NAME")]
+    backends: Vec<String>,
+    /// Sizes n of the n × n × n products.
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128,256,512,1024,2048,4096")]
+    sizes: Vec<usize>,
+    /// Seconds each backend and dtype may spend (both input kinds together) before larger
+    /// sizes are skipped.
+    #[arg(long, default_value_t = 40.0)]
+    budget_s: f64,
+    /// Entries of C compared with the reference per product (all of them when C is smaller).
+    #[arg(long, default_value_t = 256)]
+    samples: usize,
+    /// Seed of the inputs and of the sampled entries.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Write every measurement and skip as JSON here.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+}
+
+/// The two kinds of input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Input {
+    /// Uniform in [0, 1): every product positive, no cancellation; the error grows with the
+    /// length of the sum.
+    Uniform,
+    /// `±10^x`, x uniform in [−6, 6), random sign: twelve decades and mixed signs, so the
+    /// large terms cancel and the result is small next to Σ|a·b|.
+    Cancel,
+}
+
+impl Input {
+    const ALL: [Input; 2] = [Input::Uniform, Input::Cancel];
+
+    fn name(self) -> &'static str {
+        match self {
+            Input::Uniform => "uniform",
+            Input::Cancel => "cancel",
+        }
+    }
+
+    fn sample(self, rng: &mut ChaCha8Rng) -> f64 {
+        match self {
+            Input::Uniform => rng.random_range(0.0..1.0),
+            Input::Cancel => {
+                let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+                sign * 10f64.powf(rng.random_range(-6.0..6.0))
+            }
+        }
+    }
+}
+
+/// One measurement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub backend: String,
+    pub dtype: &'static str,
+    pub input: Input,
+    pub n: usize,
+    /// Operand layouts of A, B, C (r = row-major).
+    pub layout: &'static str,
+    /// Entries of C compared.
+    pub checked: usize,
+    /// Largest |c − reference| / bound over the compared entries (≤ 1 is within the bound).
+    pub max_err_over_bound: f64,
+    /// Largest |c − reference|.
+    pub max_abs_err: f64,
+    /// `max_abs_err` / largest |reference| of the compared entries.
+    pub rel_err: f64,
+    /// Seconds of the gemm call.
+    pub seconds: f64,
+}
+
+/// Sizes a backend did not run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skip {
+    pub backend: String,
+    pub dtype: &'static str,
+    pub sizes: Vec<usize>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Report {
+    rows: Vec<Row>,
+    skipped: Vec<Skip>,
+}
+
+pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
+    let selected: Vec<&dyn Backend> = if args.backends.is_empty() {
+        matmul::backends().to_vec()
+    } else {
+        args.backends.iter().map(|name| matmul::backend(name)).collect::<Result<_, _>>()?
+    };
+    let mut sizes = args.sizes.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes.retain(|&n| n > 0);
+    println!(
+        "{:<4} {:<20} {:<8} {:>5} {:>7} {:>12} {:>12} {:>12} {:>9}",
+        "", "backend", "input", "n", "checked", "err/bound", "abs err", "rel err", "seconds"
+    );
+    let mut report = Report::default();
+    for backend in selected {
+        if let Availability::Unavailable(why) = backend.availability() {
+            for dtype in ["f32", "f64"] {
+                report.skipped.push(Skip {
+                    backend: backend.name().to_owned(),
+                    dtype,
+                    sizes: sizes.clone(),
+                    reason: format!("unavailable: {why}"),
+                });
+            }
+            println!("-    {:<20} SKIPPED: unavailable: {why}", backend.name());
+            continue;
+        }
+        series::<f32>(backend, &sizes, &args, &mut report);
+        series::<f64>(backend, &sizes, &args, &mut report);
+    }
+    for s in &report.skipped {
+        println!("{}gemm {:<20} skipped n = {:?}: {}", &s.dtype[..1], s.backend, s.sizes, s.reason);
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Every size and input kind for one backend and dtype, within the time budget.
+fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyArgs, report: &mut Report) {
+    let start = Instant::now();
+    let mut last: Option<(usize, f64)> = None; // (n, seconds of both input kinds)
+    for (idx, &n) in sizes.iter().enumerate() {
+        if let Some((prev_n, prev_s)) = last {
+            let predicted = prev_s * (n as f64 / prev_n as f64).powi(3);
+            let spent = start.elapsed().as_secs_f64();
+            if spent + predicted > args.budget_s {
+                report.skipped.push(Skip {
+                    backend: backend.name().to_owned(),
+                    dtype: T::NAME,
+                    sizes: sizes[idx..].to_vec(),
+                    reason: format!(
+                        "n = {n} would take ~{predicted:.0} s after {spent:.0} s spent (budget {:.0} s per backend and dtype; --budget-s)",
+                        args.budget_s
+                    ),
+                });
+                return;
+            }
+        }
+        let mut seconds = 0.0;
+        for input in Input::ALL {
+            match measure::<T>(backend, n, input, args) {
+                Ok(row) => {
+                    println!(
+                        "{}gemm {:<20} {:<8} {:>5} {:>7} {:>12.3e} {:>12.3e} {:>12.3e} {:>9.3}",
+                        T::BLAS_PREFIX,
+                        row.backend,
+                        input.name(),
+                        n,
+                        row.checked,
+                        row.max_err_over_bound,
+                        row.max_abs_err,
+                        row.rel_err,
+                        row.seconds
+                    );
+                    seconds += row.seconds;
+                    report.rows.push(row);
+                }
+                Err(e) => {
+                    println!("{}gemm {:<20} {:<8} {n:>5} ERROR: {e}", T::BLAS_PREFIX, backend.name(), input.name());
+                    report.skipped.push(Skip {
+                        backend: backend.name().to_owned(),
+                        dtype: T::NAME,
+                        sizes: vec![n],
+                        reason: format!("error: {e}"),
+                    });
+                }
+            }
+        }
+        last = Some((n, seconds));
+    }
+}
+
+/// One product and its comparison with the reference.
+fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &AccuracyArgs) -> matmul::Result<Row> {
+    // The same seed for both dtypes: the f32 inputs are the f64 ones rounded.
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ (n as u64) << 8 ^ input as u64);
+    let a = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(input.sample(&mut rng)));
+    let b = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(input.sample(&mut rng)));
+    let mut c = Matrix::<T>::zeros(n, n, Layout::RowMajor);
+    let start = Instant::now();
+    T::gemm(backend, T::ONE, a.as_ref(), b.as_ref(), T::ZERO, c.as_mut())?;
+    let seconds = start.elapsed().as_secs_f64();
+
+    let entries: Vec<(usize, usize)> = if n * n <= args.samples {
+        (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).collect()
+    } else {
+        (0..args.samples).map(|_| (rng.random_range(0..n), rng.random_range(0..n))).collect()
+    };
+    let problem = Problem { alpha: T::ONE, a: a.as_ref(), b: b.as_ref(), beta: T::ZERO, c0: c.as_ref() };
+    let (mut max_eob, mut max_abs, mut max_ref) = (0.0f64, 0.0f64, 0.0f64);
+    for &(i, j) in &entries {
+        let e = problem.entry(i, j);
+        let got = c.get(i, j).map(T::to_f64).unwrap_or(f64::NAN);
+        let eob = err_over_bound(got, e.value, e.bound);
+        // NaN compares false: keep it visible as the maximum.
+        if eob.is_nan() || eob > max_eob {
+            max_eob = eob;
+        }
+        let abs = (got - e.value).abs();
+        if abs.is_nan() || abs > max_abs {
+            max_abs = abs;
+        }
+        max_ref = max_ref.max(e.value.abs());
+    }
+    Ok(Row {
+        backend: backend.name().to_owned(),
+        dtype: T::NAME,
+        input,
+        n,
+        layout: "rrr",
+        checked: entries.len(),
+        max_err_over_bound: max_eob,
+        max_abs_err: max_abs,
+        rel_err: if max_ref > 0.0 { max_abs / max_ref } else { max_abs },
+        seconds,
+    })
+}
