@@ -4,6 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod check;
 
 #[derive(Debug, Parser)]
@@ -19,6 +20,11 @@ enum Command {
     List,
     /// Run every selected backend over the test grid, f32 and f64, against the reference.
     Check(check::CheckArgs),
+    /// Benchmark every selected backend and peer: the scaling sweep and the layout
+    /// experiment, interleaved, with accuracy and the machine's peak, as JSON.
+    Bench(bench::BenchArgs),
+    /// Run one fixed small GEMM once, for instruction counting under callgrind.
+    Icount(bench::icount::IcountArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +40,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check(args) => check::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Icount(args) => bench::icount::run(args),
     }
 }
