@@ -6,6 +6,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod check;
 mod runner;
 
@@ -20,10 +21,17 @@ struct Cli {
 enum Command {
     /// Check every compiled backend, f32 and f64, against the higher-precision reference.
     Check(check::CheckArgs),
+    /// Benchmark every backend and peer: scaling sweep, layout experiment, peak, accuracy;
+    /// writes report.md/.html, results.json and plots to target/matmul-report/.
+    Bench(bench::BenchArgs),
+    /// Instruction counts of fixed small GEMMs under valgrind's callgrind, with baseline comparison.
+    Icount(bench::icount::IcountArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Check(args) => check::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Icount(args) => bench::icount::run(args),
     }
 }

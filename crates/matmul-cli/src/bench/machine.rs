@@ -40,7 +40,18 @@ pub fn features() -> Vec<String> {
                 }
             )*};
         }
-        detect!("sse4.2", "avx", "avx2", "fma", "avx512f", "avx512vl", "avx512dq", "avx512bw", "avx512vnni", "avx512bf16");
+        detect!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "avx512f",
+            "avx512vl",
+            "avx512dq",
+            "avx512bw",
+            "avx512vnni",
+            "avx512bf16"
+        );
     }
     #[cfg(target_arch = "aarch64")]
     {

@@ -240,10 +240,24 @@ mod tests {
             fn kind(&self) -> BackendKind {
                 BackendKind::Loops
             }
-            fn gemm_f32(&self, _: f32, _: MatRef<'_, f32>, _: MatRef<'_, f32>, _: f32, _: MatMut<'_, f32>) -> Result<()> {
+            fn gemm_f32(
+                &self,
+                _: f32,
+                _: MatRef<'_, f32>,
+                _: MatRef<'_, f32>,
+                _: f32,
+                _: MatMut<'_, f32>,
+            ) -> Result<()> {
                 unreachable!()
             }
-            fn gemm_f64(&self, al: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, be: f64, mut c: MatMut<'_, f64>) -> Result<()> {
+            fn gemm_f64(
+                &self,
+                al: f64,
+                a: MatRef<'_, f64>,
+                b: MatRef<'_, f64>,
+                be: f64,
+                mut c: MatMut<'_, f64>,
+            ) -> Result<()> {
                 matmul::backend("naive-ikj")?.gemm_f64(al, a, b, be, c.rb_mut())?;
                 let x = c.rb().get(1, 1).unwrap();
                 c.set(1, 1, x + 1.0);

@@ -100,6 +100,9 @@ struct Plan {
     peak: HashMap<&'static str, peak::Peak>,
 }
 
+/// A backend that cannot run at a thread count in this process, and why.
+type Refused = (&'static dyn Backend, String);
+
 /// Accumulates rows and skips, and drives the progress bar.
 struct Recorder {
     results: Vec<Row>,
@@ -263,7 +266,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     rec.progress.finish_and_clear();
 
     let failures = rec.results.iter().filter(|r| r.max_err_over_bound.is_nan() || r.max_err_over_bound > 1.0).count();
-    println!("bench: {} points measured, {} skipped, {} over the error bound", rec.results.len(), rec.skipped.len(), failures);
+    println!(
+        "bench: {} points measured, {} skipped, {} over the error bound",
+        rec.results.len(),
+        rec.skipped.len(),
+        failures
+    );
     let out = Output {
         schema: output::SCHEMA,
         machine: Machine {
@@ -318,7 +326,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 impl Plan {
     /// The backends that run at `threads` threads, and a reason for each that does not.
-    fn eligible(&self, threads: usize) -> (Vec<&'static dyn Backend>, Vec<(&'static dyn Backend, String)>) {
+    fn eligible(&self, threads: usize) -> (Vec<&'static dyn Backend>, Vec<Refused>) {
         let (mut run, mut skip) = (Vec::new(), Vec::new());
         for &b in &self.backends {
             if threads > 1 && !b.is_multithreaded() {
@@ -535,7 +543,15 @@ impl Plan {
 }
 
 impl Recorder {
-    fn skip<T: Scalar>(&mut self, backend: &str, n: Option<usize>, threads: usize, layout: &str, exp: &str, why: String) {
+    fn skip<T: Scalar>(
+        &mut self,
+        backend: &str,
+        n: Option<usize>,
+        threads: usize,
+        layout: &str,
+        exp: &str,
+        why: String,
+    ) {
         self.skipped.push(Skip {
             backend: backend.to_owned(),
             dtype: T::NAME.to_owned(),

@@ -164,10 +164,50 @@ mod x86 {
         };
     }
 
-    kernel!(f64_avx2fma, "avx2,fma", _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_cvtsd_f64, 0.999_999, 1e-6, f64);
-    kernel!(f32_avx2fma, "avx2,fma", _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_cvtss_f32, 0.999_9, 1e-4, f32);
-    kernel!(f64_avx512, "avx512f", _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_cvtsd_f64, 0.999_999, 1e-6, f64);
-    kernel!(f32_avx512, "avx512f", _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_cvtss_f32, 0.999_9, 1e-4, f32);
+    kernel!(
+        f64_avx2fma,
+        "avx2,fma",
+        _mm256_set1_pd,
+        _mm256_fmadd_pd,
+        _mm256_add_pd,
+        _mm256_cvtsd_f64,
+        0.999_999,
+        1e-6,
+        f64
+    );
+    kernel!(
+        f32_avx2fma,
+        "avx2,fma",
+        _mm256_set1_ps,
+        _mm256_fmadd_ps,
+        _mm256_add_ps,
+        _mm256_cvtss_f32,
+        0.999_9,
+        1e-4,
+        f32
+    );
+    kernel!(
+        f64_avx512,
+        "avx512f",
+        _mm512_set1_pd,
+        _mm512_fmadd_pd,
+        _mm512_add_pd,
+        _mm512_cvtsd_f64,
+        0.999_999,
+        1e-6,
+        f64
+    );
+    kernel!(
+        f32_avx512,
+        "avx512f",
+        _mm512_set1_ps,
+        _mm512_fmadd_ps,
+        _mm512_add_ps,
+        _mm512_cvtss_f32,
+        0.999_9,
+        1e-4,
+        f32
+    );
 }
 
 /// Iterations that take about `target` on one thread.
@@ -186,26 +226,31 @@ fn calibrate(isa: Isa, dtype: Dtype, target: Duration) -> u64 {
 }
 
 /// Best GFLOP/s of `repeats` runs of `threads` threads, each doing `iters` iterations,
-/// started together at a barrier.
+/// started together at a barrier. Each worker reads the clock itself: the main thread
+/// would be one thread too many on a busy machine and could be descheduled while the
+/// workers run, which would shorten the measured time.
 fn best_gflops(isa: Isa, dtype: Dtype, iters: u64, threads: usize, repeats: usize) -> f64 {
     let mut best = 0.0f64;
     for _ in 0..repeats {
-        let barrier = Barrier::new(threads + 1);
-        let (flops, seconds) = std::thread::scope(|s| {
+        let barrier = Barrier::new(threads);
+        let spans: Vec<(Instant, Instant, f64)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|_| {
                     s.spawn(|| {
                         barrier.wait();
-                        isa.run(dtype, iters)
+                        let start = Instant::now();
+                        let (flops, sink) = isa.run(dtype, iters);
+                        black_box(sink);
+                        (start, Instant::now(), flops)
                     })
                 })
                 .collect();
-            barrier.wait();
-            let start = Instant::now();
-            let flops: f64 = handles.into_iter().map(|h| black_box(h.join().expect("peak thread")).0).sum();
-            (flops, start.elapsed().as_secs_f64())
+            handles.into_iter().map(|h| h.join().expect("peak thread")).collect()
         });
-        best = best.max(flops / seconds / 1e9);
+        let start = spans.iter().map(|s| s.0).min().expect("at least one thread");
+        let end = spans.iter().map(|s| s.1).max().expect("at least one thread");
+        let flops: f64 = spans.iter().map(|s| s.2).sum();
+        best = best.max(flops / (end - start).as_secs_f64() / 1e9);
     }
     best
 }
@@ -218,12 +263,7 @@ pub fn measure(dtype: Dtype, cores: usize, per_run: Duration, ghz: Option<f64>) 
     let iters = calibrate(isa, dtype, per_run);
     let one = best_gflops(isa, dtype, iters, 1, 3);
     let all = if cores > 1 { best_gflops(isa, dtype, iters, cores, 3) } else { one };
-    Peak {
-        one,
-        all,
-        isa: isa.name(),
-        theoretical_one: ghz.map(|g| 2.0 * isa.lanes(dtype) as f64 * 2.0 * g),
-    }
+    Peak { one, all, isa: isa.name(), theoretical_one: ghz.map(|g| 2.0 * isa.lanes(dtype) as f64 * 2.0 * g) }
 }
 
 #[cfg(test)]

@@ -62,7 +62,14 @@ trait PeerGemm {
 }
 
 impl PeerGemm for GemmPeer {
-    fn call<T: Scalar>(&self, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+    fn call<T: Scalar>(
+        &self,
+        alpha: T,
+        a: MatRef<'_, T>,
+        b: MatRef<'_, T>,
+        beta: T,
+        mut c: MatMut<'_, T>,
+    ) -> Result<()> {
         let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
             return Ok(());
         };
@@ -107,11 +114,19 @@ impl PeerGemm for GemmPeer {
 }
 
 impl PeerGemm for MatrixMultiplyPeer {
-    fn call<T: Scalar>(&self, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+    fn call<T: Scalar>(
+        &self,
+        alpha: T,
+        a: MatRef<'_, T>,
+        b: MatRef<'_, T>,
+        beta: T,
+        mut c: MatMut<'_, T>,
+    ) -> Result<()> {
         let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
             return Ok(());
         };
-        let (a_rs, a_cs, b_rs, b_cs) = (signed(a.row_stride()), signed(a.col_stride()), signed(b.row_stride()), signed(b.col_stride()));
+        let (a_rs, a_cs, b_rs, b_cs) =
+            (signed(a.row_stride()), signed(a.col_stride()), signed(b.row_stride()), signed(b.col_stride()));
         let (c_rs, c_cs) = (signed(c.row_stride()), signed(c.col_stride()));
         let (pa, pb) = (a.as_slice().as_ptr(), b.as_slice().as_ptr());
         let pc = c.as_slice_mut().as_mut_ptr();
@@ -123,14 +138,44 @@ impl PeerGemm for MatrixMultiplyPeer {
             // not self-overlapping and not aliased. T is f64 in this branch, so the
             // pointer casts are identities. matrixmultiply does not read C when β = 0.
             unsafe {
-                matrixmultiply::dgemm(m, k, n, alpha, pa.cast(), a_rs, a_cs, pb.cast(), b_rs, b_cs, beta, pc.cast(), c_rs, c_cs);
+                matrixmultiply::dgemm(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    pa.cast(),
+                    a_rs,
+                    a_cs,
+                    pb.cast(),
+                    b_rs,
+                    b_cs,
+                    beta,
+                    pc.cast(),
+                    c_rs,
+                    c_cs,
+                );
             }
         } else {
             let (alpha, beta) = (alpha.to_f64() as f32, beta.to_f64() as f32);
             // SAFETY: as above; `Scalar` is sealed to f32 and f64 and T is not f64 here,
             // so T is f32, the casts are identities and the conversions of α, β exact.
             unsafe {
-                matrixmultiply::sgemm(m, k, n, alpha, pa.cast(), a_rs, a_cs, pb.cast(), b_rs, b_cs, beta, pc.cast(), c_rs, c_cs);
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    pa.cast(),
+                    a_rs,
+                    a_cs,
+                    pb.cast(),
+                    b_rs,
+                    b_cs,
+                    beta,
+                    pc.cast(),
+                    c_rs,
+                    c_cs,
+                );
             }
         }
         Ok(())
@@ -158,10 +203,24 @@ impl Backend for GemmPeer {
     fn set_threads(&self, threads: usize) {
         self.threads.store(threads.max(1), Ordering::Relaxed);
     }
-    fn gemm_f32(&self, alpha: f32, a: MatRef<'_, f32>, b: MatRef<'_, f32>, beta: f32, c: MatMut<'_, f32>) -> Result<()> {
+    fn gemm_f32(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
         self.call(alpha, a, b, beta, c)
     }
-    fn gemm_f64(&self, alpha: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64, c: MatMut<'_, f64>) -> Result<()> {
+    fn gemm_f64(
+        &self,
+        alpha: f64,
+        a: MatRef<'_, f64>,
+        b: MatRef<'_, f64>,
+        beta: f64,
+        c: MatMut<'_, f64>,
+    ) -> Result<()> {
         self.call(alpha, a, b, beta, c)
     }
 }
@@ -179,10 +238,24 @@ impl Backend for MatrixMultiplyPeer {
     fn is_multithreaded(&self) -> bool {
         true
     }
-    fn gemm_f32(&self, alpha: f32, a: MatRef<'_, f32>, b: MatRef<'_, f32>, beta: f32, c: MatMut<'_, f32>) -> Result<()> {
+    fn gemm_f32(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
         self.call(alpha, a, b, beta, c)
     }
-    fn gemm_f64(&self, alpha: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64, c: MatMut<'_, f64>) -> Result<()> {
+    fn gemm_f64(
+        &self,
+        alpha: f64,
+        a: MatRef<'_, f64>,
+        b: MatRef<'_, f64>,
+        beta: f64,
+        c: MatMut<'_, f64>,
+    ) -> Result<()> {
         self.call(alpha, a, b, beta, c)
     }
 }
