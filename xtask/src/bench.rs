@@ -63,7 +63,7 @@ pub struct BenchArgs {
     /// Seconds of timed calls per backend and point (runner default: 0.2).
     #[arg(long, value_name = "SECONDS")]
     min_time: Option<f64>,
-    /// Per-call budget in seconds: larger sizes of a slower backend are skipped (runner default: 2).
+    /// Per-call budget in seconds: larger sizes of a slower backend are skipped (runner default: 4).
     #[arg(long, value_name = "SECONDS")]
     max_call: Option<f64>,
     #[command(flatten)]

@@ -129,6 +129,15 @@ pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
             .collect();
         p.push_str(&parts.join("; "));
         p.push('.');
+        let shared = m.peak_gflops.values().any(|v| match (v.get("1"), v.get("all")) {
+            (Some(one), Some(all)) => *all < one * m.cores as f64 * 0.8,
+            _ => false,
+        });
+        if shared && m.cores > 1 {
+            p.push_str(
+                " The all-cores peak is well below cores × the 1-core peak: other processes were using the cores                  while it ran, so multi-threaded % of peak is an upper estimate. The nominal clock understates a                  boosting CPU, so the measured 1-core peak may exceed the theoretical one.",
+            );
+        }
         doc.push(Block::Para(p));
     }
     let settings = results.settings.as_ref();
@@ -319,7 +328,8 @@ fn accuracy_section(results: &Results, doc: &mut Vec<Block>) {
         }
         e.1 += 1;
     }
-    let failing = results.results.iter().filter(|r| r.max_err_over_bound.is_nan() || r.max_err_over_bound > 1.0).count();
+    let failing =
+        results.results.iter().filter(|r| r.max_err_over_bound.is_nan() || r.max_err_over_bound > 1.0).count();
     doc.push(Block::Para(format!(
         "Worst error / bound of each backend over every measured point ({}). The bound is γ_(k+2)·(|α||A||B| + |β||C₀|) \
          plus the reference's own error (crates/matmul-core/src/reference.rs).",
