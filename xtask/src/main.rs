@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod accuracy;
 mod asm;
+mod bench;
 mod check;
 mod runner;
 
@@ -26,6 +27,11 @@ enum Command {
     Accuracy(accuracy::AccuracyArgs),
     /// The assembly (or LLVM IR) of a backend's hot loop, a verdict on it, and its monomorphised instances.
     Asm(asm::AsmArgs),
+    /// Benchmark every backend and peer: scaling sweep, layout experiment, peak, accuracy;
+    /// writes report.md/.html, results.json and plots to target/matmul-report/.
+    Bench(bench::BenchArgs),
+    /// Instruction counts of fixed small GEMMs under valgrind's callgrind, with baseline comparison.
+    Icount(bench::icount::IcountArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +39,7 @@ fn main() -> anyhow::Result<()> {
         Command::Check(args) => check::run(args),
         Command::Accuracy(args) => accuracy::run(args),
         Command::Asm(args) => asm::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Icount(args) => bench::icount::run(args),
     }
 }

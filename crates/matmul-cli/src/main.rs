@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 mod accuracy;
+mod bench;
 mod check;
 
 #[derive(Debug, Parser)]
@@ -22,6 +23,11 @@ enum Command {
     Check(check::CheckArgs),
     /// Error against the reference as n grows, per backend, dtype and input kind.
     Accuracy(accuracy::AccuracyArgs),
+    /// Benchmark every selected backend and peer: the scaling sweep and the layout
+    /// experiment, interleaved, with accuracy and the machine's peak, as JSON.
+    Bench(bench::BenchArgs),
+    /// Run one fixed small GEMM once, for instruction counting under callgrind.
+    Icount(bench::icount::IcountArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +44,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Check(args) => check::run(args),
         Command::Accuracy(args) => accuracy::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Icount(args) => bench::icount::run(args),
     }
 }

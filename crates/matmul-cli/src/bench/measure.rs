@@ -1,0 +1,283 @@
+//! Timing one point (one size, dtype, thread count and layout) of several backends,
+//! interleaved.
+//!
+//! The machine is shared and its speed drifts by tens of percent within minutes, so the
+//! backends of a point are never timed one after another: each round runs a batch of calls
+//! of every backend in turn (A B C, then B C A, … — the start rotates so no backend always
+//! follows the same one), and drift hits all of them alike. A batch is several calls of a
+//! fast backend (so that a sample is long enough to time) or one call of a slow one; a
+//! sample is the batch's mean time per call, as `%timeit` reports. Rounds continue until
+//! each backend has at least `min_samples` samples adding up to `min_time`.
+
+use std::time::Instant;
+
+use matmul_core::reference::{compare_sample, Problem};
+use matmul_core::{Backend, Layout, Matrix, Scalar};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// How long to measure.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Every backend's timed calls add up to at least this many seconds.
+    pub min_time: f64,
+    /// At least this many samples per backend.
+    pub min_samples: usize,
+    /// The rounds the time is spread over (more rounds interleave more finely).
+    pub target_rounds: usize,
+}
+
+/// What one backend measured at one point.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    /// Median seconds per call.
+    pub median: f64,
+    /// Minimum seconds per call.
+    pub min: f64,
+    /// Samples taken.
+    pub samples: usize,
+    /// Calls timed.
+    pub calls: usize,
+    /// Worst error over bound of the checked entries, after the warm-up and after the last call.
+    pub max_err_over_bound: f64,
+    /// Entries checked.
+    pub checked: usize,
+}
+
+/// Why a backend has no measurement at a point.
+#[derive(Clone, Debug)]
+pub enum NotMeasured {
+    /// The warm-up call alone took longer than the per-call budget.
+    OverBudget(f64),
+    /// The backend returned an error.
+    Failed(String),
+}
+
+/// The operands of one point.
+#[derive(Debug)]
+pub struct Operands<T> {
+    /// A, m × k.
+    pub a: Matrix<T>,
+    /// B, k × n.
+    pub b: Matrix<T>,
+    /// The layout of C.
+    pub c_layout: Layout,
+    /// The entries of C compared with the reference.
+    pub sample: Vec<(usize, usize)>,
+}
+
+/// Seeded uniform inputs in [-1, 1), row-major: generated once per size and dtype, then
+/// copied into each layout.
+pub fn random_matrix<T: Scalar>(rows: usize, cols: usize, seed: u64) -> Matrix<T> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Matrix::from_fn(rows, cols, Layout::RowMajor, |_, _| T::from_f64(rng.random_range(-1.0..1.0)))
+}
+
+/// Entries of an m × n result to check: all of them while that is cheap (≤ 4096), else the
+/// four corners and 1020 seeded random entries (each costs one O(k) compensated dot product).
+pub fn sample_entries(m: usize, n: usize, seed: u64) -> Vec<(usize, usize)> {
+    const ALL_UP_TO: usize = 4096;
+    if m * n <= ALL_UP_TO {
+        return (0..m).flat_map(|i| (0..n).map(move |j| (i, j))).collect();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a5a);
+    let mut out = vec![(0, 0), (0, n - 1), (m - 1, 0), (m - 1, n - 1)];
+    out.extend((0..ALL_UP_TO / 4 - 4).map(|_| (rng.random_range(0..m), rng.random_range(0..n))));
+    out
+}
+
+fn call<T: Scalar>(backend: &dyn Backend, ops: &Operands<T>, c: &mut Matrix<T>) -> Result<(), String> {
+    T::gemm(backend, T::ONE, ops.a.as_ref(), ops.b.as_ref(), T::ZERO, c.as_mut()).map_err(|e| e.to_string())
+}
+
+fn check<T: Scalar>(ops: &Operands<T>, c: &Matrix<T>) -> (f64, usize) {
+    // β = 0: C₀ is not read by the reference either, so C itself can stand in for it.
+    let problem = Problem { alpha: T::ONE, a: ops.a.as_ref(), b: ops.b.as_ref(), beta: T::ZERO, c0: c.as_ref() };
+    let cmp = compare_sample(&problem, &c.as_ref(), &ops.sample);
+    (cmp.max_err_over_bound, cmp.checked)
+}
+
+/// Measures every backend at one point, interleaved. Backends are already set to the
+/// point's thread count. `max_call` skips a backend whose warm-up call takes longer.
+/// `on_done` is called once per backend as it finishes (for the progress bar).
+pub fn measure_point<T: Scalar>(
+    backends: &[&dyn Backend],
+    ops: &Operands<T>,
+    timing: Timing,
+    max_call: f64,
+    mut on_done: impl FnMut(),
+) -> Vec<Result<Measured, NotMeasured>> {
+    let (m, n) = (ops.a.rows(), ops.b.cols());
+    struct State<T> {
+        c: Matrix<T>,
+        estimate: f64,
+        samples: Vec<f64>,
+        total: f64,
+        calls: usize,
+        err: f64,
+        checked: usize,
+        outcome: Option<Result<Measured, NotMeasured>>,
+    }
+    // Warm-up: one call each (caches, page faults, thread pools, lazy CPU detection), which
+    // is also checked against the reference and gives the first estimate of the call time.
+    let mut states: Vec<State<T>> = backends
+        .iter()
+        .map(|&backend| {
+            // C starts as NaN: a backend that skips an entry cannot pass the check.
+            let mut c = Matrix::from_fn(m, n, ops.c_layout, |_, _| T::NAN);
+            let start = Instant::now();
+            let result = call(backend, ops, &mut c);
+            let took = start.elapsed().as_secs_f64();
+            let (err, checked) = check(ops, &c);
+            let outcome = match result {
+                Err(e) => Some(Err(NotMeasured::Failed(e))),
+                Ok(()) if took > max_call => Some(Err(NotMeasured::OverBudget(took))),
+                Ok(()) => None,
+            };
+            State { c, estimate: took.max(1e-9), samples: Vec::new(), total: 0.0, calls: 0, err, checked, outcome }
+        })
+        .collect();
+    for s in &states {
+        if s.outcome.is_some() {
+            on_done();
+        }
+    }
+
+    let slice = timing.min_time / timing.target_rounds as f64;
+    // A safety net only: rounds end when every backend has its time and samples.
+    const MAX_ROUNDS: usize = 10_000;
+    for round in 0..MAX_ROUNDS {
+        let active: Vec<usize> = (0..states.len()).filter(|&i| states[i].outcome.is_none()).collect();
+        if active.is_empty() {
+            break;
+        }
+        for step in 0..active.len() {
+            let i = active[(step + round) % active.len()];
+            let s = &mut states[i];
+            let batch = ((slice / s.estimate).ceil() as usize).clamp(1, 1 << 24);
+            let start = Instant::now();
+            let mut failed = None;
+            for _ in 0..batch {
+                if let Err(e) = call(backends[i], ops, &mut s.c) {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            let took = start.elapsed().as_secs_f64();
+            if let Some(e) = failed {
+                s.outcome = Some(Err(NotMeasured::Failed(e)));
+                on_done();
+                continue;
+            }
+            let per_call = took / batch as f64;
+            s.samples.push(per_call);
+            s.total += took;
+            s.calls += batch;
+            s.estimate = per_call.max(1e-9);
+            if s.samples.len() >= timing.min_samples && s.total >= timing.min_time {
+                // Check the result of the last call too: a race in a threaded backend
+                // could make it differ from the warm-up's.
+                let (err, checked) = check(ops, &s.c);
+                let err = if err.is_nan() || s.err.is_nan() { f64::NAN } else { err.max(s.err) };
+                let mut sorted = s.samples.clone();
+                sorted.sort_by(f64::total_cmp);
+                s.outcome = Some(Ok(Measured {
+                    median: median(&sorted),
+                    min: sorted[0],
+                    samples: sorted.len(),
+                    calls: s.calls,
+                    max_err_over_bound: err,
+                    checked: checked + s.checked,
+                }));
+                on_done();
+            }
+        }
+    }
+    states.into_iter().map(|s| s.outcome.unwrap_or(Err(NotMeasured::Failed("did not finish".to_owned())))).collect()
+}
+
+/// Median of a sorted, non-empty slice.
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(median(&[1.0, 2.0, 10.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 4.0, 10.0]), 3.0);
+    }
+
+    #[test]
+    fn samples_cover_small_results_entirely_and_large_ones_partly() {
+        assert_eq!(sample_entries(3, 4, 1).len(), 12);
+        let s = sample_entries(1000, 900, 1);
+        assert_eq!(s.len(), 1024);
+        assert!(s.contains(&(999, 899)) && s.iter().all(|&(i, j)| i < 1000 && j < 900));
+    }
+
+    /// A backend that writes a wrong entry is measured but its error shows.
+    #[test]
+    fn a_wrong_backend_is_caught_and_a_right_one_passes() {
+        use matmul_core::{BackendKind, MatMut, MatRef, Result};
+        #[derive(Debug)]
+        struct OffByOne;
+        impl Backend for OffByOne {
+            fn name(&self) -> &'static str {
+                "off-by-one"
+            }
+            fn description(&self) -> &'static str {
+                "test"
+            }
+            fn kind(&self) -> BackendKind {
+                BackendKind::Loops
+            }
+            fn gemm_f32(
+                &self,
+                _: f32,
+                _: MatRef<'_, f32>,
+                _: MatRef<'_, f32>,
+                _: f32,
+                _: MatMut<'_, f32>,
+            ) -> Result<()> {
+                unreachable!()
+            }
+            fn gemm_f64(
+                &self,
+                al: f64,
+                a: MatRef<'_, f64>,
+                b: MatRef<'_, f64>,
+                be: f64,
+                mut c: MatMut<'_, f64>,
+            ) -> Result<()> {
+                matmul::backend("naive-ikj")?.gemm_f64(al, a, b, be, c.rb_mut())?;
+                let x = c.rb().get(1, 1).unwrap();
+                c.set(1, 1, x + 1.0);
+                Ok(())
+            }
+        }
+        let ops = Operands {
+            a: random_matrix::<f64>(8, 8, 1),
+            b: random_matrix::<f64>(8, 8, 2),
+            c_layout: Layout::ColMajor,
+            sample: sample_entries(8, 8, 0),
+        };
+        let timing = Timing { min_time: 0.001, min_samples: 3, target_rounds: 3 };
+        let mut done = 0;
+        let out = measure_point(&[matmul::backend("naive-ikj").unwrap(), &OffByOne], &ops, timing, 10.0, || done += 1);
+        assert_eq!(done, 2);
+        let good = out[0].as_ref().unwrap();
+        let bad = out[1].as_ref().unwrap();
+        assert!(good.max_err_over_bound <= 1.0 && good.samples >= 3 && good.min <= good.median);
+        assert!(bad.max_err_over_bound > 1.0);
+        assert_eq!(good.checked, 128);
+    }
+}
