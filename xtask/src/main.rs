@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 
 mod check;
+mod detect;
 mod runner;
 
 #[derive(Debug, Parser)]

@@ -152,13 +152,18 @@ fn cblas_order(order: Order) -> CBLAS_LAYOUT {
 }
 
 /// `C ← α·A·B + β·C` through the library `L`.
-fn gemm<L: Library, T: CblasGemm>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+fn gemm<L: Library, T: CblasGemm>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    mut c: MatMut<'_, T>,
+) -> Result<()> {
     let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
         return Ok(());
     };
-    let int = |what: &str, value: usize| {
-        to_blas_int(value).map_err(|TooLarge(v)| too_large::<L>(what, v))
-    };
+    L::init();
+    let int = |what: &str, value: usize| to_blas_int(value).map_err(|TooLarge(v)| too_large::<L>(what, v));
     let dims = [int("m (rows of A and C)", m)?, int("n (columns of B and C)", n)?, int("k (columns of A)", k)?];
 
     match Output::plan(strided(&c.rb())) {
@@ -169,8 +174,11 @@ fn gemm<L: Library, T: CblasGemm>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, 
         Output::Temporary => {
             // General strides: compute into a column-major m × n temporary. With β = 0 it
             // starts as zeros and C is not read, as BLAS requires.
-            let mut tmp =
-                if beta == T::ZERO { Matrix::zeros(m, n, Layout::ColMajor) } else { c.rb().to_matrix(Layout::ColMajor) };
+            let mut tmp = if beta == T::ZERO {
+                Matrix::zeros(m, n, Layout::ColMajor)
+            } else {
+                c.rb().to_matrix(Layout::ColMajor)
+            };
             let ldc = dims[0];
             call::<T>(Order::Col, dims, alpha, &a, &b, beta, (tmp.as_mut_slice().as_mut_ptr(), ldc))?;
             for j in 0..n {
@@ -250,10 +258,24 @@ impl<L: Library> Backend for Blas<L> {
         self.requested_threads.store(threads, Ordering::Relaxed);
         L::set_threads(threads);
     }
-    fn gemm_f32(&self, alpha: f32, a: MatRef<'_, f32>, b: MatRef<'_, f32>, beta: f32, c: MatMut<'_, f32>) -> Result<()> {
+    fn gemm_f32(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
         gemm::<L, f32>(alpha, a, b, beta, c)
     }
-    fn gemm_f64(&self, alpha: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64, c: MatMut<'_, f64>) -> Result<()> {
+    fn gemm_f64(
+        &self,
+        alpha: f64,
+        a: MatRef<'_, f64>,
+        b: MatRef<'_, f64>,
+        beta: f64,
+        c: MatMut<'_, f64>,
+    ) -> Result<()> {
         gemm::<L, f64>(alpha, a, b, beta, c)
     }
 }

@@ -5,7 +5,7 @@
 //! |---|---|---|---|
 //! | `openblas` | [`OPENBLAS`] (`openblas`) | OpenBLAS, through `blas-src`/`openblas-src` (`system`) | `libopenblas-dev` |
 //! | `blis` | [`BLIS`] (`blis`) | BLIS, through `blas-src`/`blis-src` (`system`) | `libblis-dev` |
-//! | `mkl` | [`MKL`] (`mkl`) | Intel MKL, through `blas-src`/`intel-mkl-src` (`mkl-dynamic-lp64-seq`) | `libmkl-dev` (non-free) |
+//! | `mkl` | [`MKL`] (`mkl`) | Intel MKL's `libmkl_rt`, linked by this crate's `build.rs` (why: see there) | `libmkl-dev` (non-free) |
 //!
 //! Only the libraries installed on the system are used: nothing is downloaded or built
 //! from source at build time.
@@ -37,7 +37,7 @@
 //! # Threads
 //!
 //! [`Backend::set_threads`] sets the library's own, process-wide thread count
-//! (`openblas_set_num_threads`, `bli_thread_set_num_threads`); [`Blas::library_threads`]
+//! (`openblas_set_num_threads`, `bli_thread_set_num_threads`, `MKL_Set_Num_Threads`); [`Blas::library_threads`]
 //! reads it back.
 //!
 //! ```
@@ -70,10 +70,9 @@ compile_error!(
      (`cargo xtask` does this by itself)."
 );
 
-// The library is linked by `blas-src`'s dependency (openblas-src, blis-src or
-// intel-mkl-src), whose build script emits the `-l` flags. Nothing of `blas-src` is
+// OpenBLAS and BLIS are linked by `blas-src`'s dependency (openblas-src, blis-src), whose build script emits the `-l` flags. Nothing of `blas-src` is
 // called by name, so without this line rustc would drop the crate and those flags with it.
-#[cfg(any(feature = "openblas", feature = "blis", feature = "mkl"))]
+#[cfg(any(feature = "openblas", feature = "blis"))]
 extern crate blas_src as _;
 
 pub mod layout;
@@ -85,10 +84,10 @@ mod library;
 
 #[cfg(any(feature = "openblas", feature = "blis", feature = "mkl"))]
 pub use backend::Blas;
-#[cfg(any(feature = "openblas", feature = "blis", feature = "mkl"))]
-pub use library::Library;
 #[cfg(feature = "blis")]
 pub use library::BlisLibrary;
+#[cfg(any(feature = "openblas", feature = "blis", feature = "mkl"))]
+pub use library::Library;
 #[cfg(feature = "mkl")]
 pub use library::MklLibrary;
 #[cfg(feature = "openblas")]
@@ -114,6 +113,6 @@ pub static BLIS: Blis = Blas::new();
 /// The Intel MKL backend type.
 #[cfg(feature = "mkl")]
 pub type Mkl = Blas<MklLibrary>;
-/// `mkl`: Intel MKL's `cblas_?gemm` (sequential layer).
+/// `mkl`: Intel MKL's `cblas_?gemm` (GNU OpenMP threading layer).
 #[cfg(feature = "mkl")]
 pub static MKL: Mkl = Blas::new();

@@ -19,6 +19,8 @@ pub trait Library: Send + Sync + 'static {
     fn threads() -> usize;
     /// The library's own description of itself (version, configuration).
     fn version() -> String;
+    /// Runs before every gemm call: one-time set-up the library needs (MKL's threading layer).
+    fn init() {}
 }
 
 /// Clamps a requested thread count to what the library's `int` takes.
@@ -27,6 +29,7 @@ fn clamp_threads(threads: usize) -> c_int {
 }
 
 /// Reads a NUL-terminated string owned by the library.
+#[cfg(any(feature = "openblas", feature = "blis"))]
 ///
 /// # Safety
 /// `ptr` is null or points to a NUL-terminated string that lives for the whole process.
@@ -123,7 +126,7 @@ impl Library for BlisLibrary {
     }
 }
 
-/// Intel MKL (`libmkl-dev`, Debian non-free), linked sequential (see the crate docs).
+/// Intel MKL (`libmkl-dev`, Debian non-free), through `libmkl_rt` (see `build.rs`).
 #[cfg(feature = "mkl")]
 #[derive(Debug)]
 pub struct MklLibrary;
@@ -131,34 +134,63 @@ pub struct MklLibrary;
 #[cfg(feature = "mkl")]
 mod mkl_ffi {
     use std::ffi::{c_char, c_int};
+    /// `MKL_THREADING_GNU` in `mkl_service.h`: GNU OpenMP (`libgomp`, `libmkl_gnu_thread`).
+    pub const MKL_THREADING_GNU: c_int = 3;
     extern "C" {
+        pub fn MKL_Set_Threading_Layer(code: c_int) -> c_int;
+        pub fn MKL_Set_Num_Threads(n: c_int);
         pub fn MKL_Get_Max_Threads() -> c_int;
         pub fn MKL_Get_Version_String(buf: *mut c_char, len: c_int);
+        /// libgomp's: see `init`.
+        pub fn omp_get_num_procs() -> c_int;
+    }
+
+    /// Chooses the threading layer before MKL's first use (it is fixed from then on).
+    /// `mkl_rt` defaults to Intel OpenMP, `libiomp5`, which Debian does not ship; the GNU
+    /// layer ships with `libmkl-dev`. `MKL_THREADING_LAYER` in the environment still wins
+    /// if the user set it.
+    pub fn init() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // A real call into libgomp, so the linker's `--as-needed` keeps it: the GNU layer
+            // (`libmkl_gnu_thread`, loaded by mkl_rt) needs its symbols but does not load it.
+            // SAFETY: takes no arguments.
+            let _procs = unsafe { omp_get_num_procs() };
+            if std::env::var_os("MKL_THREADING_LAYER").is_none() {
+                // SAFETY: takes a layer code; called once, before any other MKL call of ours.
+                unsafe { MKL_Set_Threading_Layer(MKL_THREADING_GNU) };
+            }
+        });
     }
 }
 
 #[cfg(feature = "mkl")]
 impl Library for MklLibrary {
     const NAME: &'static str = "mkl";
-    const DESCRIPTION: &'static str = "Intel MKL cblas_?gemm (system library, sequential layer)";
+    const DESCRIPTION: &'static str = "Intel MKL cblas_?gemm (system libmkl_rt, GNU OpenMP threads)";
     fn is_multithreaded() -> bool {
-        // intel-mkl-src's dynamic configurations are `mkl_sequential` or Intel OpenMP
-        // (`libiomp5`, not packaged in Debian); we link the sequential one.
-        false
+        true
     }
-    fn set_threads(_threads: usize) {
-        // The sequential layer always runs one thread.
+    fn init() {
+        mkl_ffi::init();
+    }
+    fn set_threads(threads: usize) {
+        mkl_ffi::init();
+        // SAFETY: any positive count is valid.
+        unsafe { mkl_ffi::MKL_Set_Num_Threads(clamp_threads(threads)) }
     }
     fn threads() -> usize {
-        // SAFETY: takes no arguments; the sequential layer answers 1.
+        mkl_ffi::init();
+        // SAFETY: takes no arguments.
         let n = unsafe { mkl_ffi::MKL_Get_Max_Threads() };
         usize::try_from(n).unwrap_or(1).max(1)
     }
     fn version() -> String {
+        mkl_ffi::init();
         let mut buf = [0 as c_char; 256];
-        // SAFETY: MKL writes at most `len` bytes, NUL-terminated, into the buffer we own.
-        unsafe { mkl_ffi::MKL_Get_Version_String(buf.as_mut_ptr(), buf.len() as c_int) };
-        // SAFETY: the buffer ends in a NUL (zero-initialised, MKL writes at most len - 1 characters).
+        // SAFETY: MKL writes at most `len` bytes into the buffer we own.
+        unsafe { mkl_ffi::MKL_Get_Version_String(buf.as_mut_ptr(), buf.len() as c_int - 1) };
+        // SAFETY: the buffer was zeroed and MKL wrote at most len - 1 bytes, so it ends in a NUL.
         unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().trim().to_owned()
     }
 }
