@@ -3,7 +3,7 @@
 //! `cblas_sgemm` / `cblas_dgemm` have the same name in every library (declared once by
 //! `cblas-sys`); what differs is how each sets its number of threads, declared here.
 
-use std::ffi::{c_char, c_int, CStr};
+use std::ffi::{c_char, CStr};
 
 /// What the backend needs to know about the library it calls.
 pub trait Library: Send + Sync + 'static {
@@ -24,8 +24,9 @@ pub trait Library: Send + Sync + 'static {
 }
 
 /// Clamps a requested thread count to what the library's `int` takes.
-fn clamp_threads(threads: usize) -> c_int {
-    c_int::try_from(threads.max(1)).unwrap_or(c_int::MAX)
+#[cfg(any(feature = "openblas", feature = "mkl"))]
+fn clamp_threads(threads: usize) -> std::ffi::c_int {
+    std::ffi::c_int::try_from(threads.max(1)).unwrap_or(std::ffi::c_int::MAX)
 }
 
 /// Reads a NUL-terminated string owned by the library.
@@ -189,7 +190,7 @@ impl Library for MklLibrary {
         mkl_ffi::init();
         let mut buf = [0 as c_char; 256];
         // SAFETY: MKL writes at most `len` bytes into the buffer we own.
-        unsafe { mkl_ffi::MKL_Get_Version_String(buf.as_mut_ptr(), buf.len() as c_int - 1) };
+        unsafe { mkl_ffi::MKL_Get_Version_String(buf.as_mut_ptr(), buf.len() as std::ffi::c_int - 1) };
         // SAFETY: the buffer was zeroed and MKL wrote at most len - 1 bytes, so it ends in a NUL.
         unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().trim().to_owned()
     }
