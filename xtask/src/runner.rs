@@ -174,3 +174,28 @@ pub fn run(binary: &Path, args: &[String]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(features: &[&str]) -> BuildArgs {
+        BuildArgs { features: features.iter().map(|f| f.to_string()).collect(), portable: false, no_detect: true }
+    }
+
+    #[test]
+    fn one_runner_per_blas_library_each_with_the_rest() {
+        let builds = runner_builds(&args(&["blis", "naive", "openblas", "mkl"]));
+        let features: Vec<Vec<String>> = builds.iter().map(|b| b.features.clone()).collect();
+        assert_eq!(features, [["naive", "openblas"], ["naive", "blis"], ["naive", "mkl"]]);
+        assert!(builds.iter().all(|b| b.no_detect));
+    }
+
+    #[test]
+    fn without_blas_there_is_one_runner() {
+        let builds = runner_builds(&args(&["naive", "", "naive"]));
+        assert_eq!(builds.len(), 1);
+        assert_eq!(builds[0].features, ["naive"]);
+        assert_eq!(runner_builds(&args(&["openblas"]))[0].features, ["openblas"]);
+    }
+}
