@@ -1,4 +1,15 @@
-//! `cargo xtask check`: build the runner and run `matmul-cli check`.
+//! `cargo xtask check`: build the runner(s) and run `matmul-cli check` in each.
+//!
+//! With several BLAS libraries installed there is one runner per library (see
+//! [`runner::runner_builds`]): the first checks every backend it holds, each later one
+//! only the backends not checked yet (its BLAS backend). Each runner ends with a line
+//! `N passed, M failed`; with several runners a last line of the same form sums them.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context};
 
 use crate::runner::{self, BuildArgs};
 
@@ -19,16 +30,96 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
-    let binary = runner::build(&args.build)?;
-    let mut cli = vec!["check".to_owned()];
-    for b in &args.backends {
-        cli.extend(["--backend".to_owned(), b.clone()]);
+    let builds = runner::runner_builds(&args.build);
+    let mut checked: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let (mut passed, mut failed, mut runs) = (0usize, 0usize, 0usize);
+    for (i, build) in builds.iter().enumerate() {
+        let binary = runner::build(build)?;
+        let names = runner::backend_names(&binary)?;
+        seen.extend(names.iter().cloned());
+        let mine: Vec<String> = names
+            .into_iter()
+            .filter(|n| !checked.contains(n) && (args.backends.is_empty() || args.backends.contains(n)))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut cli = vec!["check".to_owned()];
+        // The first runner with no names asked for checks everything it has (and skips what
+        // cannot run here); later runners name their new backends.
+        if !(args.backends.is_empty() && i == 0) {
+            for b in &mine {
+                cli.extend(["--backend".to_owned(), b.clone()]);
+            }
+        }
+        if args.quick {
+            cli.push("--quick".to_owned());
+        }
+        if args.verbose {
+            cli.push("--verbose".to_owned());
+        }
+        checked.extend(mine);
+        let (p, f) = run_and_tally(&binary, &cli)?;
+        passed += p;
+        failed += f;
+        runs += 1;
     }
-    if args.quick {
-        cli.push("--quick".to_owned());
+    let missing: Vec<&String> = args.backends.iter().filter(|b| !seen.contains(*b)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "backend(s) {missing:?} are in no runner built here; runners hold: {} (is the library installed? see above)",
+            seen.into_iter().collect::<Vec<_>>().join(", ")
+        );
     }
-    if args.verbose {
-        cli.push("--verbose".to_owned());
+    if runs > 1 {
+        println!("all {runs} runners:");
+        println!("{passed} passed, {failed} failed");
     }
-    runner::run(&binary, &cli)
+    if failed > 0 {
+        bail!("{failed} check(s) failed");
+    }
+    Ok(())
+}
+
+/// Runs the runner, echoing its output, and returns the counts of its final
+/// `N passed, M failed` line. A runner that exits without one is an error.
+fn run_and_tally(binary: &std::path::Path, args: &[String]) -> anyhow::Result<(usize, usize)> {
+    let mut child = Command::new(binary)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", binary.display()))?;
+    let mut tally = None;
+    for line in BufReader::new(child.stdout.take().context("runner stdout")?).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(t) = parse_tally(&line) {
+            tally = Some(t);
+        }
+    }
+    let status = child.wait()?;
+    match tally {
+        Some(t) => Ok(t),
+        None => bail!("{} {} ended ({status}) without a `N passed, M failed` line", binary.display(), args.join(" ")),
+    }
+}
+
+/// `"12 passed, 3 failed"` → `(12, 3)`.
+fn parse_tally(line: &str) -> Option<(usize, usize)> {
+    let (p, f) = line.trim().split_once(" passed, ")?;
+    Some((p.parse().ok()?, f.strip_suffix(" failed")?.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_tally;
+
+    #[test]
+    fn tally_lines_parse() {
+        assert_eq!(parse_tally("1980 passed, 0 failed"), Some((1980, 0)));
+        assert_eq!(parse_tally("3 passed, 12 failed\n"), Some((3, 12)));
+        assert_eq!(parse_tally("dgemm openblas 3 passed"), None);
+        assert_eq!(parse_tally("x passed, 0 failed"), None);
+    }
 }

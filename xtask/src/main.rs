@@ -10,6 +10,7 @@ mod accuracy;
 mod asm;
 mod bench;
 mod check;
+mod detect;
 mod runner;
 
 #[derive(Debug, Parser)]

@@ -5,6 +5,12 @@
 //! | feature | backends | needs |
 //! |---|---|---|
 //! | `naive` (default) | `naive-ijk`, `naive-ikj`, `naive-ijk-reassoc` | nothing |
+//! | `openblas` | `openblas` | `libopenblas-dev` (system OpenBLAS) |
+//! | `blis` | `blis` | `libblis-dev` (system BLIS) |
+//! | `mkl` | `mkl` | `libmkl-dev` (system Intel MKL, Debian non-free) |
+//!
+//! The BLAS features are mutually exclusive: every BLAS library exports the same
+//! `cblas_?gemm` symbols, so one binary can hold only one (see the `matmul-blas` crate).
 //!
 //! [`backends()`] lists what was compiled, best first; [`backend`] finds one by name;
 //! [`gemm`] and [`matmul`] use the best one available on this machine.
@@ -43,11 +49,17 @@
 #![forbid(unsafe_code)]
 
 pub use matmul_core::{
-    reference, Availability, Backend, Error, Layout, MatMut, MatRef, Matrix, Result, Scalar, ViewError,
+    reference, Availability, Backend, BackendKind, Error, Layout, MatMut, MatRef, Matrix, Result, Scalar, ViewError,
 };
 
 /// Every compiled backend, best first. The order is the preference of [`best`].
 static REGISTRY: &[&dyn Backend] = &[
+    #[cfg(feature = "mkl")]
+    &matmul_blas::MKL,
+    #[cfg(feature = "openblas")]
+    &matmul_blas::OPENBLAS,
+    #[cfg(feature = "blis")]
+    &matmul_blas::BLIS,
     #[cfg(feature = "naive")]
     &matmul_naive::NaiveIkj,
     #[cfg(feature = "naive")]

@@ -1,0 +1,300 @@
+//! The backend: plans the cblas call from the views' layouts and makes it.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE};
+use matmul_core::{Backend, BackendKind, Error, GemmPlan, Layout, MatMut, MatRef, Matrix, Result, Scalar};
+
+use crate::layout::{to_blas_int, Operand, Order, Output, Strided, TooLarge};
+use crate::library::Library;
+
+/// The backend for the BLAS library `L` (one per build; see the crate docs).
+#[derive(Debug)]
+pub struct Blas<L> {
+    /// Threads last asked for with [`Backend::set_threads`]; 0 = never set (library default).
+    requested_threads: AtomicUsize,
+    library: PhantomData<L>,
+}
+
+impl<L: Library> Blas<L> {
+    /// The backend. Its thread setting is the library's, shared by the whole process, so
+    /// use the crate's static rather than making more.
+    pub const fn new() -> Self {
+        Blas { requested_threads: AtomicUsize::new(0), library: PhantomData }
+    }
+
+    /// The thread count the library reports now.
+    pub fn library_threads(&self) -> usize {
+        L::threads()
+    }
+
+    /// The thread count last set through [`Backend::set_threads`], if any.
+    pub fn requested_threads(&self) -> Option<usize> {
+        match self.requested_threads.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// The library's description of itself (version and build configuration).
+    pub fn library_version(&self) -> String {
+        L::version()
+    }
+}
+
+impl<L: Library> Default for Blas<L> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `cblas_sgemm` / `cblas_dgemm`, chosen by element type.
+trait CblasGemm: Scalar {
+    /// # Safety
+    /// The pointers and leading dimensions describe, in `layout` and after `ta`/`tb`, an
+    /// `m × k` A, a `k × n` B and an `m × n` C whose elements all lie in live allocations;
+    /// C's elements are distinct, writable and overlap neither A nor B; every `ld` meets
+    /// cblas's minimum.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn cblas_gemm(
+        layout: CBLAS_LAYOUT,
+        ta: CBLAS_TRANSPOSE,
+        tb: CBLAS_TRANSPOSE,
+        dims: [i32; 3],
+        alpha: Self,
+        a: (*const Self, i32),
+        b: (*const Self, i32),
+        beta: Self,
+        c: (*mut Self, i32),
+    );
+}
+
+macro_rules! impl_cblas_gemm {
+    ($t:ty, $f:ident) => {
+        impl CblasGemm for $t {
+            unsafe fn cblas_gemm(
+                layout: CBLAS_LAYOUT,
+                ta: CBLAS_TRANSPOSE,
+                tb: CBLAS_TRANSPOSE,
+                [m, n, k]: [i32; 3],
+                alpha: Self,
+                (a, lda): (*const Self, i32),
+                (b, ldb): (*const Self, i32),
+                beta: Self,
+                (c, ldc): (*mut Self, i32),
+            ) {
+                // SAFETY: the caller's contract is exactly cblas's requirements.
+                unsafe { cblas_sys::$f(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+            }
+        }
+    };
+}
+impl_cblas_gemm!(f32, cblas_sgemm);
+impl_cblas_gemm!(f64, cblas_dgemm);
+
+fn strided<T: Scalar>(v: &MatRef<'_, T>) -> Strided {
+    Strided { rows: v.rows(), cols: v.cols(), row_stride: v.row_stride(), col_stride: v.col_stride() }
+}
+
+/// An input operand ready for cblas: a pointer to its `(0, 0)`, its transpose flag and
+/// leading dimension, and the copy that holds it when its layout was not expressible.
+struct Prepared<'a, T> {
+    view: MatRef<'a, T>,
+    trans: bool,
+    ld: usize,
+    _copy: Option<Matrix<T>>,
+}
+
+/// Plans one input; copies it into the call's order if cblas cannot read it in place.
+fn prepare_input<T: Scalar>(view: MatRef<'_, T>, order: Order) -> Prepared<'_, T> {
+    match Operand::plan(strided(&view), order) {
+        Operand::Direct { trans, ld } => Prepared { view, trans, ld, _copy: None },
+        Operand::Copy => {
+            let layout = match order {
+                Order::Col => Layout::ColMajor,
+                Order::Row => Layout::RowMajor,
+            };
+            let copy = view.to_matrix(layout);
+            let ld = match order {
+                Order::Col => view.rows().max(1),
+                Order::Row => view.cols().max(1),
+            };
+            // `ptr` points into the copy's heap buffer, which stays put while `Prepared` lives.
+            Prepared { view, trans: false, ld, _copy: Some(copy) }
+        }
+    }
+}
+
+impl<'a, T: Scalar> Prepared<'a, T> {
+    /// Pointer to element `(0, 0)` of what cblas reads.
+    fn ptr(&self) -> *const T {
+        match &self._copy {
+            Some(m) => m.as_slice().as_ptr(),
+            None => self.view.as_slice().as_ptr(),
+        }
+    }
+}
+
+fn trans(t: bool) -> CBLAS_TRANSPOSE {
+    if t {
+        CBLAS_TRANSPOSE::CblasTrans
+    } else {
+        CBLAS_TRANSPOSE::CblasNoTrans
+    }
+}
+
+fn cblas_order(order: Order) -> CBLAS_LAYOUT {
+    match order {
+        Order::Row => CBLAS_LAYOUT::CblasRowMajor,
+        Order::Col => CBLAS_LAYOUT::CblasColMajor,
+    }
+}
+
+/// `C ← α·A·B + β·C` through the library `L`.
+fn gemm<L: Library, T: CblasGemm>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    mut c: MatMut<'_, T>,
+) -> Result<()> {
+    let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
+        return Ok(());
+    };
+    L::init();
+    let int = |what: &str, value: usize| to_blas_int(value).map_err(|TooLarge(v)| too_large::<L>(what, v));
+    let dims = [int("m (rows of A and C)", m)?, int("n (columns of B and C)", n)?, int("k (columns of A)", k)?];
+
+    match Output::plan(strided(&c.rb())) {
+        Output::Direct { order, ld } => {
+            let ldc = int("C's leading dimension", ld)?;
+            call::<T>(order, dims, alpha, &a, &b, beta, (c.as_slice_mut().as_mut_ptr(), ldc))
+        }
+        Output::Temporary => {
+            // General strides: compute into a column-major m × n temporary. With β = 0 it
+            // starts as zeros and C is not read, as BLAS requires.
+            let mut tmp = if beta == T::ZERO {
+                Matrix::zeros(m, n, Layout::ColMajor)
+            } else {
+                c.rb().to_matrix(Layout::ColMajor)
+            };
+            let ldc = dims[0];
+            call::<T>(Order::Col, dims, alpha, &a, &b, beta, (tmp.as_mut_slice().as_mut_ptr(), ldc))?;
+            for j in 0..n {
+                for (i, x) in c.col_iter_mut(j).enumerate() {
+                    *x = tmp.get(i, j).unwrap_or(T::ZERO);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Prepares A and B for `order` and calls cblas, writing C through `c_ptr`.
+fn call<T: CblasGemm>(
+    order: Order,
+    dims: [i32; 3],
+    alpha: T,
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    beta: T,
+    (c_ptr, ldc): (*mut T, i32),
+) -> Result<()> {
+    let pa = prepare_input(*a, order);
+    let pb = prepare_input(*b, order);
+    // Leading dimensions from `layout` fit i32 (checked there); a copy's is at most m, n or k.
+    let lda = to_blas_int(pa.ld).unwrap_or(i32::MAX);
+    let ldb = to_blas_int(pb.ld).unwrap_or(i32::MAX);
+    // SAFETY: `layout::Strided::ld` returned each leading dimension only if, in `order`
+    // and with the chosen transpose, it addresses exactly the view's elements and meets
+    // cblas's minimum (`ld ≥ max(1, rows)` of the stored matrix); those elements lie in
+    // the view's slice, which starts at its (0, 0) (checked when the view was built), or
+    // in the contiguous copy `prepare_input` made, alive until the end of this function.
+    // `c_ptr`/`ldc` come from the same planning for C (or from a fresh m × n temporary),
+    // and C is a `MatMut`: its elements are distinct and cannot alias A or B, which are
+    // shared borrows.
+    unsafe {
+        T::cblas_gemm(
+            cblas_order(order),
+            trans(pa.trans),
+            trans(pb.trans),
+            dims,
+            alpha,
+            (pa.ptr(), lda),
+            (pb.ptr(), ldb),
+            beta,
+            (c_ptr, ldc),
+        );
+    }
+    Ok(())
+}
+
+fn too_large<L: Library>(what: &str, value: usize) -> Error {
+    Error::Backend {
+        backend: L::NAME.to_owned(),
+        message: format!(
+            "{what} = {value} exceeds {}, the largest dimension the library's 32-bit (LP64) integers hold",
+            i32::MAX
+        ),
+    }
+}
+
+impl<L: Library> Backend for Blas<L> {
+    fn name(&self) -> &'static str {
+        L::NAME
+    }
+    fn description(&self) -> &'static str {
+        L::DESCRIPTION
+    }
+    fn kind(&self) -> BackendKind {
+        BackendKind::Blas
+    }
+    fn is_multithreaded(&self) -> bool {
+        L::is_multithreaded()
+    }
+    fn set_threads(&self, threads: usize) {
+        let threads = threads.max(1);
+        self.requested_threads.store(threads, Ordering::Relaxed);
+        L::set_threads(threads);
+    }
+    fn gemm_f32(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
+        gemm::<L, f32>(alpha, a, b, beta, c)
+    }
+    fn gemm_f64(
+        &self,
+        alpha: f64,
+        a: MatRef<'_, f64>,
+        b: MatRef<'_, f64>,
+        beta: f64,
+        c: MatMut<'_, f64>,
+    ) -> Result<()> {
+        gemm::<L, f64>(alpha, a, b, beta, c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_large_names_the_dimension_and_the_limit() {
+        #[cfg(feature = "openblas")]
+        type L = crate::OpenBlasLibrary;
+        #[cfg(feature = "blis")]
+        type L = crate::BlisLibrary;
+        #[cfg(feature = "mkl")]
+        type L = crate::MklLibrary;
+        let e = too_large::<L>("k (columns of A)", 1 << 31);
+        let msg = e.to_string();
+        assert!(msg.contains("2147483648") && msg.contains("2147483647"), "{msg}");
+        assert!(matches!(e, Error::Backend { .. }));
+    }
+}
