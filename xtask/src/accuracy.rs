@@ -70,8 +70,24 @@ pub struct Report {
 
 /// The runner binaries to measure with. One today; backends that cannot share a binary
 /// (several BLAS libraries) each add a build here, and their rows are merged.
-fn runners(build: &BuildArgs) -> anyhow::Result<Vec<PathBuf>> {
-    Ok(vec![runner::build(build)?])
+/// One runner per BLAS library (see [`runner::runner_builds`]), each with the backends it
+/// should measure: the first every backend asked for, later ones only those not measured yet
+/// (their BLAS backend), so the pure-Rust backends are measured once.
+fn runners(build: &BuildArgs, asked: &[String]) -> anyhow::Result<Vec<(PathBuf, Vec<String>)>> {
+    let mut done: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for b in runner::runner_builds(build) {
+        let binary = runner::build(&b)?;
+        let mine: Vec<String> = runner::backend_names(&binary)?
+            .into_iter()
+            .filter(|n| !done.contains(n) && (asked.is_empty() || asked.contains(n)))
+            .collect();
+        if !mine.is_empty() {
+            done.extend(mine.iter().cloned());
+            out.push((binary, mine));
+        }
+    }
+    Ok(out)
 }
 
 pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
@@ -83,11 +99,11 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&json).with_context(|| format!("reading {}", json.display()))?;
         report = serde_json::from_str(&text).with_context(|| format!("parsing {}", json.display()))?;
     }
-    let binaries = if args.replot { Vec::new() } else { runners(&args.build)? };
-    for (idx, binary) in binaries.iter().enumerate() {
+    let binaries = if args.replot { Vec::new() } else { runners(&args.build, &args.backends)? };
+    for (idx, (binary, names)) in binaries.iter().enumerate() {
         let part = out.join(format!("accuracy-part{idx}.json"));
         let mut cli = vec!["accuracy".to_owned(), "--json".to_owned(), part.display().to_string()];
-        for b in &args.backends {
+        for b in names {
             cli.extend(["--backend".to_owned(), b.clone()]);
         }
         if !args.sizes.is_empty() {

@@ -73,12 +73,22 @@ pub struct BenchArgs {
 /// The runner builds to measure. Each BLAS library needs its own binary (two cannot be
 /// linked together), so this is a list; each build also contains the pure-Rust backends.
 fn builds(args: &BenchArgs) -> Vec<(String, BuildArgs)> {
-    let mut build = args.build.clone();
-    if !build.features.iter().any(|f| f == "peers") {
-        build.features.push("peers".to_owned());
-    }
-    let label = if args.build.features.is_empty() { "default".to_owned() } else { args.build.features.join("+") };
-    vec![(label, build)]
+    runner::runner_builds(&args.build)
+        .into_iter()
+        .map(|mut build| {
+            if !build.features.iter().any(|f| f == "peers") {
+                build.features.push("peers".to_owned());
+            }
+            // Name each process after its BLAS library ("rust" when it has none).
+            let label = build
+                .features
+                .iter()
+                .find(|f| crate::detect::is_blas_feature(f))
+                .cloned()
+                .unwrap_or_else(|| "rust".to_owned());
+            (label, build)
+        })
+        .collect()
 }
 
 fn cores() -> usize {

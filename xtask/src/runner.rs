@@ -166,7 +166,6 @@ pub fn backend_names(binary: &Path) -> anyhow::Result<Vec<String>> {
 
 /// Runs the runner binary with `args`; errors if it exits non-zero. (`check` reads its
 /// output instead; this is for subcommands that only need it to succeed.)
-#[allow(dead_code)]
 pub fn run(binary: &Path, args: &[String]) -> anyhow::Result<()> {
     let status = Command::new(binary).args(args).status().with_context(|| format!("running {}", binary.display()))?;
     if !status.success() {
