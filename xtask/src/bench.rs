@@ -116,8 +116,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     eprintln!("xtask bench: code generation: {codegen}");
 
     let mut partials = Vec::new();
+    // Backends of the builds run so far: a later build (another BLAS library) runs the
+    // layout experiment for its new backends only. The pure-Rust backends' and peers'
+    // layout rows come from the first build; the sweep runs everything in every build so
+    // that each point's ratios to the best BLAS come from one process.
+    let mut seen: Vec<String> = Vec::new();
     for (label, build) in &builds {
         let binary = runner::build(build)?;
+        let names = runner::backend_names(&binary)?;
+        let new: Vec<String> = names.iter().filter(|n| !seen.contains(n)).cloned().collect();
+        let first_build = seen.is_empty();
+        seen.extend(new.iter().cloned());
         for &t in &threads {
             let file = partial_dir.join(format!("{label}-t{t}.json"));
             let mut cli: Vec<String> = vec!["bench".into(), "--threads".into(), t.to_string()];
@@ -132,8 +141,23 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             if !args.layouts.is_empty() {
                 cli.extend(["--layouts".into(), args.layouts.join(",")]);
             }
-            if let Some(n) = args.layout_size {
-                cli.extend(["--layout-size".into(), n.to_string()]);
+            // None: every backend (first build); Some(list): only these.
+            let layout_backends: Option<Vec<&str>> = (!first_build).then(|| {
+                new.iter()
+                    .filter(|n| args.backends.is_empty() || args.backends.contains(n))
+                    .map(|s| s.as_str())
+                    .collect()
+            });
+            match &layout_backends {
+                Some(list) if list.is_empty() => cli.extend(["--layout-size".into(), "0".into()]),
+                _ => {
+                    if let Some(n) = args.layout_size {
+                        cli.extend(["--layout-size".into(), n.to_string()]);
+                    }
+                    if let Some(list) = &layout_backends {
+                        cli.extend(["--layout-backends".into(), list.join(",")]);
+                    }
+                }
             }
             if let Some(s) = args.min_time {
                 cli.extend(["--min-time".into(), s.to_string()]);

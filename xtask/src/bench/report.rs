@@ -172,7 +172,9 @@ pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
             "The ratio to the best BLAS ({}) comes from interleaved runs in one process. Two BLAS libraries cannot \
              be linked into one binary, so each was measured in its own runner process; every other row is taken \
              from the process of the fastest BLAS at that point, and a BLAS library's ratio to a BLAS of another \
-             process (marked †) crosses processes.",
+             process (marked †) crosses processes. To keep the run short, the layout experiment runs the \
+             pure-Rust backends and peers in the first runner process only, so there a ratio marked † may \
+             belong to any row.",
             blas.join(", ")
         ));
     }

@@ -56,6 +56,9 @@ pub struct BenchArgs {
     /// Default: 512 (32 with `--quick`).
     #[arg(long, value_name = "N")]
     layout_size: Option<usize>,
+    /// Backends and peers of the layout experiment, comma-separated. Default: those of the sweep.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    layout_backends: Vec<String>,
     /// A smoke run in seconds: small sizes, short timing.
     #[arg(long)]
     quick: bool,
@@ -93,6 +96,8 @@ struct Plan {
     threads: Vec<usize>,
     layouts: Vec<[Layout; 3]>,
     layout_size: usize,
+    /// Names of the backends the layout experiment runs; empty: every eligible one.
+    layout_backends: Vec<String>,
     timing: Timing,
     max_call: f64,
     seed: u64,
@@ -235,6 +240,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         threads,
         layouts,
         layout_size: args.layout_size.unwrap_or(if args.quick { 32 } else { 512 }),
+        layout_backends: args.layout_backends.clone(),
         timing,
         max_call,
         seed: args.seed,
@@ -351,6 +357,14 @@ impl Plan {
         (run, skip)
     }
 
+    /// The backends of the layout experiment (1 thread).
+    fn layout_run(&self) -> Vec<&'static dyn Backend> {
+        let (run, _) = self.eligible(1);
+        run.into_iter()
+            .filter(|b| self.layout_backends.is_empty() || self.layout_backends.iter().any(|n| n == b.name()))
+            .collect()
+    }
+
     /// Progress-bar steps: one per backend and point.
     fn tasks(&self, dtypes: &[&str]) -> usize {
         let mut n = 0;
@@ -359,7 +373,7 @@ impl Plan {
             n += (run.len() + skip.len()) * self.sizes.len() * self.layouts.len();
         }
         if self.layout_size > 0 && self.threads.contains(&1) {
-            n += self.eligible(1).0.len() * ALL_LAYOUTS.len();
+            n += self.layout_run().len() * ALL_LAYOUTS.len();
         }
         n * dtypes.len()
     }
@@ -439,7 +453,7 @@ impl Plan {
             let n = self.layout_size;
             let a0 = random_matrix::<T>(n, n, dseed ^ 0x1a);
             let b0 = random_matrix::<T>(n, n, dseed ^ 0x1b);
-            let (run, _) = self.eligible(1);
+            let run = self.layout_run();
             for lname in ALL_LAYOUTS {
                 let layout = parse_layout(lname).expect("fixed layout names are valid");
                 let ops = Operands {
