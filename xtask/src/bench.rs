@@ -75,10 +75,8 @@ pub struct BenchArgs {
 fn builds(args: &BenchArgs) -> Vec<(String, BuildArgs)> {
     runner::runner_builds(&args.build)
         .into_iter()
-        .map(|mut build| {
-            if !build.features.iter().any(|f| f == "peers") {
-                build.features.push("peers".to_owned());
-            }
+        .map(|build| {
+            // (`runner::build` always adds the `peers` feature.)
             // Name each process after its BLAS library ("rust" when it has none).
             let label = build
                 .features

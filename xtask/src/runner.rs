@@ -109,7 +109,9 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
     }
     let label = blas.first().map_or("rust", |f| f.as_str());
     let root = workspace_root();
-    let mut features = vec!["naive".to_owned()];
+    // The peers are always built in: `check` does not use them, but then `check` and
+    // `bench` share one binary per BLAS library instead of building two.
+    let mut features = vec!["naive".to_owned(), "peers".to_owned()];
     for f in &args.features {
         if !f.is_empty() && !features.contains(f) {
             features.push(f.clone());
