@@ -202,7 +202,10 @@ pub fn layouts(results: &Results, dtype: &str, path: &Path) -> anyhow::Result<()
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(75)
-        .build_cartesian_2d(-0.5f64..7.5f64, ((vmin / 2.0)..(vmax * 3.0)).log_scale())
+        .build_cartesian_2d(
+            -0.5f64..7.5f64, // Headroom above the tallest bar for the legend (log scale: ×60 ≈ 1.8 decades).
+            ((vmin / 2.0)..(vmax * 60.0)).log_scale(),
+        )
         .map_err(plot_err)?;
     chart
         .configure_mesh()
