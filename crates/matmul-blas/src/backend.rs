@@ -258,26 +258,7 @@ impl<L: Library> Backend for Blas<L> {
         self.requested_threads.store(threads, Ordering::Relaxed);
         L::set_threads(threads);
     }
-    fn gemm_f32(
-        &self,
-        alpha: f32,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        beta: f32,
-        c: MatMut<'_, f32>,
-    ) -> Result<()> {
-        gemm::<L, f32>(alpha, a, b, beta, c)
-    }
-    fn gemm_f64(
-        &self,
-        alpha: f64,
-        a: MatRef<'_, f64>,
-        b: MatRef<'_, f64>,
-        beta: f64,
-        c: MatMut<'_, f64>,
-    ) -> Result<()> {
-        gemm::<L, f64>(alpha, a, b, beta, c)
-    }
+    matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| gemm::<L, _>(alpha, a, b, beta, c));
 }
 
 #[cfg(test)]

@@ -86,6 +86,57 @@ impl std::fmt::Debug for dyn Backend + '_ {
     }
 }
 
+/// Writes [`Backend::gemm_f32`] and [`Backend::gemm_f64`] inside an `impl Backend` block,
+/// both as the same expression — typically a call of one function generic over [`Scalar`],
+/// whose element type is inferred. The first name stands for `self`.
+///
+/// ```
+/// use matmul_core::{Backend, BackendKind, GemmPlan, MatMut, MatRef, Result, Scalar};
+///
+/// /// Writes zeros: a toy backend to show the macro.
+/// struct Zeros;
+///
+/// fn zeros<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+///     GemmPlan::prepare(alpha, &a, &b, beta, &mut c)?;
+///     c.for_each_mut(|x| *x = T::ZERO);
+///     Ok(())
+/// }
+///
+/// impl Backend for Zeros {
+///     fn name(&self) -> &'static str { "zeros" }
+///     fn description(&self) -> &'static str { "writes zeros" }
+///     fn kind(&self) -> BackendKind { BackendKind::Loops }
+///     matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| zeros(alpha, a, b, beta, c));
+/// }
+/// ```
+#[macro_export]
+macro_rules! gemm_methods {
+    (|$this:ident, $alpha:ident, $a:ident, $b:ident, $beta:ident, $c:ident| $body:expr) => {
+        fn gemm_f32(
+            &self,
+            $alpha: f32,
+            $a: $crate::MatRef<'_, f32>,
+            $b: $crate::MatRef<'_, f32>,
+            $beta: f32,
+            $c: $crate::MatMut<'_, f32>,
+        ) -> $crate::Result<()> {
+            let $this = self;
+            $body
+        }
+        fn gemm_f64(
+            &self,
+            $alpha: f64,
+            $a: $crate::MatRef<'_, f64>,
+            $b: $crate::MatRef<'_, f64>,
+            $beta: f64,
+            $c: $crate::MatMut<'_, f64>,
+        ) -> $crate::Result<()> {
+            let $this = self;
+            $body
+        }
+    };
+}
+
 /// What remains for a backend after the checks and special cases every backend shares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GemmPlan {

@@ -97,26 +97,7 @@ impl Backend for NaiveIjk {
     fn description(&self) -> &'static str {
         "triple loop i, j, k: a dot product per element of C"
     }
-    fn gemm_f32(
-        &self,
-        alpha: f32,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        beta: f32,
-        c: MatMut<'_, f32>,
-    ) -> Result<()> {
-        ijk(alpha, a, b, beta, c)
-    }
-    fn gemm_f64(
-        &self,
-        alpha: f64,
-        a: MatRef<'_, f64>,
-        b: MatRef<'_, f64>,
-        beta: f64,
-        c: MatMut<'_, f64>,
-    ) -> Result<()> {
-        ijk(alpha, a, b, beta, c)
-    }
+    matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| ijk(alpha, a, b, beta, c));
 }
 
 impl Backend for NaiveIkj {
@@ -129,24 +110,5 @@ impl Backend for NaiveIkj {
     fn description(&self) -> &'static str {
         "triple loop i, k, j: a row of C updated by a row of B"
     }
-    fn gemm_f32(
-        &self,
-        alpha: f32,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        beta: f32,
-        c: MatMut<'_, f32>,
-    ) -> Result<()> {
-        ikj(alpha, a, b, beta, c)
-    }
-    fn gemm_f64(
-        &self,
-        alpha: f64,
-        a: MatRef<'_, f64>,
-        b: MatRef<'_, f64>,
-        beta: f64,
-        c: MatMut<'_, f64>,
-    ) -> Result<()> {
-        ikj(alpha, a, b, beta, c)
-    }
+    matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| ikj(alpha, a, b, beta, c));
 }

@@ -90,26 +90,7 @@ impl Backend for Mutant {
     fn kind(&self) -> BackendKind {
         BackendKind::Loops
     }
-    fn gemm_f32(
-        &self,
-        alpha: f32,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        beta: f32,
-        c: MatMut<'_, f32>,
-    ) -> Result<()> {
-        self.gemm(alpha, a, b, beta, c)
-    }
-    fn gemm_f64(
-        &self,
-        alpha: f64,
-        a: MatRef<'_, f64>,
-        b: MatRef<'_, f64>,
-        beta: f64,
-        c: MatMut<'_, f64>,
-    ) -> Result<()> {
-        self.gemm(alpha, a, b, beta, c)
-    }
+    matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
 }
 
 /// Runs the full grid on a mutant; returns (cases where the fault was injected, of those

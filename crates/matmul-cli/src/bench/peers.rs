@@ -203,26 +203,7 @@ impl Backend for GemmPeer {
     fn set_threads(&self, threads: usize) {
         self.threads.store(threads.max(1), Ordering::Relaxed);
     }
-    fn gemm_f32(
-        &self,
-        alpha: f32,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        beta: f32,
-        c: MatMut<'_, f32>,
-    ) -> Result<()> {
-        self.call(alpha, a, b, beta, c)
-    }
-    fn gemm_f64(
-        &self,
-        alpha: f64,
-        a: MatRef<'_, f64>,
-        b: MatRef<'_, f64>,
-        beta: f64,
-        c: MatMut<'_, f64>,
-    ) -> Result<()> {
-        self.call(alpha, a, b, beta, c)
-    }
+    matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.call(alpha, a, b, beta, c));
 }
 
 impl Backend for MatrixMultiplyPeer {
@@ -238,26 +219,7 @@ impl Backend for MatrixMultiplyPeer {
     fn is_multithreaded(&self) -> bool {
         true
     }
-    fn gemm_f32(
-        &self,
-        alpha: f32,
-        a: MatRef<'_, f32>,
-        b: MatRef<'_, f32>,
-        beta: f32,
-        c: MatMut<'_, f32>,
-    ) -> Result<()> {
-        self.call(alpha, a, b, beta, c)
-    }
-    fn gemm_f64(
-        &self,
-        alpha: f64,
-        a: MatRef<'_, f64>,
-        b: MatRef<'_, f64>,
-        beta: f64,
-        c: MatMut<'_, f64>,
-    ) -> Result<()> {
-        self.call(alpha, a, b, beta, c)
-    }
+    matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.call(alpha, a, b, beta, c));
 }
 
 #[cfg(test)]
