@@ -363,7 +363,11 @@ fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
         let e = groups
             .entry((s.backend.clone(), s.dtype.clone(), s.threads, s.layout.clone(), s.experiment.clone()))
             .or_insert((Vec::new(), s.reason.clone()));
-        e.0.push(s.n.map_or("all".to_owned(), |n| n.to_string()));
+        // Each runner process (one per BLAS library) reports its own skips: list a size once.
+        let size = s.n.map_or("all".to_owned(), |n| n.to_string());
+        if !e.0.contains(&size) {
+            e.0.push(size);
+        }
     }
     let items = groups
         .into_iter()
