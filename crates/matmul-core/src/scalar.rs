@@ -18,6 +18,7 @@ mod sealed {
 /// through [`Scalar::gemm`].
 pub trait Scalar:
     sealed::Sealed
+    + bytemuck::Pod
     + Copy
     + Default
     + Debug

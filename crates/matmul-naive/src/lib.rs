@@ -74,13 +74,25 @@ fn ikj<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
     };
     // Scale all of C first (β = 0 writes zeros without reading): the update loop then only adds.
     scale_c(beta, &mut c);
-    for i in 0..m {
-        for p in 0..k {
-            let aip = alpha * a.get(i, p).unwrap_or(T::ZERO);
-            match (c.row_slice_mut(i), b.row_slice(p)) {
-                // Both rows contiguous: independent updates over two slices, which vectorise.
-                (Some(cr), Some(br)) => cr.iter_mut().zip(br).for_each(|(x, &y)| *x += aip * y),
-                _ => c.row_iter_mut(i).zip(b.row_iter(p)).for_each(|(x, y)| *x += aip * y),
+    let n = b.cols();
+    if c.is_row_major() && b.is_row_major() {
+        // Rows of B and C contiguous: the inner loop is two slices zipped, independent
+        // updates that vectorise. Row i of C is taken once per i and row p of B is sliced
+        // straight out of B's span, so nothing but the arithmetic stays in the inner loops.
+        let (b_span, ldb) = (b.as_slice(), b.row_stride());
+        for i in 0..m {
+            let c_row = c.row_slice_mut(i).expect("C is row-major");
+            for (p, a_ip) in a.row_iter(i).enumerate() {
+                let a_ip = alpha * a_ip;
+                let b_row = &b_span[p * ldb..p * ldb + n];
+                c_row.iter_mut().zip(b_row).for_each(|(x, &y)| *x += a_ip * y);
+            }
+        }
+    } else {
+        for i in 0..m {
+            for p in 0..k {
+                let a_ip = alpha * a.get(i, p).unwrap_or(T::ZERO);
+                c.row_iter_mut(i).zip(b.row_iter(p)).for_each(|(x, y)| *x += a_ip * y);
             }
         }
     }

@@ -55,7 +55,7 @@ pub enum NotMeasured {
 
 /// The operands of one point.
 #[derive(Debug)]
-pub struct Operands<T> {
+pub struct Operands<T: Scalar> {
     /// A, m × k.
     pub a: Matrix<T>,
     /// B, k × n.
