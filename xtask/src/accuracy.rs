@@ -11,6 +11,7 @@ use anyhow::Context;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::bench::plot::COLOURS;
 use crate::runner::{self, BuildArgs};
 
 /// Options of `cargo xtask accuracy`.
@@ -252,18 +253,6 @@ fn markdown(report: &Report) -> String {
     s
 }
 
-/// Colours for backends, in order of appearance.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(255, 127, 14),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(23, 190, 207),
-];
-
 /// Four panels: f32 and f64 (rows) × error/bound and absolute error (columns), log–log,
 /// one colour per backend, solid for uniform inputs and dashed for cancelling ones.
 fn plot(report: &Report, path: &Path) -> anyhow::Result<()> {
@@ -319,7 +308,7 @@ fn plot(report: &Report, path: &Path) -> anyhow::Result<()> {
             .draw()?;
         for key in &keys {
             let idx = backends.iter().position(|b| *b == key.0).unwrap_or(0);
-            let colour = PALETTE[idx % PALETTE.len()];
+            let colour = COLOURS[idx % COLOURS.len()];
             let pts = points(key);
             // Earlier backends drawn wider, so that backends with identical results (ijk and
             // ikj round the same way) show as a line with a halo instead of hiding each other.

@@ -10,7 +10,7 @@ use super::schema::{Results, Row};
 
 /// Distinct colours (Tableau 10), assigned to backends in the order the results list them,
 /// so a backend has the same colour in every figure.
-const COLOURS: [RGBColor; 10] = [
+pub const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
