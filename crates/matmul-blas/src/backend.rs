@@ -94,7 +94,7 @@ impl_cblas_gemm!(f32, cblas_sgemm);
 impl_cblas_gemm!(f64, cblas_dgemm);
 
 fn strided<T: Scalar>(v: &MatRef<'_, T>) -> Strided {
-    Strided { rows: v.rows(), cols: v.cols(), row_stride: v.row_stride(), col_stride: v.col_stride() }
+    Strided { rows: v.nrows(), cols: v.ncols(), row_stride: v.row_stride(), col_stride: v.col_stride() }
 }
 
 /// An input operand ready for cblas: a pointer to its `(0, 0)`, its transpose flag and
@@ -117,8 +117,8 @@ fn prepare_input<T: Scalar>(view: MatRef<'_, T>, order: Order) -> Prepared<'_, T
             };
             let copy = view.to_matrix(layout);
             let ld = match order {
-                Order::Col => view.rows().max(1),
-                Order::Row => view.cols().max(1),
+                Order::Col => view.nrows().max(1),
+                Order::Row => view.ncols().max(1),
             };
             // `ptr` points into the copy's heap buffer, which stays put while `Prepared` lives.
             Prepared { view, trans: false, ld, _copy: Some(copy) }
@@ -169,7 +169,7 @@ fn gemm<L: Library, T: CblasGemm>(
     match Output::plan(strided(&c.rb())) {
         Output::Direct { order, ld } => {
             let ldc = int("C's leading dimension", ld)?;
-            call::<T>(order, dims, alpha, &a, &b, beta, (c.as_slice_mut().as_mut_ptr(), ldc))
+            call::<T>(order, dims, alpha, &a, &b, beta, (c.as_slice_mut().as_mut_ptr(), ldc), &int)
         }
         Output::Temporary => {
             // General strides: compute into a column-major m × n temporary. With β = 0 it
@@ -180,10 +180,12 @@ fn gemm<L: Library, T: CblasGemm>(
                 c.rb().to_matrix(Layout::ColMajor)
             };
             let ldc = dims[0];
-            call::<T>(Order::Col, dims, alpha, &a, &b, beta, (tmp.as_mut_slice().as_mut_ptr(), ldc))?;
+            call::<T>(Order::Col, dims, alpha, &a, &b, beta, (tmp.as_mut_slice().as_mut_ptr(), ldc), &int)?;
+            let tmp = tmp.as_ref();
             for j in 0..n {
-                for (i, x) in c.col_iter_mut(j).enumerate() {
-                    *x = tmp.get(i, j).unwrap_or(T::ZERO);
+                let column = tmp.col_slice(j).expect("column j < n of a column-major m × n matrix is contiguous");
+                for (x, &t) in c.col_iter_mut(j).zip(column) {
+                    *x = t;
                 }
             }
             Ok(())
@@ -191,7 +193,9 @@ fn gemm<L: Library, T: CblasGemm>(
     }
 }
 
-/// Prepares A and B for `order` and calls cblas, writing C through `c_ptr`.
+/// Prepares A and B for `order` and calls cblas, writing C through `c_ptr`; `int` converts
+/// a leading dimension to the library's integer or names the one that does not fit.
+#[allow(clippy::too_many_arguments)]
 fn call<T: CblasGemm>(
     order: Order,
     dims: [i32; 3],
@@ -200,12 +204,12 @@ fn call<T: CblasGemm>(
     b: &MatRef<'_, T>,
     beta: T,
     (c_ptr, ldc): (*mut T, i32),
+    int: &dyn Fn(&str, usize) -> Result<i32>,
 ) -> Result<()> {
     let pa = prepare_input(*a, order);
     let pb = prepare_input(*b, order);
-    // Leading dimensions from `layout` fit i32 (checked there); a copy's is at most m, n or k.
-    let lda = to_blas_int(pa.ld).unwrap_or(i32::MAX);
-    let ldb = to_blas_int(pb.ld).unwrap_or(i32::MAX);
+    let lda = int("A's leading dimension", pa.ld)?;
+    let ldb = int("B's leading dimension", pb.ld)?;
     // SAFETY: `layout::Strided::ld` returned each leading dimension only if, in `order`
     // and with the chosen transpose, it addresses exactly the view's elements and meets
     // cblas's minimum (`ld ≥ max(1, rows)` of the stored matrix); those elements lie in
@@ -231,13 +235,13 @@ fn call<T: CblasGemm>(
 }
 
 fn too_large<L: Library>(what: &str, value: usize) -> Error {
-    Error::Backend {
-        backend: L::NAME.to_owned(),
-        message: format!(
+    Error::backend(
+        L::NAME,
+        format!(
             "{what} = {value} exceeds {}, the largest dimension the library's 32-bit (LP64) integers hold",
             i32::MAX
         ),
-    }
+    )
 }
 
 impl<L: Library> Backend for Blas<L> {
@@ -249,6 +253,9 @@ impl<L: Library> Backend for Blas<L> {
     }
     fn kind(&self) -> BackendKind {
         BackendKind::Blas
+    }
+    fn details(&self) -> String {
+        self.library_version()
     }
     fn is_multithreaded(&self) -> bool {
         L::is_multithreaded()

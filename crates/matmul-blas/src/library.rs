@@ -23,10 +23,14 @@ pub trait Library: Send + Sync + 'static {
     fn init() {}
 }
 
-/// Clamps a requested thread count to what the library's `int` takes.
-#[cfg(any(feature = "openblas", feature = "mkl"))]
+/// Clamps a requested thread count to between 1 and this machine's logical CPUs, as
+/// OpenBLAS does by itself: more workers than CPUs only contend, and BLIS aborts the whole
+/// process when it cannot allocate the count it was given (`usize::MAX`, say).
+#[cfg(any(feature = "openblas", feature = "blis", feature = "mkl"))]
 fn clamp_threads(threads: usize) -> std::ffi::c_int {
-    std::ffi::c_int::try_from(threads.max(1)).unwrap_or(std::ffi::c_int::MAX)
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let clamped = threads.clamp(1, cpus.min(4096));
+    std::ffi::c_int::try_from(clamped).expect("a count of at most 4096 fits a C int")
 }
 
 /// Reads a NUL-terminated string owned by the library.
@@ -110,7 +114,7 @@ impl Library for BlisLibrary {
         unsafe { blis_ffi::bli_info_get_enable_openmp() != 0 || blis_ffi::bli_info_get_enable_pthreads() != 0 }
     }
     fn set_threads(threads: usize) {
-        let n = std::ffi::c_long::try_from(threads.max(1)).unwrap_or(std::ffi::c_long::MAX);
+        let n = std::ffi::c_long::from(clamp_threads(threads));
         // SAFETY: any positive count is valid; BLIS stores it in its global runtime settings.
         unsafe { blis_ffi::bli_thread_set_num_threads(n) }
     }

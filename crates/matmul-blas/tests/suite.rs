@@ -15,8 +15,8 @@ matmul_core::backend_test_suite!(blas, &crate::BLAS);
 
 /// `C ← α·A·B + β·C` by the textbook loop, in f64 (exact for these small integers).
 fn expected(alpha: f64, a: &MatRef<'_, f64>, b: &MatRef<'_, f64>, beta: f64, c0: &Matrix<f64>) -> Matrix<f64> {
-    Matrix::from_fn(a.rows(), b.cols(), Layout::RowMajor, |i, j| {
-        let dot: f64 = (0..a.cols()).map(|p| a.get(i, p).unwrap() * b.get(p, j).unwrap()).sum();
+    Matrix::from_fn(a.nrows(), b.ncols(), Layout::RowMajor, |i, j| {
+        let dot: f64 = (0..a.ncols()).map(|p| a.get(i, p).unwrap() * b.get(p, j).unwrap()).sum();
         alpha * dot + beta * c0.get(i, j).unwrap()
     })
 }
@@ -48,7 +48,7 @@ fn overlapping_read_view_and_general_output_are_handled() {
         let mut c = MatMut::new(&mut c_buf, 3, 2, 2, 7).unwrap();
         for i in 0..3 {
             for j in 0..2 {
-                c.set(i, j, c0.get(i, j).unwrap());
+                assert!(c.set(i, j, c0.get(i, j).unwrap()));
             }
         }
         BLAS.gemm_f64(1.5, a, b_m.as_ref(), -2.0, c).unwrap();
@@ -67,8 +67,12 @@ fn overlapping_read_view_and_general_output_are_handled() {
     }
 }
 
+/// The thread setting is global to the library: tests that change it take turns.
+static THREAD_SETTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn thread_setting_reaches_the_library() {
+    let _turn = THREAD_SETTING.lock().unwrap_or_else(|e| e.into_inner());
     if !BLAS.is_multithreaded() {
         BLAS.set_threads(4);
         assert_eq!(BLAS.library_threads(), 1);
@@ -88,6 +92,21 @@ fn thread_setting_reaches_the_library() {
     BLAS.gemm_f32(1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut()).unwrap();
     let want: f32 = (0..50).map(|p| ((69 + p) % 5) as f32 * ((p * 59) % 3) as f32).sum();
     assert_eq!(c.get(69, 59), Some(want));
+}
+
+#[test]
+fn an_absurd_thread_count_is_clamped_not_fatal() {
+    // BLIS aborted the process on the next call when given usize::MAX threads.
+    let _turn = THREAD_SETTING.lock().unwrap_or_else(|e| e.into_inner());
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    BLAS.set_threads(usize::MAX);
+    assert!(BLAS.library_threads() <= cpus, "{} threads on {cpus} CPUs", BLAS.library_threads());
+    let a = Matrix::<f64>::from_fn(90, 80, Layout::RowMajor, |i, j| ((i + 2 * j) % 7) as f64);
+    let mut c = Matrix::<f64>::zeros(90, 90, Layout::ColMajor);
+    BLAS.gemm_f64(1.0, a.as_ref(), a.as_ref().t(), 0.0, c.as_mut()).unwrap();
+    let want: f64 = (0..80).map(|p| (((89 + 2 * p) % 7) as f64).powi(2)).sum();
+    assert_eq!(c.get(89, 89), Some(want));
+    BLAS.set_threads(1);
 }
 
 #[test]

@@ -30,6 +30,28 @@ pub enum BackendKind {
     Blas,
     /// A GPU.
     Gpu,
+    /// Another project's GEMM measured beside ours for comparison (the bench's peers:
+    /// `gemm`, `matrixmultiply`, `faer`); never in the facade's registry.
+    Peer,
+}
+
+impl BackendKind {
+    /// The name used in reports and JSON: `loops`, `simd`, `blas`, `gpu`, `peer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Loops => "loops",
+            BackendKind::Simd => "simd",
+            BackendKind::Blas => "blas",
+            BackendKind::Gpu => "gpu",
+            BackendKind::Peer => "peer",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A matrix-multiply backend: `C ← α·A·B + β·C` for `f32` and `f64`.
@@ -41,8 +63,18 @@ pub enum BackendKind {
 /// * `α = 0` or `k = 0`: A and B are not read, C is only scaled by β;
 /// * `m = 0` or `n = 0`: nothing happens.
 ///
-/// Object-safe, so a registry holds every compiled backend as `&dyn Backend`. Generic
-/// callers use [`Scalar::gemm`] to reach the entry point for their element type.
+/// Non-finite α and β follow IEEE arithmetic outside those two exemptions (the rule of
+/// the reference BLAS and OpenBLAS), and [`GemmPlan::prepare`] enforces it for every
+/// backend, so a library that special-cases them (BLIS reads β = NaN as 0) cannot differ:
+///
+/// * β = NaN: every element of C becomes NaN (NaN·c is NaN whatever c holds);
+/// * α = NaN with `k ≥ 1`: every element of C becomes NaN;
+/// * α or β infinite: computed as IEEE does (∞·0 is NaN, ∞·x is ±∞), by the backend.
+///
+/// Object-safe, so a registry holds every compiled backend as `&dyn Backend`. Callers
+/// write `backend.gemm(α, a, b, β, c)` (see [`gemm`](trait.Backend.html#method.gemm) on
+/// `dyn Backend`), which checks [`Backend::availability`] first; generic code over a
+/// concrete backend type uses [`Scalar::gemm`].
 pub trait Backend: Send + Sync {
     /// The name users select it by, e.g. `"naive-ikj"`.
     fn name(&self) -> &'static str;
@@ -52,6 +84,13 @@ pub trait Backend: Send + Sync {
 
     /// What kind of code it runs.
     fn kind(&self) -> BackendKind;
+
+    /// What its results depend on beyond its name, in one line: the library and its
+    /// version, the instruction set a kernel dispatched to, the GPU and driver. Empty
+    /// when there is nothing to add (the naive loops).
+    fn details(&self) -> String {
+        String::new()
+    }
 
     /// Whether it can use more than one thread (see [`Backend::set_threads`]).
     fn is_multithreaded(&self) -> bool {
@@ -78,6 +117,51 @@ pub trait Backend: Send + Sync {
     /// `C ← α·A·B + β·C` in `f64`.
     fn gemm_f64(&self, alpha: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64, c: MatMut<'_, f64>)
         -> Result<()>;
+}
+
+impl dyn Backend + '_ {
+    /// `C ← α·A·B + β·C` in `T`, after checking that the backend can run here.
+    ///
+    /// This is the call users make; it is also the one place that answers
+    /// [`Error::BackendUnavailable`] for a compiled backend that cannot run on this machine
+    /// (no GPU, library missing), so no backend has to remember to.
+    ///
+    /// ```
+    /// use matmul_core::{Availability, Backend, BackendKind, Error, GemmPlan, Layout, Matrix};
+    ///
+    /// /// A GPU backend on a machine without a GPU.
+    /// struct NoGpu;
+    /// impl Backend for NoGpu {
+    ///     fn name(&self) -> &'static str { "no-gpu" }
+    ///     fn description(&self) -> &'static str { "needs a GPU" }
+    ///     fn kind(&self) -> BackendKind { BackendKind::Gpu }
+    ///     fn availability(&self) -> Availability { Availability::Unavailable("no CUDA driver".into()) }
+    ///     matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| {
+    ///         let mut c = c;
+    ///         GemmPlan::prepare(alpha, &a, &b, beta, &mut c).map(|_| unreachable!("never reached"))
+    ///     });
+    /// }
+    ///
+    /// let backend: &dyn Backend = &NoGpu;
+    /// let a = Matrix::<f64>::from_fn(2, 2, Layout::RowMajor, |i, j| (i + j) as f64);
+    /// let mut c = Matrix::<f64>::zeros(2, 2, Layout::ColMajor);
+    /// let err = backend.gemm(1.0, a.as_ref(), a.as_ref(), 0.0, c.as_mut()).unwrap_err();
+    /// assert!(matches!(err, Error::BackendUnavailable { .. }));
+    /// assert_eq!(err.to_string(), "backend no-gpu is unavailable: no CUDA driver");
+    /// ```
+    pub fn gemm<T: Scalar>(
+        &self,
+        alpha: T,
+        a: MatRef<'_, T>,
+        b: MatRef<'_, T>,
+        beta: T,
+        c: MatMut<'_, T>,
+    ) -> Result<()> {
+        if let Availability::Unavailable(reason) = self.availability() {
+            return Err(Error::BackendUnavailable { backend: self.name().to_owned(), reason });
+        }
+        T::gemm(self, alpha, a, b, beta, c)
+    }
 }
 
 impl std::fmt::Debug for dyn Backend + '_ {
@@ -166,29 +250,35 @@ impl GemmPlan {
         beta: T,
         c: &mut MatMut<'_, T>,
     ) -> Result<Self> {
-        if a.cols() != b.rows() {
+        if a.ncols() != b.nrows() {
             return Err(Error::ShapeMismatch {
                 what: "A's columns must equal B's rows (A, B)",
                 left: a.shape(),
                 right: b.shape(),
             });
         }
-        if c.rows() != a.rows() {
+        if c.nrows() != a.nrows() {
             return Err(Error::ShapeMismatch {
                 what: "C's rows must equal A's rows (C, A)",
                 left: c.shape(),
                 right: a.shape(),
             });
         }
-        if c.cols() != b.cols() {
+        if c.ncols() != b.ncols() {
             return Err(Error::ShapeMismatch {
                 what: "C's columns must equal B's columns (C, B)",
                 left: c.shape(),
                 right: b.shape(),
             });
         }
-        let (m, n, k) = (a.rows(), b.cols(), a.cols());
+        let (m, n, k) = (a.nrows(), b.ncols(), a.ncols());
         if m == 0 || n == 0 {
+            return Ok(GemmPlan::Done);
+        }
+        // The non-finite rule of the trait's docs: a NaN β, or a NaN α that multiplies a
+        // product (k ≥ 1), makes every element NaN whatever A, B and C hold.
+        if beta.is_nan() || (alpha.is_nan() && k > 0) {
+            c.for_each_mut(|x| *x = T::NAN);
             return Ok(GemmPlan::Done);
         }
         if k == 0 || alpha == T::ZERO {

@@ -79,6 +79,17 @@ pub enum ViewError {
         /// Shape of the view the block was asked of.
         parent: (usize, usize),
     },
+    /// An owned matrix of this shape cannot exist: its element count overflows `usize`
+    /// or its buffer cannot be allocated.
+    #[error("a {} matrix of {element_bytes}-byte elements does not fit in memory", fmt_shape(&(*.rows, *.cols)))]
+    TooLarge {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+        /// Size of one element in bytes.
+        element_bytes: usize,
+    },
     /// A buffer handed to an owned matrix has the wrong length.
     #[error("a {} matrix needs {expected} elements but the buffer has {len}", fmt_shape(.shape))]
     BufferLength {
@@ -92,7 +103,7 @@ pub enum ViewError {
 }
 
 /// The error type of every fallible call in the workspace.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The operands of `C ← α·A·B + β·C` do not fit together.
@@ -132,5 +143,25 @@ pub enum Error {
         backend: String,
         /// What went wrong.
         message: String,
+        /// The library's own error (a CUDA or BLAS error type), when there is one;
+        /// [`std::error::Error::source`] returns it.
+        #[source]
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>>,
     },
+}
+
+impl Error {
+    /// An [`Error::Backend`] with a message and no source error.
+    pub fn backend(backend: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Backend { backend: backend.into(), message: message.into(), source: None }
+    }
+
+    /// An [`Error::Backend`] caused by `source`, the library's own error.
+    pub fn backend_with_source(
+        backend: impl Into<String>,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Backend { backend: backend.into(), message: message.into(), source: Some(std::sync::Arc::new(source)) }
+    }
 }

@@ -14,7 +14,7 @@
 //! let a = Matrix::<f64>::from_fn(2, 3, Layout::RowMajor, |i, j| (i * 3 + j) as f64);
 //! // The transpose is a view with its strides swapped: no copy.
 //! let at: MatRef<'_, f64> = a.as_ref().t();
-//! assert_eq!((at.rows(), at.cols()), (3, 2));
+//! assert_eq!((at.nrows(), at.ncols()), (3, 2));
 //! assert_eq!(at.get(2, 1), Some(5.0));
 //! ```
 #![deny(unsafe_code)]

@@ -81,25 +81,52 @@ impl<T: Scalar> PartialEq for Matrix<T> {
 impl<T: Scalar> Matrix<T> {
     /// A `rows × cols` matrix of zeros.
     ///
-    /// Panics if `rows * cols` overflows `usize` (the allocation could not exist).
+    /// # Panics
+    /// If the matrix cannot exist: `rows * cols` elements overflow `usize` or do not fit in
+    /// memory. [`Matrix::try_zeros`] returns that as an error instead.
+    #[track_caller]
     pub fn zeros(rows: usize, cols: usize, layout: Layout) -> Self {
-        let len = rows.checked_mul(cols).expect("matrix size overflows usize");
+        Self::try_zeros(rows, cols, layout).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A `rows × cols` matrix of zeros, or [`ViewError::TooLarge`] if `rows * cols`
+    /// elements overflow `usize` or cannot be allocated.
+    pub fn try_zeros(rows: usize, cols: usize, layout: Layout) -> Result<Self, ViewError> {
+        let too_large = || ViewError::TooLarge { rows, cols, element_bytes: std::mem::size_of::<T>() };
+        let len = rows.checked_mul(cols).ok_or_else(too_large)?;
         let per_line = std::mem::size_of::<CacheLine>() / std::mem::size_of::<T>();
+        let mut lines = Vec::new();
+        lines.try_reserve_exact(len.div_ceil(per_line)).map_err(|_| too_large())?;
         // All-zero bits are +0.0 for both element types.
-        let lines = vec![bytemuck::Zeroable::zeroed(); len.div_ceil(per_line)];
-        Matrix { lines, len, rows, cols, layout, element: std::marker::PhantomData }
+        lines.resize(len.div_ceil(per_line), bytemuck::Zeroable::zeroed());
+        Ok(Matrix { lines, len, rows, cols, layout, element: std::marker::PhantomData })
     }
 
     /// A matrix whose element `(i, j)` is `f(i, j)`.
-    pub fn from_fn(rows: usize, cols: usize, layout: Layout, mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let mut m = Self::zeros(rows, cols, layout);
+    ///
+    /// # Panics
+    /// As [`Matrix::zeros`]; [`Matrix::try_from_fn`] returns the error instead.
+    #[track_caller]
+    pub fn from_fn(rows: usize, cols: usize, layout: Layout, f: impl FnMut(usize, usize) -> T) -> Self {
+        Self::try_from_fn(rows, cols, layout, f).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A matrix whose element `(i, j)` is `f(i, j)`, or [`ViewError::TooLarge`] as
+    /// [`Matrix::try_zeros`].
+    pub fn try_from_fn(
+        rows: usize,
+        cols: usize,
+        layout: Layout,
+        mut f: impl FnMut(usize, usize) -> T,
+    ) -> Result<Self, ViewError> {
+        let mut m = Self::try_zeros(rows, cols, layout)?;
         let (rs, cs) = layout.strides(rows, cols);
         for i in 0..rows {
             for j in 0..cols {
                 m.as_mut_slice()[i * rs + j * cs] = f(i, j);
             }
         }
-        m
+        Ok(m)
     }
 
     /// A matrix holding `data` (copied into aligned storage), laid out as `layout`; errors
@@ -109,21 +136,25 @@ impl<T: Scalar> Matrix<T> {
         if expected != Some(data.len()) {
             return Err(ViewError::BufferLength {
                 shape: (rows, cols),
-                expected: expected.unwrap_or(usize::MAX),
+                expected: expected.ok_or(ViewError::TooLarge {
+                    rows,
+                    cols,
+                    element_bytes: std::mem::size_of::<T>(),
+                })?,
                 len: data.len(),
             });
         }
-        let mut m = Self::zeros(rows, cols, layout);
+        let mut m = Self::try_zeros(rows, cols, layout)?;
         m.as_mut_slice().copy_from_slice(&data);
         Ok(m)
     }
 
     /// Number of rows.
-    pub fn rows(&self) -> usize {
+    pub fn nrows(&self) -> usize {
         self.rows
     }
     /// Number of columns.
-    pub fn cols(&self) -> usize {
+    pub fn ncols(&self) -> usize {
         self.cols
     }
     /// `(rows, cols)`.
@@ -197,5 +228,32 @@ mod tests {
             ViewError::BufferLength { shape: (2, 3), expected: 6, len: 5 }
         );
         assert!(Matrix::<f64>::from_vec(vec![0.0; 6], 2, 3, Layout::ColMajor).is_ok());
+        assert!(matches!(
+            Matrix::<f64>::from_vec(vec![], usize::MAX, 2, Layout::ColMajor),
+            Err(ViewError::TooLarge { rows: usize::MAX, cols: 2, element_bytes: 8 })
+        ));
+    }
+
+    #[test]
+    fn impossible_sizes_are_errors() {
+        for (rows, cols) in [(usize::MAX, 2), (1 << 40, 1 << 40), (usize::MAX / 8, 1)] {
+            let e = Matrix::<f64>::try_zeros(rows, cols, Layout::RowMajor).unwrap_err();
+            assert_eq!(e, ViewError::TooLarge { rows, cols, element_bytes: 8 });
+            assert!(Matrix::<f32>::try_from_fn(rows, cols, Layout::ColMajor, |_, _| 1.0).is_err());
+        }
+        let e = std::panic::catch_unwind(|| Matrix::<f32>::zeros(usize::MAX, 3, Layout::RowMajor)).unwrap_err();
+        assert!(e.downcast_ref::<String>().unwrap().contains("does not fit in memory"));
+    }
+
+    #[test]
+    fn empty_matrices_form_views() {
+        for (rows, cols) in [(3, 0), (0, 3), (0, 0)] {
+            for layout in [Layout::RowMajor, Layout::ColMajor] {
+                let mut m = Matrix::<f64>::zeros(rows, cols, layout);
+                assert_eq!(m.as_ref().shape(), (rows, cols));
+                assert!(m.as_ref().is_empty());
+                assert_eq!(m.as_mut().shape(), (rows, cols));
+            }
+        }
     }
 }

@@ -120,8 +120,8 @@ impl<T: Scalar> Problem<'_, T> {
     ///
     /// Panics if `(i, j)` is outside C or the shapes do not fit (a bug in the caller's test).
     pub fn entry(&self, i: usize, j: usize) -> Entry {
-        let k = self.a.cols();
-        assert_eq!(self.b.rows(), k, "reference: A's columns must equal B's rows");
+        let k = self.a.ncols();
+        assert_eq!(self.b.nrows(), k, "reference: A's columns must equal B's rows");
         let alpha = self.alpha.to_f64();
         let beta = self.beta.to_f64();
 
@@ -186,8 +186,8 @@ impl Comparison {
 /// O(m·n·k): for large products use [`compare_sample`].
 pub fn compare<T: Scalar>(problem: &Problem<'_, T>, c: &MatRef<'_, T>) -> Comparison {
     let mut out = Comparison::default();
-    for i in 0..c.rows() {
-        for j in 0..c.cols() {
+    for i in 0..c.nrows() {
+        for j in 0..c.ncols() {
             let e = problem.entry(i, j);
             out.record(i, j, err_over_bound(c.get(i, j).expect("inside C").to_f64(), e.value, e.bound));
         }

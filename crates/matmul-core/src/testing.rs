@@ -3,8 +3,12 @@
 //! which expands all of it into `#[test]`s for one backend.
 //!
 //! Enabled by the `testing` feature; used by each backend's tests and by `matmul-cli check`.
+//! The property-test driver ([`proptest_backend`], [`arb_case`]) needs the `proptest`
+//! feature as well, so that the release runner does not link proptest.
 
+#[cfg(feature = "proptest")]
 use proptest::prelude::*;
+#[cfg(feature = "proptest")]
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -81,7 +85,7 @@ impl<T: Scalar> Operand<T> {
         let mut v = op.view_mut();
         for i in 0..rows {
             for j in 0..cols {
-                v.set(i, j, f(i, j));
+                assert!(v.set(i, j, f(i, j)), "({i}, {j}) lies inside the operand");
             }
         }
         op
@@ -183,6 +187,33 @@ pub const SIZES: [usize; 13] = [0, 1, 2, 3, 7, 16, 17, 31, 33, 64, 65, 127, 129]
 
 /// The deterministic test grid. `quick` is a subset that runs in seconds.
 pub fn grid(quick: bool) -> Vec<Case> {
+    grid_with(quick, &[])
+}
+
+/// [`grid`] plus a backend's own edge sizes (a blocked backend's `MR ± 1`, `KC ± 1`, …):
+/// for each size `s`, the square `s × s × s` and `s` as each dimension on its own against
+/// small odd others, cycling through the (α, β) pairs and, for the squares, every layout
+/// of C. Sizes already in the grid are not repeated.
+pub fn grid_with(quick: bool, extra_sizes: &[usize]) -> Vec<Case> {
+    let mut cases = base_grid(quick);
+    let mut extra: Vec<usize> = extra_sizes.iter().copied().filter(|s| !SIZES.contains(s)).collect();
+    extra.sort_unstable();
+    extra.dedup();
+    let mut t = 0;
+    for s in extra {
+        for (i, (m, n, k)) in [(s, s, s), (s, 5, 3), (3, s, 5), (5, 3, s)].into_iter().enumerate() {
+            let lc = OperandLayout::ALL[(t + i) % OperandLayout::ALL.len()];
+            let layouts = [OperandLayout::RowMajor, OperandLayout::ColMajor, lc];
+            let seed = cases.len() as u64;
+            let (alpha, beta, nan_in_c) = ALPHA_BETA[t % ALPHA_BETA.len()];
+            cases.push(Case { m, n, k, layouts, alpha, beta, nan_in_c, seed });
+            t += 1;
+        }
+    }
+    cases
+}
+
+fn base_grid(quick: bool) -> Vec<Case> {
     use OperandLayout::RowMajor as R;
     let mut cases = Vec::new();
     let mut push = |m, n, k, layouts, (alpha, beta, nan_in_c): (f64, f64, bool)| {
@@ -262,7 +293,7 @@ fn random_fill<T: Scalar>(rng: &mut ChaCha8Rng) -> impl FnMut(usize, usize) -> T
 }
 
 /// What running one case gave.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Outcome {
     /// Comparison of C with the reference (empty if the call failed).
     pub comparison: Comparison,
@@ -316,15 +347,18 @@ pub fn run_case<T: Scalar>(backend: &dyn Backend, case: &Case) -> Outcome {
     Outcome { comparison: compare(&problem, &c.view()), stray_writes: c.stray_writes(&c0), error: None }
 }
 
+#[cfg(feature = "proptest")]
 fn arb_layout() -> impl Strategy<Value = OperandLayout> {
     prop::sample::select(OperandLayout::ALL.to_vec())
 }
 
+#[cfg(feature = "proptest")]
 fn arb_scale() -> impl Strategy<Value = f64> {
     prop_oneof![Just(0.0), Just(1.0), Just(-1.0), -3.0..3.0f64]
 }
 
 /// Random cases: shapes up to 24 × 24 × 40, any layouts, α and β including 0 and 1.
+#[cfg(feature = "proptest")]
 pub fn arb_case() -> impl Strategy<Value = Case> {
     (
         0..24usize,
@@ -350,6 +384,7 @@ pub fn arb_case() -> impl Strategy<Value = Case> {
 
 /// Property test: `cases` random [`Case`]s on `backend` in `T`, each within the bound.
 /// Panics with the smallest failing case proptest finds.
+#[cfg(feature = "proptest")]
 pub fn proptest_backend<T: Scalar>(backend: &dyn Backend, cases: u32) {
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let result = runner.run(&arb_case(), |case| {
@@ -367,7 +402,12 @@ pub fn proptest_backend<T: Scalar>(backend: &dyn Backend, cases: u32) {
 
 /// Runs the whole grid on a backend; panics listing the failing cases.
 pub fn assert_grid<T: Scalar>(backend: &dyn Backend, quick: bool) {
-    let failures: Vec<String> = grid(quick)
+    assert_grid_with::<T>(backend, quick, &[]);
+}
+
+/// Runs [`grid_with`]`(quick, extra_sizes)` on a backend; panics listing the failing cases.
+pub fn assert_grid_with<T: Scalar>(backend: &dyn Backend, quick: bool, extra_sizes: &[usize]) {
+    let failures: Vec<String> = grid_with(quick, extra_sizes)
         .iter()
         .filter_map(|case| {
             let outcome = run_case::<T>(backend, case);
@@ -437,6 +477,24 @@ pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
         assert_eq!(c.stray_writes(&before), 0, "{name}: empty C was written");
     }
 
+    // The non-finite rule (see `Backend`): β = NaN, or α = NaN with k ≥ 1, makes all of C
+    // NaN, whatever a library does with them on its own (BLIS reads β = NaN as 0).
+    for (alpha, beta) in [(T::ONE, T::NAN), (T::NAN, T::ONE), (T::NAN, T::ZERO)] {
+        let mut c = small(4, 5, OperandLayout::ColMajor);
+        T::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut()).unwrap();
+        let v = c.view();
+        assert!(
+            (0..4).all(|i| (0..5).all(|j| v.get(i, j).unwrap().is_nan())),
+            "{name}: α = {alpha:?}, β = {beta:?} must make C NaN"
+        );
+    }
+    // β = ∞ multiplies C as IEEE does: ∞·0 is NaN, ∞·x is ±∞.
+    let mut c = Operand::<T>::new(1, 2, OperandLayout::RowMajor, |_, j| T::from_f64(j as f64));
+    let (a1, b1) = (small(1, 3, OperandLayout::RowMajor), small(3, 2, OperandLayout::RowMajor));
+    T::gemm(backend, T::ONE, a1.view(), b1.view(), T::from_f64(f64::INFINITY), c.view_mut()).unwrap();
+    assert!(c.view().get(0, 0).unwrap().is_nan(), "{name}: β = ∞ times C = 0 must be NaN");
+    assert_eq!(c.view().get(0, 1).map(T::to_f64), Some(f64::INFINITY), "{name}: β = ∞ times C = 1");
+
     // Exact small-integer product: every intermediate is an integer, so every order agrees.
     let a = Operand::<T>::new(3, 4, OperandLayout::RowMajor, |i, j| T::from_f64((i + j) as f64));
     let b = Operand::<T>::new(4, 2, OperandLayout::ColMajor, |i, j| T::from_f64(i as f64 - j as f64));
@@ -466,32 +524,31 @@ pub fn assert_shape_errors<T: Scalar>(backend: &dyn Backend) {
 }
 
 /// Expands into a module of `#[test]`s holding one backend to the shared test matrix:
-/// the full grid, property tests, the BLAS corner cases and the shape errors, each in
+/// the full grid (with the backend's own edge sizes, if given), property tests (with
+/// matmul-core's `proptest` feature), the BLAS corner cases and the shape errors, each in
 /// `f32` and `f64`.
 ///
 /// ```ignore
 /// matmul_core::backend_test_suite!(naive_ikj, &matmul_naive::NaiveIkj);
+/// // A blocked backend adds the sizes around its tiles and blocks:
+/// matmul_core::backend_test_suite!(simd, &matmul_simd::Simd, extra_sizes = &[23, 24, 25, 255, 256, 257]);
 /// ```
 #[macro_export]
 macro_rules! backend_test_suite {
     ($module:ident, $backend:expr) => {
+        $crate::backend_test_suite!($module, $backend, extra_sizes = &[]);
+    };
+    ($module:ident, $backend:expr, extra_sizes = $extra:expr) => {
         mod $module {
             #[test]
             fn grid_f32() {
-                $crate::testing::assert_grid::<f32>($backend, false);
+                $crate::testing::assert_grid_with::<f32>($backend, false, $extra);
             }
             #[test]
             fn grid_f64() {
-                $crate::testing::assert_grid::<f64>($backend, false);
+                $crate::testing::assert_grid_with::<f64>($backend, false, $extra);
             }
-            #[test]
-            fn random_cases_f32() {
-                $crate::testing::proptest_backend::<f32>($backend, 128);
-            }
-            #[test]
-            fn random_cases_f64() {
-                $crate::testing::proptest_backend::<f64>($backend, 128);
-            }
+            $crate::__proptest_tests!($backend);
             #[test]
             fn blas_semantics_f32() {
                 $crate::testing::assert_blas_semantics::<f32>($backend);
@@ -510,4 +567,30 @@ macro_rules! backend_test_suite {
             }
         }
     };
+}
+
+/// The property tests of [`backend_test_suite!`], present when matmul-core has its
+/// `proptest` feature.
+#[cfg(feature = "proptest")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __proptest_tests {
+    ($backend:expr) => {
+        #[test]
+        fn random_cases_f32() {
+            $crate::testing::proptest_backend::<f32>($backend, 128);
+        }
+        #[test]
+        fn random_cases_f64() {
+            $crate::testing::proptest_backend::<f64>($backend, 128);
+        }
+    };
+}
+
+/// Without matmul-core's `proptest` feature the suite has no property tests.
+#[cfg(not(feature = "proptest"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __proptest_tests {
+    ($backend:expr) => {};
 }

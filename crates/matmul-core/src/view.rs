@@ -93,6 +93,11 @@ impl Dims {
     }
 
     fn zero_stride(&self) -> Result<(), ViewError> {
+        // A view with no elements has no stride to check (a 3 × 0 row-major matrix has
+        // row stride 0).
+        if self.is_empty() {
+            return Ok(());
+        }
         if (self.rows > 1 && self.row_stride == 0) || (self.cols > 1 && self.col_stride == 0) {
             return Err(ViewError::ZeroStride {
                 rows: self.rows,
@@ -143,12 +148,12 @@ macro_rules! shared_view_methods {
     () => {
         /// Number of rows.
         #[inline]
-        pub fn rows(&self) -> usize {
+        pub fn nrows(&self) -> usize {
             self.dims.rows
         }
         /// Number of columns.
         #[inline]
-        pub fn cols(&self) -> usize {
+        pub fn ncols(&self) -> usize {
             self.dims.cols
         }
         /// `(rows, cols)`.
@@ -165,6 +170,23 @@ macro_rules! shared_view_methods {
         #[inline]
         pub fn col_stride(&self) -> usize {
             self.dims.col_stride
+        }
+        /// `(row_stride, col_stride)` as `isize`, the type pointer arithmetic takes.
+        ///
+        /// A stride along a dimension of two or more elements always fits: the view's last
+        /// element lies inside its slice, whose length is at most `isize::MAX`. A stride
+        /// along a dimension of at most one element never moves a pointer and may be any
+        /// `usize`; it is reported as 0 when it does not fit.
+        #[inline]
+        pub fn strides(&self) -> (isize, isize) {
+            let fit = |stride: usize, len: usize| match isize::try_from(stride) {
+                Ok(s) => s,
+                Err(_) if len <= 1 => 0,
+                Err(_) => {
+                    unreachable!("stride {stride} along {len} elements exceeds the slice, checked at construction")
+                }
+            };
+            (fit(self.dims.row_stride, self.dims.rows), fit(self.dims.col_stride, self.dims.cols))
         }
         /// Whether the view has no elements.
         #[inline]
@@ -364,6 +386,7 @@ impl<'a, T: Scalar> MatMut<'a, T> {
 
     /// Writes `value` at `(i, j)`; returns `false` (and writes nothing) outside the view.
     #[inline]
+    #[must_use = "false means (i, j) lies outside the view and nothing was written"]
     pub fn set(&mut self, i: usize, j: usize, value: T) -> bool {
         if i < self.dims.rows && j < self.dims.cols {
             self.data[self.dims.offset(i, j)] = value;
@@ -435,6 +458,30 @@ impl<'a, T: Scalar> From<MatMut<'a, T>> for MatRef<'a, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_views_have_no_stride_to_check() {
+        let empty: [f64; 0] = [];
+        for (rows, cols) in [(3, 0), (0, 3), (0, 0)] {
+            assert_eq!(MatRef::row_major(&empty, rows, cols).unwrap().shape(), (rows, cols));
+            assert_eq!(MatRef::col_major(&empty, rows, cols).unwrap().shape(), (rows, cols));
+            assert_eq!(MatRef::new(&empty, rows, cols, 0, 0).unwrap().shape(), (rows, cols));
+            let mut none: [f64; 0] = [];
+            assert_eq!(MatMut::row_major(&mut none, rows, cols).unwrap().shape(), (rows, cols));
+            assert_eq!(MatMut::col_major(&mut none, rows, cols).unwrap().shape(), (rows, cols));
+        }
+        // A non-empty view still may not broadcast.
+        assert!(matches!(MatRef::new(&[1.0f64], 2, 1, 0, 1), Err(ViewError::ZeroStride { .. })));
+    }
+
+    #[test]
+    fn strides_as_isize() {
+        let data = [0.0f32; 12];
+        assert_eq!(MatRef::row_major_ld(&data, 2, 3, 5).unwrap().strides(), (5, 1));
+        assert_eq!(MatRef::col_major(&data, 4, 3).unwrap().t().strides(), (4, 1));
+        // One row: its row stride moves nothing and may be any usize.
+        assert_eq!(MatRef::new(&data, 1, 3, usize::MAX, 1).unwrap().strides(), (0, 1));
+    }
 
     #[test]
     fn row_and_col_major_address_the_same_matrix() {

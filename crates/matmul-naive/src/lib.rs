@@ -59,8 +59,9 @@ fn ijk<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
                 _ => a.row_iter(i).zip(b.col_iter(j)).fold(T::ZERO, |s, (x, y)| s + x * y),
             };
             // β = 0 must not read C: a NaN there would survive 0·NaN.
-            let old = if beta == T::ZERO { T::ZERO } else { beta * c.get(i, j).unwrap_or(T::ZERO) };
-            c.set(i, j, alpha * dot + old);
+            let old = if beta == T::ZERO { T::ZERO } else { beta * c.get(i, j).expect("i < m and j < n lie inside C") };
+            let stored = c.set(i, j, alpha * dot + old);
+            debug_assert!(stored, "i < m and j < n lie inside C");
         }
     }
     Ok(())
@@ -74,7 +75,7 @@ fn ikj<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
     };
     // Scale all of C first (β = 0 writes zeros without reading): the update loop then only adds.
     scale_c(beta, &mut c);
-    let n = b.cols();
+    let n = b.ncols();
     if c.is_row_major() && b.is_row_major() {
         // Rows of B and C contiguous: the inner loop is two slices zipped, independent
         // updates that vectorise. Row i of C is taken once per i and row p of B is sliced

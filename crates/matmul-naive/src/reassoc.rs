@@ -138,8 +138,9 @@ fn ijk_reassoc<T: Scalar, const L: usize>(
         for j in 0..n {
             let dot = dot::<T, L>(a_row, b_col(j));
             // β = 0 must not read C: a NaN there would survive 0·NaN.
-            let old = if beta == T::ZERO { T::ZERO } else { beta * c.get(i, j).unwrap_or(T::ZERO) };
-            c.set(i, j, alpha * dot + old);
+            let old = if beta == T::ZERO { T::ZERO } else { beta * c.get(i, j).expect("i < m and j < n lie inside C") };
+            let stored = c.set(i, j, alpha * dot + old);
+            debug_assert!(stored, "i < m and j < n lie inside C");
         }
     }
     Ok(())

@@ -41,10 +41,10 @@ impl Mutant {
                 let has_nan = c0.as_slice().iter().any(|x| x.is_nan());
                 self.injected.store(has_nan, Ordering::Relaxed);
                 T::gemm(&NaiveIkj, alpha, a, b, T::ZERO, c.rb_mut())?;
-                for i in 0..c.rows() {
-                    for j in 0..c.cols() {
+                for i in 0..c.nrows() {
+                    for j in 0..c.ncols() {
                         let v = c.get(i, j).unwrap() + T::ZERO * c0.get(i, j).unwrap();
-                        c.set(i, j, v);
+                        assert!(c.set(i, j, v));
                     }
                 }
                 Ok(())
@@ -56,7 +56,7 @@ impl Mutant {
                 if m > 0 && n > 0 {
                     let v = c.get(m - 1, n - 1).unwrap();
                     let wrong = v + T::ONE + T::from_f64(0.1 * v.to_f64().abs());
-                    c.set(m - 1, n - 1, wrong);
+                    assert!(c.set(m - 1, n - 1, wrong));
                     self.injected.store(true, Ordering::Relaxed);
                 }
                 Ok(())
@@ -65,8 +65,8 @@ impl Mutant {
                 T::gemm(&NaiveIkj, alpha, a, b, beta, c.rb_mut())?;
                 // The first slot of C's span that is not one of its elements, if any.
                 let mut is_element = vec![false; c.as_slice().len()];
-                for i in 0..c.rows() {
-                    for j in 0..c.cols() {
+                for i in 0..c.nrows() {
+                    for j in 0..c.ncols() {
                         is_element[i * c.row_stride() + j * c.col_stride()] = true;
                     }
                 }

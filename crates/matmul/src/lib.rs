@@ -21,14 +21,14 @@
 //! then by name at run time:
 //!
 //! ```
-//! use matmul::{Backend, Layout, Matrix, Scalar};
+//! use matmul::{Layout, Matrix};
 //!
 //! let a = Matrix::<f64>::from_fn(3, 4, Layout::RowMajor, |i, j| (i + 2 * j) as f64);
 //! let b = Matrix::<f64>::from_fn(4, 2, Layout::ColMajor, |i, j| (i * j) as f64);
 //! let mut c = Matrix::<f64>::zeros(3, 2, Layout::RowMajor);
 //!
 //! let ikj = matmul::backend("naive-ikj")?;
-//! f64::gemm(ikj, 1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut())?;
+//! ikj.gemm(1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut())?;
 //! // C[2, 1] = Σₚ (2 + 2p)·p = 0 + 4 + 12 + 24.
 //! assert_eq!(c.get(2, 1), Some(40.0));
 //!
@@ -96,12 +96,12 @@ pub fn best() -> Result<&'static dyn Backend> {
 
 /// `C ← α·A·B + β·C` on the [`best`] backend.
 pub fn gemm<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) -> Result<()> {
-    T::gemm(best()?, alpha, a, b, beta, c)
+    best()?.gemm(alpha, a, b, beta, c)
 }
 
 /// `A·B` as a new row-major matrix, on the [`best`] backend.
 pub fn matmul<T: Scalar>(a: &Matrix<T>, b: &Matrix<T>) -> Result<Matrix<T>> {
-    let mut c = Matrix::zeros(a.rows(), b.cols(), Layout::RowMajor);
+    let mut c = Matrix::zeros(a.nrows(), b.ncols(), Layout::RowMajor);
     gemm(T::ONE, a.as_ref(), b.as_ref(), T::ZERO, c.as_mut())?;
     Ok(c)
 }

@@ -107,7 +107,7 @@ pub fn measure_point<T: Scalar>(
     max_call: f64,
     mut on_done: impl FnMut(),
 ) -> Vec<Result<Measured, NotMeasured>> {
-    let (m, n) = (ops.a.rows(), ops.b.cols());
+    let (m, n) = (ops.a.nrows(), ops.b.ncols());
     struct State<T> {
         c: Matrix<T>,
         estimate: f64,
@@ -260,7 +260,7 @@ mod tests {
             ) -> Result<()> {
                 matmul::backend("naive-ikj")?.gemm_f64(al, a, b, be, c.rb_mut())?;
                 let x = c.rb().get(1, 1).unwrap();
-                c.set(1, 1, x + 1.0);
+                assert!(c.set(1, 1, x + 1.0), "C is larger than 1 × 1 at this point");
                 Ok(())
             }
         }

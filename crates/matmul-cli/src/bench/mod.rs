@@ -129,14 +129,9 @@ fn parse_layout(s: &str) -> anyhow::Result<[Layout; 3]> {
 
 fn kind_name(b: &dyn Backend) -> &'static str {
     if b.name().starts_with("peer:") {
-        return "peer";
+        return BackendKind::Peer.as_str();
     }
-    match b.kind() {
-        BackendKind::Loops => "loops",
-        BackendKind::Simd => "simd",
-        BackendKind::Blas => "blas",
-        BackendKind::Gpu => "gpu",
-    }
+    b.kind().as_str()
 }
 
 /// Every backend this binary can measure: the compiled ones, then the peers.
@@ -477,7 +472,7 @@ impl Plan {
         layout: &str,
         experiment: &str,
     ) -> Vec<Option<f64>> {
-        let (m, k, n) = (ops.a.rows(), ops.a.cols(), ops.b.cols());
+        let (m, k, n) = (ops.a.nrows(), ops.a.ncols(), ops.b.ncols());
         for b in run {
             b.set_threads(threads);
         }
