@@ -3,9 +3,9 @@
 //!
 //! | feature | backend | library | Debian package |
 //! |---|---|---|---|
-//! | `openblas` | [`OPENBLAS`] (`openblas`) | OpenBLAS, through `blas-src`/`openblas-src` (`system`) | `libopenblas-dev` |
-//! | `blis` | [`BLIS`] (`blis`) | BLIS, through `blas-src`/`blis-src` (`system`) | `libblis-dev` |
-//! | `mkl` | [`MKL`] (`mkl`) | Intel MKL's `libmkl_rt`, linked by this crate's `build.rs` (why: see there) | `libmkl-dev` (non-free) |
+//! | `openblas` | `OPENBLAS` (`openblas`) | OpenBLAS, through `blas-src`/`openblas-src` (`system`) | `libopenblas-dev` |
+//! | `blis` | `BLIS` (`blis`) | BLIS, through `blas-src`/`blis-src` (`system`) | `libblis-dev` |
+//! | `mkl` | `MKL` (`mkl`) | Intel MKL's `libmkl_rt`, linked by this crate's `build.rs` (why: see there) | `libmkl-dev` (non-free) |
 //!
 //! Only the libraries installed on the system are used: nothing is downloaded or built
 //! from source at build time.
@@ -37,7 +37,7 @@
 //! # Threads
 //!
 //! [`Backend::set_threads`] sets the library's own, process-wide thread count
-//! (`openblas_set_num_threads`, `bli_thread_set_num_threads`, `MKL_Set_Num_Threads`); [`Blas::library_threads`]
+//! (`openblas_set_num_threads`, `bli_thread_set_num_threads`, `MKL_Set_Num_Threads`); `Blas::library_threads`
 //! reads it back.
 //!
 //! ```

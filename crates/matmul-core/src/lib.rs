@@ -6,7 +6,7 @@
 //! * [`Matrix`]: an owned matrix that knows its [`Layout`].
 //! * [`Backend`]: one object-safe trait, `C ← α·A·B + β·C` with BLAS semantics.
 //! * [`Error`]: every way a call can be refused.
-//! * [`reference`]: the higher-precision result and the error bound every backend is held to.
+//! * [`reference`](mod@reference): the higher-precision result and the error bound every backend is held to.
 //!
 //! ```
 //! use matmul_core::{Matrix, Layout, MatRef};

@@ -46,11 +46,10 @@ struct CacheLine([u8; 64]);
 
 /// A dense matrix that owns its buffer.
 ///
-/// The buffer starts on a 64-byte boundary. Vector loops run measurably slower on
-/// buffers that are not: with the 16-byte alignment `Vec<f64>` gets from the system
-/// allocator, half of the 32-byte AVX2 loads and stores of a row-update loop straddle two
-/// cache lines, and the lecture's ikj loop at n = 128 ran at ~12 GFLOP/s instead of ~19–21
-/// on the development machine (numpy, which aligns to 16 bytes, shows the same spread).
+/// The buffer starts on a 64-byte boundary, so no vector load of a row or column start
+/// straddles two cache lines: with the 16-byte alignment `Vec<f64>` gets from the system
+/// allocator, half of the 32-byte AVX2 loads and stores of a row-update loop do, and such
+/// loops run markedly slower.
 #[derive(Clone)]
 pub struct Matrix<T> {
     lines: Vec<CacheLine>,

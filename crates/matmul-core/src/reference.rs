@@ -14,7 +14,8 @@
 //! The `k` of the usual `γ_k` bound covers the k products and k − 1 additions of the dot
 //! product; the margin of **two** more roundings covers the scaling by α (whether applied
 //! to the sum or to each `a_p`) and the scaling by β followed by the final addition. This
-//! is the issue's `γ_k·(|α|·|A|·|B| + |β|·|C₀|)` with the smallest margin that holds for
+//! is the textbook `γ_k·(|α|·|A|·|B| + |β|·|C₀|)` (Higham, *Accuracy and Stability of
+//! Numerical Algorithms*, §3.5) with the smallest margin that holds for
 //! every loop order a backend may use.
 //!
 //! We compare against a reference, not the exact value, so the tolerance adds the

@@ -1,9 +1,9 @@
 //! The test matrix every backend is held to: shapes, layouts and (α, β) cases, random
-//! seeded inputs surrounded by NaN, a property-test driver, and [`backend_test_suite!`]
+//! seeded inputs surrounded by NaN, a property-test driver, and [`backend_test_suite!`](crate::backend_test_suite)
 //! which expands all of it into `#[test]`s for one backend.
 //!
 //! Enabled by the `testing` feature; used by each backend's tests and by `matmul-cli check`.
-//! The property-test driver ([`proptest_backend`], [`arb_case`]) needs the `proptest`
+//! The property-test driver (`proptest_backend`, `arb_case`) needs the `proptest`
 //! feature as well, so that the release runner does not link proptest.
 
 #[cfg(feature = "proptest")]

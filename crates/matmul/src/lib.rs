@@ -48,6 +48,11 @@
 //! is accepted. See [`Backend`].
 #![forbid(unsafe_code)]
 
+// The README's Rust examples run as doc tests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
+
 pub use matmul_core::{
     reference, Availability, Backend, BackendKind, Error, Layout, MatMut, MatRef, Matrix, Result, Scalar, ViewError,
 };

@@ -9,7 +9,7 @@
 //! * [`peak`]: the FMA-throughput microbenchmark.
 //! * [`machine`]: the machine line.
 //! * [`output`]: the JSON format.
-//! * [`peers`] (feature `peers`): `peer:gemm` and `peer:matrixmultiply`.
+//! * `peers` (feature `peers`): `peer:gemm` and `peer:matrixmultiply`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
