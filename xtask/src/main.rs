@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod accuracy;
 mod asm;
 mod bench;
+mod blas_abi;
 mod check;
 mod detect;
 mod runner;
@@ -31,6 +32,8 @@ enum Command {
     /// Benchmark every backend and peer: scaling sweep, layout experiment, peak, accuracy;
     /// writes report.md/.html, results.json and plots to target/matmul-report/.
     Bench(bench::BenchArgs),
+    /// Build the drop-in BLAS library (libmatmul_blas.so) and test it under C, numpy and ScaLAPACK programs.
+    BlasAbi(blas_abi::BlasAbiArgs),
     /// Instruction counts of fixed small GEMMs under valgrind's callgrind, with baseline comparison.
     Icount(bench::icount::IcountArgs),
 }
@@ -42,5 +45,6 @@ fn main() -> anyhow::Result<()> {
         Command::Asm(args) => asm::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Icount(args) => bench::icount::run(args),
+        Command::BlasAbi(args) => blas_abi::run(args),
     }
 }

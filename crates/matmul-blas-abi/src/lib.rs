@@ -1,0 +1,207 @@
+//! A drop-in BLAS library: `libmatmul_blas.so` (and `.a`) exports the standard GEMM
+//! symbols, answered by this project's backends, so existing programs — numpy, C, Fortran,
+//! ScaLAPACK over MPI — run their matrix products on them unchanged.
+//!
+//! | symbol | convention |
+//! |---|---|
+//! | `sgemm_`, `dgemm_` | Fortran (reference BLAS): column-major, every argument by reference, `TRANSA`/`TRANSB` `'N'`, `'T'` or `'C'` in either case; the hidden string lengths a Fortran caller appends are accepted and ignored |
+//! | `cblas_sgemm`, `cblas_dgemm` | CBLAS: row- or column-major order, arguments by value |
+//! | `xerbla_`, `cblas_xerbla` | the error handlers (see [`xerbla`]) |
+//!
+//! Arguments are checked as the reference BLAS checks them, in its order, and the first bad
+//! one is reported through `xerbla_` (Fortran) or `cblas_xerbla` (CBLAS) with its position
+//! (see [`args`]); the call then returns with C untouched. The backend and its thread count
+//! come from `MATMUL_BACKEND` and `MATMUL_THREADS` (see [`config`]). A panic inside a call
+//! is caught at the boundary, reported on stderr, and never unwinds into the caller.
+//!
+//! Use it in place of the system BLAS (`-lmatmul_blas`) or in front of it:
+//!
+//! ```sh
+//! cargo build --release -p matmul-blas-abi
+//! LD_PRELOAD=$PWD/target/release/libmatmul_blas.so python3 -c 'import numpy as np; a = np.ones((512, 512)); print((a @ a)[0, 0])'
+//! ```
+//!
+//! This library never links another BLAS: one would answer the calls itself, as every
+//! BLAS exports the same symbols.
+
+pub mod args;
+pub mod config;
+mod gemm;
+pub mod xerbla;
+
+use std::ffi::{c_char, c_int};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use args::ColMajorGemm;
+use gemm::AbiScalar;
+
+/// GEMM calls this library has handed to a backend in this process.
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many GEMM calls this library has answered in this process (quick returns and
+/// rejected calls not counted): a test's proof that a program's calls reached this library
+/// and not another BLAS. Find it with `dlsym(RTLD_DEFAULT, "matmul_blas_calls")`.
+#[no_mangle]
+pub extern "C" fn matmul_blas_calls() -> u64 {
+    CALLS.load(Ordering::Relaxed)
+}
+
+/// The name of the backend answering the calls (a static NUL-terminated string), or null
+/// if none can run.
+#[no_mangle]
+pub extern "C" fn matmul_blas_backend() -> *const c_char {
+    match config::backend() {
+        Some(b) => config::c_name(b.name()),
+        None => std::ptr::null(),
+    }
+}
+
+/// Runs `body`, turning a panic into one line on stderr: unwinding into C or Fortran is
+/// undefined behaviour, and aborting would kill the host program.
+fn guarded(routine: &str, body: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        eprintln!("matmul-blas: {routine} failed internally ({why}); C may be partly written");
+    }
+}
+
+/// The Fortran entry point shared by `sgemm_` and `dgemm_`.
+///
+/// # Safety
+/// The reference BLAS contract for `?GEMM`: every pointer is valid for what it
+/// describes.
+#[allow(clippy::too_many_arguments)]
+unsafe fn fortran_gemm<T: AbiScalar>(
+    transa: *const c_char,
+    transb: *const c_char,
+    m: *const c_int,
+    n: *const c_int,
+    k: *const c_int,
+    alpha: *const T,
+    a: *const T,
+    lda: *const c_int,
+    b: *const T,
+    ldb: *const c_int,
+    beta: *const T,
+    c: *mut T,
+    ldc: *const c_int,
+) {
+    guarded(T::FORTRAN_NAME.trim_end(), || {
+        // SAFETY: the Fortran convention passes every argument by reference; the caller
+        // guarantees each points to a live value.
+        let (ta, tb, m, n, k, lda, ldb, ldc) = unsafe { (*transa as u8, *transb as u8, *m, *n, *k, *lda, *ldb, *ldc) };
+        match ColMajorGemm::check(ta, tb, m, n, k, lda, ldb, ldc) {
+            Err(position) => xerbla::fortran(T::FORTRAN_NAME, position),
+            // SAFETY: α and β are live values; A, B, C match the checked arguments (the
+            // caller's contract).
+            Ok(g) => unsafe { gemm::run(&g, *alpha, a, b, *beta, c) },
+        }
+    });
+}
+
+/// The CBLAS entry point shared by `cblas_sgemm` and `cblas_dgemm`.
+///
+/// # Safety
+/// The CBLAS contract for `cblas_?gemm`: A, B and C are valid for what the arguments
+/// describe.
+#[allow(clippy::too_many_arguments)]
+unsafe fn cblas_gemm<T: AbiScalar>(
+    order: c_int,
+    trans_a: c_int,
+    trans_b: c_int,
+    m: c_int,
+    n: c_int,
+    k: c_int,
+    alpha: T,
+    a: *const T,
+    lda: c_int,
+    b: *const T,
+    ldb: c_int,
+    beta: T,
+    c: *mut T,
+    ldc: c_int,
+) {
+    guarded(&T::CBLAS_NAME.to_string_lossy(), || {
+        match ColMajorGemm::check_cblas(order, trans_a, trans_b, m, n, k, lda, ldb, ldc) {
+            Err(position) => {
+                let value = match position {
+                    1 => order,
+                    2 => trans_a,
+                    _ => trans_b,
+                };
+                xerbla::cblas(position, T::CBLAS_NAME, value)
+            }
+            // SAFETY: row-major data is the column-major transpose in the same memory,
+            // which `check_cblas` described with A and B swapped; the caller's contract
+            // covers the pointers.
+            Ok((g, true)) => unsafe { gemm::run(&g, alpha, b, a, beta, c) },
+            // SAFETY: the caller's contract covers the pointers.
+            Ok((g, false)) => unsafe { gemm::run(&g, alpha, a, b, beta, c) },
+        }
+    });
+}
+
+/// Writes the four exported GEMM symbols for one element type.
+macro_rules! exports {
+    ($t:ty, $fortran:ident, $cblas:ident) => {
+        #[doc = concat!("Reference-BLAS `", stringify!($fortran), "`: column-major `C ← α·op(A)·op(B) + β·C`.")]
+        ///
+        /// # Safety
+        /// The reference BLAS contract: every argument points to a live value, and A, B
+        /// and C to the matrices the sizes and leading dimensions describe.
+        #[no_mangle]
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe extern "C" fn $fortran(
+            transa: *const c_char,
+            transb: *const c_char,
+            m: *const c_int,
+            n: *const c_int,
+            k: *const c_int,
+            alpha: *const $t,
+            a: *const $t,
+            lda: *const c_int,
+            b: *const $t,
+            ldb: *const c_int,
+            beta: *const $t,
+            c: *mut $t,
+            ldc: *const c_int,
+        ) {
+            // SAFETY: forwarded under the same contract.
+            unsafe { fortran_gemm::<$t>(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+        }
+
+        #[doc = concat!("CBLAS `", stringify!($cblas), "`: `C ← α·op(A)·op(B) + β·C` in row- or column-major order.")]
+        ///
+        /// # Safety
+        /// The CBLAS contract: A, B and C point to the matrices the sizes, order and
+        /// leading dimensions describe.
+        #[no_mangle]
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe extern "C" fn $cblas(
+            order: c_int,
+            trans_a: c_int,
+            trans_b: c_int,
+            m: c_int,
+            n: c_int,
+            k: c_int,
+            alpha: $t,
+            a: *const $t,
+            lda: c_int,
+            b: *const $t,
+            ldb: c_int,
+            beta: $t,
+            c: *mut $t,
+            ldc: c_int,
+        ) {
+            // SAFETY: forwarded under the same contract.
+            unsafe { cblas_gemm::<$t>(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+        }
+    };
+}
+
+exports!(f32, sgemm_, cblas_sgemm);
+exports!(f64, dgemm_, cblas_dgemm);
