@@ -205,3 +205,70 @@ macro_rules! exports {
 
 exports!(f32, sgemm_, cblas_sgemm);
 exports!(f64, dgemm_, cblas_dgemm);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_stops_at_the_boundary() {
+        let mut after = false;
+        guarded("dgemm_", || panic!("a bug"));
+        guarded("dgemm_", || after = true);
+        assert!(after);
+    }
+
+    #[test]
+    fn calls_reach_the_backend_through_both_conventions() {
+        // C = A·B with A = [[1, 2], [3, 4]] and B = I, column-major.
+        let (a, b) = ([1.0f64, 3.0, 2.0, 4.0], [1.0f64, 0.0, 0.0, 1.0]);
+        let mut c = [f64::NAN; 4];
+        let (two, one, zero) = (2, 1.0f64, 0.0f64);
+        let before = matmul_blas_calls();
+        // SAFETY: every pointer addresses a live value or a 2 × 2 column-major matrix.
+        unsafe {
+            dgemm_(
+                c"N".as_ptr(),
+                c"n".as_ptr(),
+                &two,
+                &two,
+                &two,
+                &one,
+                a.as_ptr(),
+                &two,
+                b.as_ptr(),
+                &two,
+                &zero,
+                c.as_mut_ptr(),
+                &two,
+            )
+        };
+        assert_eq!(c, a);
+        // Row-major: the same buffers read as Aᵀ, so C = Aᵀ written row-major is A column-major.
+        let mut r = [f64::NAN; 4];
+        // SAFETY: as above, row-major.
+        unsafe {
+            cblas_dgemm(
+                args::CBLAS_ROW_MAJOR,
+                args::CBLAS_NO_TRANS,
+                args::CBLAS_NO_TRANS,
+                2,
+                2,
+                2,
+                1.0,
+                a.as_ptr(),
+                2,
+                b.as_ptr(),
+                2,
+                0.0,
+                r.as_mut_ptr(),
+                2,
+            )
+        };
+        assert_eq!(r, a);
+        assert!(matmul_blas_calls() >= before + 2);
+        // SAFETY: returns a static NUL-terminated name.
+        let name = unsafe { std::ffi::CStr::from_ptr(matmul_blas_backend()) };
+        assert_eq!(name.to_str().unwrap(), matmul::best().unwrap().name());
+    }
+}
