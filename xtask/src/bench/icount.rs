@@ -26,6 +26,10 @@ pub struct IcountArgs {
     /// Also write the counts here, as a later run's baseline.
     #[arg(long, value_name = "FILE")]
     save_baseline: Option<PathBuf>,
+    /// Do not fail when a count is in the baseline only or in this run only (they are
+    /// listed either way).
+    #[arg(long)]
+    allow_missing: bool,
     #[command(flatten)]
     build: BuildArgs,
 }
@@ -54,20 +58,39 @@ pub fn parse_callgrind(text: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// `(backend, case, new / old)` for every matching count, and how many grew past `threshold`.
-pub fn compare(new: &Counts, old: &Counts, threshold: f64) -> (Vec<(String, String, f64)>, usize) {
-    let mut lines = Vec::new();
-    let mut regressions = 0;
+/// A comparison of two sets of counts.
+#[derive(Debug, Default, PartialEq)]
+pub struct IcountComparison {
+    /// `(backend, case, new / old)` for every count on both sides.
+    pub ratios: Vec<(String, String, f64)>,
+    /// How many grew past the threshold.
+    pub regressions: usize,
+    /// `backend case (where it is)` for every count on one side only.
+    pub missing: Vec<String>,
+}
+
+/// Compares every count of `new` with `old`.
+pub fn compare(new: &Counts, old: &Counts, threshold: f64) -> IcountComparison {
+    let mut out = IcountComparison::default();
+    let find = |counts: &Counts, c: &Count| {
+        counts.counts.iter().find(|o| o.backend == c.backend && o.case == c.case).map(|o| o.instructions)
+    };
     for c in &new.counts {
-        if let Some(o) = old.counts.iter().find(|o| o.backend == c.backend && o.case == c.case) {
-            let ratio = c.instructions as f64 / o.instructions.max(1) as f64;
-            if ratio > 1.0 + threshold {
-                regressions += 1;
+        match find(old, c) {
+            Some(o) => {
+                let ratio = c.instructions as f64 / o.max(1) as f64;
+                if ratio > 1.0 + threshold {
+                    out.regressions += 1;
+                }
+                out.ratios.push((c.backend.clone(), c.case.clone(), ratio));
             }
-            lines.push((c.backend.clone(), c.case.clone(), ratio));
+            None => out.missing.push(format!("{} {} (measured now, not in the baseline)", c.backend, c.case)),
         }
     }
-    (lines, regressions)
+    for o in old.counts.iter().filter(|o| find(new, o).is_none()) {
+        out.missing.push(format!("{} {} (in the baseline, not measured now)", o.backend, o.case));
+    }
+    out
 }
 
 pub fn run(args: IcountArgs) -> anyhow::Result<()> {
@@ -119,15 +142,21 @@ pub fn run(args: IcountArgs) -> anyhow::Result<()> {
     }
     if let Some(p) = &args.baseline {
         let old: Counts = load(p)?;
-        let (lines, regressions) = compare(&counts, &old, args.threshold);
-        for (b, c, r) in &lines {
+        let cmp = compare(&counts, &old, args.threshold);
+        for (b, c, r) in &cmp.ratios {
             println!(
                 "{b:<22} {c:<12} {r:.4}× the baseline's instructions{}",
                 if *r > 1.0 + args.threshold { "  REGRESSED" } else { "" }
             );
         }
-        if regressions > 0 {
-            bail!("{regressions} instruction count(s) grew by more than {:.0}%", args.threshold * 100.0);
+        for m in &cmp.missing {
+            println!("MISSING: {m}");
+        }
+        if cmp.regressions > 0 {
+            bail!("{} instruction count(s) grew by more than {:.0}%", cmp.regressions, args.threshold * 100.0);
+        }
+        if !cmp.missing.is_empty() && !args.allow_missing {
+            bail!("{} count(s) on one side only (listed above); --allow-missing accepts that", cmp.missing.len());
         }
     }
     Ok(())
@@ -154,10 +183,26 @@ mod tests {
         let c = |b: &str, n: u64| Count { backend: b.to_owned(), case: "f64-rrr-64".to_owned(), instructions: n };
         let old = Counts { schema: 1, kind: "instructions".into(), counts: vec![c("a", 1000), c("b", 1000)] };
         let same = compare(&old, &old, 0.02);
-        assert_eq!(same.1, 0);
+        assert_eq!((same.regressions, same.missing.len()), (0, 0));
         let new = Counts { counts: vec![c("a", 1010), c("b", 1100)], ..old.clone() };
-        let (lines, regressions) = compare(&new, &old, 0.02);
-        assert_eq!(regressions, 1);
-        assert!((lines[1].2 - 1.1).abs() < 1e-12);
+        let cmp = compare(&new, &old, 0.02);
+        assert_eq!(cmp.regressions, 1);
+        assert!((cmp.ratios[1].2 - 1.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn counts_on_one_side_only_are_listed() {
+        let c = |b: &str, n: u64| Count { backend: b.to_owned(), case: "f64-rrr-64".to_owned(), instructions: n };
+        let old = Counts { schema: 1, kind: "instructions".into(), counts: vec![c("a", 1000), c("gone", 1000)] };
+        let new = Counts { counts: vec![c("a", 1000), c("new", 5)], ..old.clone() };
+        let cmp = compare(&new, &old, 0.02);
+        assert_eq!(cmp.regressions, 0);
+        assert_eq!(
+            cmp.missing,
+            [
+                "new f64-rrr-64 (measured now, not in the baseline)",
+                "gone f64-rrr-64 (in the baseline, not measured now)"
+            ]
+        );
     }
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::{anyhow, Context};
 use plotters::prelude::*;
 
-use super::schema::{Results, Row};
+use matmul_bench_format::results::{Results, Row};
+use matmul_bench_format::{Dtype, Experiment};
 
 /// Distinct colours (Tableau 10), assigned to backends in the order the results list them,
 /// so a backend has the same colour in every figure.
@@ -36,7 +37,12 @@ fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 
 /// Backends in the results' order that have rows among `rows`.
 fn backends_in<'a>(results: &'a Results, rows: &[&Row]) -> Vec<&'a str> {
-    results.backends.iter().map(|b| b.name.as_str()).filter(|name| rows.iter().any(|r| r.backend == *name)).collect()
+    results
+        .backends
+        .iter()
+        .map(|b| b.name.as_str())
+        .filter(|name| rows.iter().any(|r| r.measured.backend == *name))
+        .collect()
 }
 
 fn log_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
@@ -55,33 +61,35 @@ pub enum Measure {
 /// One line per backend (and layout, when the sweep had several) of `measure` against n,
 /// log-log, for the sweep rows of one dtype and thread count. With GFLOP/s, the measured
 /// peak is drawn as a dashed line.
-pub fn sweep(results: &Results, dtype: &str, threads: usize, measure: Measure, path: &Path) -> anyhow::Result<()> {
+pub fn sweep(results: &Results, dtype: Dtype, threads: usize, measure: Measure, path: &Path) -> anyhow::Result<()> {
     let rows: Vec<&Row> = results
         .results
         .iter()
-        .filter(|r| r.experiment == "sweep" && r.dtype == dtype && r.threads == threads)
+        .filter(|r| {
+            r.measured.experiment == Experiment::Sweep && r.measured.dtype == dtype && r.measured.threads == threads
+        })
         .collect();
     let value = |r: &Row| match measure {
-        Measure::Seconds => r.seconds_median,
+        Measure::Seconds => r.measured.seconds_median,
         Measure::Gflops => r.gflops,
     };
     let peak = match measure {
         Measure::Gflops => results
-            .machine
-            .peak_gflops
-            .get(dtype)
-            .and_then(|p| p.get(if threads == 1 { "1" } else { "all" }))
-            .copied()
-            .filter(|_| threads == 1 || threads == results.machine.cores),
+            .peaks
+            .iter()
+            .find(|p| p.dtype == dtype)
+            .filter(|p| threads == 1 || threads == p.cores)
+            .map(|p| if threads == 1 { p.one() } else { p.all() }),
         Measure::Seconds => None,
     };
-    let (nmin, nmax) = rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.n as f64), hi.max(r.n as f64)));
+    let (nmin, nmax) =
+        rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.measured.n as f64), hi.max(r.measured.n as f64)));
     let (vmin, vmax) =
         rows.iter().map(|r| value(r)).chain(peak).fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if rows.is_empty() {
         return Ok(());
     }
-    let mut layouts: Vec<&str> = rows.iter().map(|r| r.layout.as_str()).collect();
+    let mut layouts: Vec<&str> = rows.iter().map(|r| r.measured.layout.as_str()).collect();
     layouts.sort_unstable();
     layouts.dedup();
 
@@ -116,8 +124,8 @@ pub fn sweep(results: &Results, dtype: &str, threads: usize, measure: Measure, p
         for (li, layout) in layouts.iter().enumerate() {
             let mut pts: Vec<(f64, f64)> = rows
                 .iter()
-                .filter(|r| r.backend == backend && r.layout == *layout)
-                .map(|r| (r.n as f64, value(r)))
+                .filter(|r| r.measured.backend == backend && r.measured.layout == *layout)
+                .map(|r| (r.measured.n as f64, value(r)))
                 .collect();
             if pts.is_empty() {
                 continue;
@@ -183,15 +191,19 @@ fn dashed(lo: f64, hi: f64, count: usize) -> Vec<(f64, f64)> {
 
 /// The layout experiment for one dtype: a group of bars per A/B/C layout, one bar per
 /// backend, GFLOP/s on a log axis (naive loops and tuned kernels differ by orders of magnitude).
-pub fn layouts(results: &Results, dtype: &str, path: &Path) -> anyhow::Result<()> {
+pub fn layouts(results: &Results, dtype: Dtype, path: &Path) -> anyhow::Result<()> {
     const ORDER: [&str; 8] = ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr", "ccc"];
-    let rows: Vec<&Row> = results.results.iter().filter(|r| r.experiment == "layout" && r.dtype == dtype).collect();
+    let rows: Vec<&Row> = results
+        .results
+        .iter()
+        .filter(|r| r.measured.experiment == Experiment::Layout && r.measured.dtype == dtype)
+        .collect();
     if rows.is_empty() {
         return Ok(());
     }
     let backends = backends_in(results, &rows);
     let (vmin, vmax) = rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.gflops), hi.max(r.gflops)));
-    let n = rows[0].n;
+    let n = rows[0].measured.n;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
     let mut chart = ChartBuilder::on(&root)
@@ -234,7 +246,7 @@ pub fn layouts(results: &Results, dtype: &str, path: &Path) -> anyhow::Result<()
             .iter()
             .enumerate()
             .filter_map(|(li, layout)| {
-                let r = rows.iter().find(|r| r.backend == *backend && r.layout == *layout)?;
+                let r = rows.iter().find(|r| r.measured.backend == *backend && r.measured.layout == *layout)?;
                 let x0 = li as f64 - 0.4 + bi as f64 * width;
                 Some(Rectangle::new([(x0, floor), (x0 + width * 0.9, r.gflops)], c.filled()))
             })
