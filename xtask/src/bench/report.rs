@@ -49,7 +49,13 @@ fn thread_word(t: usize) -> String {
 }
 
 fn gf(x: f64) -> String {
-    if x >= 100.0 {
+    if x <= 0.0 || !x.is_finite() {
+        format!("{x:.2}")
+    } else if x < 1.0 {
+        // Three significant digits: a backend far off the pace still shows a number.
+        let digits = (2 - (x.log10().floor() as i32).max(-9)).clamp(2, 11) as usize;
+        format!("{x:.digits$}")
+    } else if x >= 100.0 {
         format!("{x:.0}")
     } else if x >= 10.0 {
         format!("{x:.1}")
@@ -176,16 +182,27 @@ fn largest_common_size(rows: &[&Row]) -> Option<usize> {
     first.into_iter().filter(|n| rest.iter().all(|s| s.contains(n))).max()
 }
 
+/// The heading suffix naming a point's best BLAS, if it has one.
+fn best_blas_of(rows: &[&Row]) -> String {
+    rows.iter().find_map(|r| r.best_blas.as_deref()).map_or(String::new(), |b| format!("; best BLAS: {b}"))
+}
+
 /// One table of a point's backends, fastest first.
-fn ranking(rows: &mut [&Row]) -> Block {
+fn ranking(results: &Results, rows: &mut [&Row]) -> Block {
     rows.sort_by(|a, b| b.gflops.total_cmp(&a.gflops));
     let body = rows
         .iter()
-        .map(|r| vec![r.measured.backend.clone(), gf(r.gflops), ratio_cell(r), peak_cell(r), err_cell(r)])
+        .map(|r| {
+            let kind = results.backend(&r.measured.backend).map_or("?".to_owned(), |b| b.kind.to_string());
+            let ratio = r
+                .ratio_to_best_blas
+                .map_or("–".to_owned(), |x| format!("{x:.2}×{}", if r.ratio_across_processes { " †" } else { "" }));
+            vec![r.measured.backend.clone(), kind, gf(r.gflops), ratio, peak_cell(r), err_cell(r)]
+        })
         .collect();
     Block::Table(
-        strings(&["backend", "GFLOP/s", "× best BLAS", "% of peak", "err/bound"]),
-        vec![false, true, true, true, true],
+        strings(&["backend", "kind", "GFLOP/s", "× best BLAS", "% of peak", "err/bound"]),
+        vec![false, false, true, true, true, true],
         body,
     )
 }
@@ -212,8 +229,11 @@ fn summary_section(results: &Results, doc: &mut Vec<Block>) {
             *e = (*e).max(r.measured.n);
         }
         let mut at: Vec<&Row> = group.into_iter().filter(|r| r.measured.n == n).collect();
-        doc.push(Block::Heading(3, format!("{dtype}, {}, n = {n} ({layout})", thread_word(threads))));
-        doc.push(ranking(&mut at));
+        doc.push(Block::Heading(
+            3,
+            format!("{dtype}, {}, n = {n} ({layout}{})", thread_word(threads), best_blas_of(&at)),
+        ));
+        doc.push(ranking(results, &mut at));
         if !further.is_empty() {
             let reached: Vec<String> = further.iter().map(|(b, m)| format!("{b} to n = {m}")).collect();
             let stopped: Vec<&str> =
@@ -459,8 +479,11 @@ fn shapes_section(results: &Results, doc: &mut Vec<Block>) {
         for (shape, layout) in shapes {
             let mut at: Vec<&Row> =
                 rows.iter().copied().filter(|r| r.measured.shape() == shape && r.measured.layout == layout).collect();
-            doc.push(Block::Heading(3, format!("{dtype}, {}, {shape} ({layout})", thread_word(threads))));
-            doc.push(ranking(&mut at));
+            doc.push(Block::Heading(
+                3,
+                format!("{dtype}, {}, {shape} ({layout}{})", thread_word(threads), best_blas_of(&at)),
+            ));
+            doc.push(ranking(results, &mut at));
         }
         doc.push(Block::Details(
             format!("{dtype}, {}: every row of the rectangular products", thread_word(threads)),
@@ -692,5 +715,39 @@ fn html_into(doc: &[Block], dir: &Path, s: &mut String) {
                 s.push_str("</details>\n");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::merge::tests::measurement;
+
+    fn row(backend: &str, n: usize) -> Row {
+        let m = measurement(backend, n, 1.0);
+        Row {
+            gflops: m.gflops(),
+            measured: m,
+            peak_fraction: None,
+            ratio_to_best_blas: None,
+            best_blas: None,
+            ratio_across_processes: false,
+        }
+    }
+
+    #[test]
+    fn the_summary_size_is_the_largest_every_backend_ran() {
+        let rows = [row("a", 4), row("a", 16), row("a", 64), row("b", 4), row("b", 16), row("c", 16), row("c", 64)];
+        let refs: Vec<&Row> = rows.iter().collect();
+        assert_eq!(largest_common_size(&refs), Some(16));
+        assert_eq!(largest_common_size(&[]), None);
+    }
+
+    #[test]
+    fn rates_keep_three_significant_digits_below_one() {
+        assert_eq!(gf(0.000_123_4), "0.000123");
+        assert_eq!(gf(0.5), "0.500");
+        assert_eq!(gf(0.0), "0.00");
+        assert_eq!((gf(3.14159), gf(31.4159), gf(314.159)), ("3.14".into(), "31.4".into(), "314".into()));
     }
 }
