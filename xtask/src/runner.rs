@@ -40,8 +40,7 @@ pub struct BuildArgs {
 /// [`detect::BLAS_LIBRARIES`]. The returned args have `no_detect` set, so [`build`] uses
 /// exactly their features.
 ///
-/// A subcommand checks or measures the pure-Rust backends in the first runner only and
-/// the BLAS backend of each later one (see `check.rs`).
+/// Which runner runs which backend is [`assign`]'s decision.
 pub fn runner_builds(args: &BuildArgs) -> Vec<BuildArgs> {
     let mut features: Vec<String> = Vec::new();
     for f in &args.features {
@@ -82,7 +81,7 @@ pub fn workspace_root() -> PathBuf {
 ///
 /// Unless `args.no_detect`, the features go through [`runner_builds`] first; if that
 /// gives several runners (several BLAS libraries), this builds the first and says so:
-/// callers that want them all iterate over [`runner_builds`]. The binary is copied to
+/// callers that want them all use [`runners`] or [`for_each_runner`]. The binary is copied to
 /// `matmul-cli-{blas library or "rust"}` next to cargo's, so the runners of one machine
 /// coexist.
 ///

@@ -1,7 +1,9 @@
 //! `cargo xtask icount`: instruction counts of a few fixed small GEMMs per backend under
 //! `valgrind --tool=callgrind`, a regression signal that does not depend on how busy the
-//! machine is. Compared with a baseline like the timings: a count that grew by more than
-//! the threshold is a regression.
+//! machine is. Every backend is counted once, in the first runner that holds it (one
+//! runner per BLAS library). Compared with a baseline like the timings: a count that grew
+//! by more than the threshold is a regression, and a count on one side only is listed and
+//! fails unless `--allow-missing`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,7 +11,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{self, BuildArgs};
+use crate::runner::{self, BuildArgs, Share};
 
 /// Options of `cargo xtask icount`.
 #[derive(Debug, clap::Args)]
@@ -101,39 +103,30 @@ pub fn run(args: IcountArgs) -> anyhow::Result<()> {
     let out = if args.out.is_absolute() { args.out.clone() } else { root.join(&args.out) };
     let cg_dir = out.join("callgrind");
     std::fs::create_dir_all(&cg_dir)?;
-    let mut build = args.build.clone();
-    if !build.features.iter().any(|f| f == "peers") {
-        build.features.push("peers".to_owned());
-    }
-    let binary = runner::build(&build)?;
-    let list = Command::new(&binary).args(["icount", "--list"]).output().context("listing the icount cases")?;
-    if !list.status.success() {
-        bail!("{} icount --list failed", binary.display());
-    }
     let mut counts = Counts { schema: 1, kind: "instructions".to_owned(), counts: Vec::new() };
-    for line in String::from_utf8_lossy(&list.stdout).lines() {
-        let Some((backend, case)) = line.split_once(' ') else { continue };
-        let file = cg_dir.join(format!("{}-{case}.out", backend.replace(':', "_")));
-        let status = Command::new("valgrind")
-            .args(["--tool=callgrind", "--toggle-collect=*icount_measured*", "-q"])
-            .arg(format!("--callgrind-out-file={}", file.display()))
-            .arg(&binary)
-            .args(["icount", "--backend", backend, "--case", case])
-            .env("MATMUL_NUM_THREADS", "1")
-            .stdout(std::process::Stdio::null())
-            .status()
-            .context("running valgrind")?;
-        if !status.success() {
-            bail!("callgrind of {backend} {case} failed ({status})");
-        }
-        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-        let n = parse_callgrind(&text).with_context(|| format!("no total in {}", file.display()))?;
-        if n == 0 {
-            bail!("callgrind counted nothing for {backend} {case}: the toggle function was not found");
-        }
-        println!("{backend:<22} {case:<12} {n:>14} instructions");
-        counts.counts.push(Count { backend: backend.to_owned(), case: case.to_owned(), instructions: n });
-    }
+    // Each backend once, in the first runner that holds it (one runner per BLAS library).
+    runner::for_each_runner(
+        &args.build,
+        &[],
+        Share::Once,
+        |_| true,
+        |r, names| {
+            let list =
+                Command::new(&r.binary).args(["icount", "--list"]).output().context("listing the icount cases")?;
+            if !list.status.success() {
+                bail!("{} icount --list failed", r.binary.display());
+            }
+            for line in String::from_utf8_lossy(&list.stdout).lines() {
+                let Some((backend, case)) = line.split_once(' ') else { continue };
+                if names.iter().any(|n| n == backend) {
+                    let instructions = count(&r.binary, backend, case, &cg_dir)?;
+                    println!("{backend:<22} {case:<12} {instructions:>14} instructions");
+                    counts.counts.push(Count { backend: backend.to_owned(), case: case.to_owned(), instructions });
+                }
+            }
+            Ok(())
+        },
+    )?;
     let path = out.join("instructions.json");
     std::fs::write(&path, serde_json::to_string_pretty(&counts)? + "\n")?;
     println!("xtask icount: wrote {}", path.display());
@@ -160,6 +153,29 @@ pub fn run(args: IcountArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The instructions `backend` executes in `case`, counted by callgrind in `binary`.
+fn count(binary: &Path, backend: &str, case: &str, cg_dir: &Path) -> anyhow::Result<u64> {
+    let file = cg_dir.join(format!("{}-{case}.out", backend.replace(':', "_")));
+    let status = Command::new("valgrind")
+        .args(["--tool=callgrind", "--toggle-collect=*icount_measured*", "-q"])
+        .arg(format!("--callgrind-out-file={}", file.display()))
+        .arg(binary)
+        .args(["icount", "--backend", backend, "--case", case])
+        .env("MATMUL_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running valgrind")?;
+    if !status.success() {
+        bail!("callgrind of {backend} {case} failed ({status})");
+    }
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let n = parse_callgrind(&text).with_context(|| format!("no total in {}", file.display()))?;
+    if n == 0 {
+        bail!("callgrind counted nothing for {backend} {case}: the toggle function was not found");
+    }
+    Ok(n)
 }
 
 fn load(path: &Path) -> anyhow::Result<Counts> {

@@ -137,6 +137,7 @@ pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
     doc.push(Block::Heading(2, "Machine and method".to_owned()));
     doc.push(Block::Para(machine_line(results)));
     doc.push(Block::Para(peak_line(results)));
+    doc.push(peaks_per_process(results));
     doc.push(Block::Para(provenance_line(results)));
     doc.push(Block::Para(method_line(results)));
     doc.push(Block::List(notes(results)));
@@ -304,6 +305,31 @@ fn peak_line(results: &Results) -> String {
         p.push_str(" GPU rows are not measured against the CPU's peak: they show none.");
     }
     p
+}
+
+/// Every process's peaks at its start and its end, folded: how much they moved.
+fn peaks_per_process(results: &Results) -> Block {
+    let mut body = Vec::new();
+    for p in &results.processes {
+        for pk in &p.peaks {
+            body.push(vec![
+                format!("{}, t = {}", p.build, p.threads),
+                pk.dtype.to_string(),
+                gf(pk.start.one),
+                gf(pk.end.one),
+                gf(pk.start.all),
+                gf(pk.end.all),
+            ]);
+        }
+    }
+    Block::Details(
+        "The peak of every runner process, at its start and its end (GFLOP/s)".to_owned(),
+        vec![Block::Table(
+            strings(&["process", "dtype", "1 thread, start", "1 thread, end", "all cores, start", "all cores, end"]),
+            vec![false, false, true, true, true, true],
+            body,
+        )],
+    )
 }
 
 fn provenance_line(results: &Results) -> String {
