@@ -1,9 +1,9 @@
-//! `cargo xtask bench`: build the runner (release, this CPU's instruction sets, the peers),
-//! run it once per build and thread count, merge the JSON, write the report and plots, and
-//! compare with a baseline.
+//! `cargo xtask bench`: build the runners (release, this CPU's instruction sets, the peers),
+//! run each once per thread count, merge their JSON, write the report and plots, and
+//! compare with a baseline. The format of everything read and written here is the
+//! `matmul-bench-format` crate's.
 //!
-//! * [`schema`]: the format of `results.json`.
-//! * [`merge`]: combining the runner processes.
+//! * [`merge`]: combining the runner processes, and every derived figure.
 //! * [`report`]: `report.md` / `report.html`.
 //! * [`plot`]: the SVG figures.
 //! * [`baseline`]: regression tracking.

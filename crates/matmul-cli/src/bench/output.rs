@@ -91,3 +91,22 @@ pub fn measurement(backend: &str, at: &At<'_>, r: &Measured) -> Measurement {
         checked_entries: r.checked,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `list --json` is what xtask parses: every backend of this runner round-trips, and
+    /// every loop and BLAS backend says where its hot loop is (for `cargo xtask asm`).
+    #[test]
+    fn every_backend_lists_and_round_trips() {
+        for b in super::super::contenders() {
+            let info = backend_info(b);
+            let text = serde_json::to_string(&info).unwrap();
+            assert_eq!(serde_json::from_str::<BackendInfo>(&text).unwrap(), info);
+            if matches!(info.kind, Kind::Loops | Kind::Blas) {
+                assert!(info.hot_loop.is_some(), "{}: no hot loop in output::hot_loop", info.name);
+            }
+        }
+    }
+}
