@@ -58,6 +58,64 @@ pub enum Measure {
     Gflops,
 }
 
+/// The value a figure shows for a row.
+fn value(measure: Measure, r: &Row) -> f64 {
+    match measure {
+        Measure::Seconds => r.measured.seconds_median,
+        Measure::Gflops => r.gflops,
+    }
+}
+
+/// One line of a sweep figure: a backend (and layout, when the sweep had several).
+struct Line {
+    label: String,
+    colour: RGBColor,
+    /// Triangles instead of circles mark its points (every other layout).
+    triangles: bool,
+    /// (n, value), by n.
+    points: Vec<(f64, f64)>,
+}
+
+fn sweep_lines(results: &Results, rows: &[&Row], measure: Measure) -> Vec<Line> {
+    let mut layouts: Vec<&str> = rows.iter().map(|r| r.measured.layout.as_str()).collect();
+    layouts.sort_unstable();
+    layouts.dedup();
+    let mut lines = Vec::new();
+    for backend in backends_in(results, rows) {
+        for (li, layout) in layouts.iter().enumerate() {
+            let mut points: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| r.measured.backend == backend && r.measured.layout == *layout)
+                .map(|r| (r.measured.n as f64, value(measure, r)))
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            lines.push(Line {
+                label: if layouts.len() > 1 { format!("{backend} ({layout})") } else { backend.to_owned() },
+                colour: colour(results, backend),
+                triangles: li % 2 == 1,
+                points,
+            });
+        }
+    }
+    lines
+}
+
+/// The measured peak drawn on a GFLOP/s figure (at 1 thread and at every core only).
+fn sweep_peak(results: &Results, dtype: Dtype, threads: usize, measure: Measure) -> Option<f64> {
+    match measure {
+        Measure::Gflops => results
+            .peaks
+            .iter()
+            .find(|p| p.dtype == dtype)
+            .filter(|p| threads == 1 || threads == p.cores)
+            .map(|p| if threads == 1 { p.one() } else { p.all() }),
+        Measure::Seconds => None,
+    }
+}
+
 /// One line per backend (and layout, when the sweep had several) of `measure` against n,
 /// log-log, for the sweep rows of one dtype and thread count. With GFLOP/s, the measured
 /// peak is drawn as a dashed line.
@@ -69,29 +127,14 @@ pub fn sweep(results: &Results, dtype: Dtype, threads: usize, measure: Measure, 
             r.measured.experiment == Experiment::Sweep && r.measured.dtype == dtype && r.measured.threads == threads
         })
         .collect();
-    let value = |r: &Row| match measure {
-        Measure::Seconds => r.measured.seconds_median,
-        Measure::Gflops => r.gflops,
-    };
-    let peak = match measure {
-        Measure::Gflops => results
-            .peaks
-            .iter()
-            .find(|p| p.dtype == dtype)
-            .filter(|p| threads == 1 || threads == p.cores)
-            .map(|p| if threads == 1 { p.one() } else { p.all() }),
-        Measure::Seconds => None,
-    };
-    let (nmin, nmax) =
-        rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.measured.n as f64), hi.max(r.measured.n as f64)));
-    let (vmin, vmax) =
-        rows.iter().map(|r| value(r)).chain(peak).fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if rows.is_empty() {
         return Ok(());
     }
-    let mut layouts: Vec<&str> = rows.iter().map(|r| r.measured.layout.as_str()).collect();
-    layouts.sort_unstable();
-    layouts.dedup();
+    let peak = sweep_peak(results, dtype, threads, measure);
+    let (nmin, nmax) =
+        rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.measured.n as f64), hi.max(r.measured.n as f64)));
+    let (vmin, vmax) =
+        rows.iter().map(|r| value(measure, r)).chain(peak).fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
 
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
@@ -120,31 +163,18 @@ pub fn sweep(results: &Results, dtype: Dtype, threads: usize, measure: Measure, 
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(plot_err)?;
-    for backend in backends_in(results, &rows) {
-        for (li, layout) in layouts.iter().enumerate() {
-            let mut pts: Vec<(f64, f64)> = rows
-                .iter()
-                .filter(|r| r.measured.backend == backend && r.measured.layout == *layout)
-                .map(|r| (r.measured.n as f64, value(r)))
-                .collect();
-            if pts.is_empty() {
-                continue;
-            }
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let c = colour(results, backend);
-            let style = ShapeStyle { color: c.to_rgba(), filled: true, stroke_width: 2 };
-            let label = if layouts.len() > 1 { format!("{backend} ({layout})") } else { backend.to_owned() };
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))
-                .map_err(plot_err)?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            // Markers show where the measured points are; different layouts get different shapes.
-            if li % 2 == 0 {
-                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, style))).map_err(plot_err)?;
-            } else {
-                chart.draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 4, style))).map_err(plot_err)?;
-            }
+    for line in sweep_lines(results, &rows, measure) {
+        let style = ShapeStyle { color: line.colour.to_rgba(), filled: true, stroke_width: 2 };
+        chart
+            .draw_series(LineSeries::new(line.points.clone(), style))
+            .map_err(plot_err)?
+            .label(line.label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        // Markers show where the measured points are; different layouts get different shapes.
+        if line.triangles {
+            chart.draw_series(line.points.iter().map(|&p| TriangleMarker::new(p, 4, style))).map_err(plot_err)?;
+        } else {
+            chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 3, style))).map_err(plot_err)?;
         }
     }
     if let Some(peak) = peak {
