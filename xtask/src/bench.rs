@@ -181,6 +181,7 @@ fn write_report(merged: &Results, out: &Path, args: &BenchArgs) -> anyhow::Resul
         merged.save(path)?;
         eprintln!("xtask bench: saved the baseline {}", path.display());
     }
+    println!("{}", report::summary_markdown(merged));
     println!("xtask bench: wrote {}", results_path.display());
     println!("xtask bench: wrote {} and report.html", out.join("report.md").display());
     for f in &figures {

@@ -208,6 +208,13 @@ fn ranking(results: &Results, rows: &mut [&Row]) -> Block {
     )
 }
 
+/// The summary alone, as markdown (xtask prints it when the run ends).
+pub fn summary_markdown(results: &Results) -> String {
+    let mut doc = Vec::new();
+    summary_section(results, &mut doc);
+    markdown(&doc)
+}
+
 /// The answer first: per dtype and thread count, every backend at the largest size all
 /// of them ran (sweep layout `rrr` when there are several), fastest first.
 fn summary_section(results: &Results, doc: &mut Vec<Block>) {
