@@ -513,3 +513,38 @@ impl Recorder {
         self.progress.inc(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matmul_bench_format::options::DtypeChoice;
+
+    /// `--shapes` measures each m×n×k product at every thread count and layout, checked
+    /// against the reference like the sweep's points.
+    #[test]
+    fn rectangular_shapes_are_measured_and_checked() {
+        let options = BenchOptions {
+            backends: vec!["naive-ikj".into()],
+            sizes: vec![4],
+            shapes: vec!["3x5x7".parse().unwrap(), "9x1x2".parse().unwrap()],
+            dtype: DtypeChoice::F64,
+            threads: vec![1],
+            layouts: vec!["rrr".into(), "rcc".into()],
+            layout_size: Some(0),
+            min_time: Some(0.0001),
+            ..BenchOptions::default()
+        };
+        let rec = Plan::new(&options).unwrap().measure_all();
+        let shapes: Vec<(Shape, &str)> = rec
+            .results
+            .iter()
+            .filter(|m| m.experiment == Experiment::Shapes)
+            .map(|m| (m.shape(), m.layout.as_str()))
+            .collect();
+        let (a, b) = (Shape { m: 3, n: 5, k: 7 }, Shape { m: 9, n: 1, k: 2 });
+        assert_eq!(shapes, [(a, "rrr"), (a, "rcc"), (b, "rrr"), (b, "rcc")]);
+        assert!(rec.results.iter().all(|m| m.passed() && m.checked_entries > 0), "{:?}", rec.results);
+        assert_eq!(rec.results.iter().filter(|m| m.experiment == Experiment::Sweep).count(), 2);
+        assert!(rec.skipped.is_empty(), "{:?}", rec.skipped);
+    }
+}
