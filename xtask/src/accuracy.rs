@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::bench::plot::COLOURS;
-use crate::runner::{self, BuildArgs};
+use crate::runner::{self, BuildArgs, Share};
 
 /// Options of `cargo xtask accuracy`.
 #[derive(Debug, clap::Args)]
@@ -69,28 +69,6 @@ pub struct Report {
     pub skipped: Vec<Skip>,
 }
 
-/// The runner binaries to measure with. One today; backends that cannot share a binary
-/// (several BLAS libraries) each add a build here, and their rows are merged.
-/// One runner per BLAS library (see [`runner::runner_builds`]), each with the backends it
-/// should measure: the first every backend asked for, later ones only those not measured yet
-/// (their BLAS backend), so the pure-Rust backends are measured once.
-fn runners(build: &BuildArgs, asked: &[String]) -> anyhow::Result<Vec<(PathBuf, Vec<String>)>> {
-    let mut done: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for b in runner::runner_builds(build) {
-        let binary = runner::build(&b)?;
-        let mine: Vec<String> = runner::backend_names(&binary)?
-            .into_iter()
-            .filter(|n| !done.contains(n) && (asked.is_empty() || asked.contains(n)))
-            .collect();
-        if !mine.is_empty() {
-            done.extend(mine.iter().cloned());
-            out.push((binary, mine));
-        }
-    }
-    Ok(out)
-}
-
 pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
     let out = args.out.clone().unwrap_or_else(|| runner::workspace_root().join("target").join("matmul-report"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -100,28 +78,33 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&json).with_context(|| format!("reading {}", json.display()))?;
         report = serde_json::from_str(&text).with_context(|| format!("parsing {}", json.display()))?;
     }
-    let binaries = if args.replot { Vec::new() } else { runners(&args.build, &args.backends)? };
-    for (idx, (binary, names)) in binaries.iter().enumerate() {
-        let part = out.join(format!("accuracy-part{idx}.json"));
-        let mut cli = vec!["accuracy".to_owned(), "--json".to_owned(), part.display().to_string()];
-        for b in names {
-            cli.extend(["--backend".to_owned(), b.clone()]);
-        }
-        if !args.sizes.is_empty() {
-            cli.push("--sizes".to_owned());
-            cli.push(args.sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","));
-        }
-        if let Some(b) = args.budget_s {
-            cli.extend(["--budget-s".to_owned(), b.to_string()]);
-        }
-        if let Some(s) = args.samples {
-            cli.extend(["--samples".to_owned(), s.to_string()]);
-        }
-        runner::run(binary, &cli)?;
-        let text = std::fs::read_to_string(&part).with_context(|| format!("reading {}", part.display()))?;
-        let piece: Report = serde_json::from_str(&text).with_context(|| format!("parsing {}", part.display()))?;
-        std::fs::remove_file(&part).ok();
-        merge(&mut report, piece);
+    if !args.replot {
+        // Each backend once, in the first runner that holds it (see runner::assign).
+        let mut idx = 0;
+        runner::for_each_runner(&args.build, &args.backends, Share::Once, runner::not_a_peer, |runner, names| {
+            let part = out.join(format!("accuracy-part{idx}.json"));
+            idx += 1;
+            let mut cli = vec!["accuracy".to_owned(), "--json".to_owned(), part.display().to_string()];
+            for b in names {
+                cli.extend(["--backend".to_owned(), b.clone()]);
+            }
+            if !args.sizes.is_empty() {
+                cli.push("--sizes".to_owned());
+                cli.push(args.sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","));
+            }
+            if let Some(b) = args.budget_s {
+                cli.extend(["--budget-s".to_owned(), b.to_string()]);
+            }
+            if let Some(s) = args.samples {
+                cli.extend(["--samples".to_owned(), s.to_string()]);
+            }
+            runner::run(&runner.binary, &cli)?;
+            let text = std::fs::read_to_string(&part).with_context(|| format!("reading {}", part.display()))?;
+            let piece: Report = serde_json::from_str(&text).with_context(|| format!("parsing {}", part.display()))?;
+            std::fs::remove_file(&part).ok();
+            merge(&mut report, piece);
+            Ok(())
+        })?;
     }
 
     std::fs::write(&json, serde_json::to_string_pretty(&report)?)

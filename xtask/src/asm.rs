@@ -11,7 +11,8 @@
 //! iteration: the main body rather than a remainder loop) and classifies its instructions.
 //!
 //! Backends whose hot loop is not Rust compiled here (BLAS libraries) get a plain statement
-//! of where it lives.
+//! of where it lives. Where each backend's hot loop is comes from the runner
+//! (`matmul-cli list --json`), which links the backends; xtask keeps no list of its own.
 
 mod parse;
 
@@ -20,7 +21,9 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-use crate::runner::workspace_root;
+use matmul_bench_format::runner::HotLoop as Source;
+
+use crate::runner::{self, workspace_root, BuildArgs};
 use parse::{Function, Line, Verdict};
 
 /// Options of `cargo xtask asm`.
@@ -40,6 +43,9 @@ pub struct AsmArgs {
     /// Compile for these target features (e.g. `+avx2,+fma`) instead of `-C target-cpu=native`.
     #[arg(long, value_name = "LIST")]
     target_feature: Option<String>,
+    /// The runners asked where each backend's hot loop is.
+    #[command(flatten)]
+    build: BuildArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,39 +63,6 @@ impl Dtype {
     }
 }
 
-/// Where a backend's hot loop comes from.
-#[derive(Debug, Clone, Copy)]
-enum Source {
-    /// Rust code in `package`: the `Backend` impl of `type_path` and generic kernels whose
-    /// paths start with one of `kernels`.
-    Rust { package: &'static str, type_path: &'static str, kernels: &'static [&'static str] },
-    /// A system library, found by the prefix of its file name.
-    SystemLibrary { library: &'static str },
-}
-
-/// Every backend `asm` knows, by name. Kept here because xtask does not link the backends.
-const BACKENDS: &[(&str, Source)] = &[
-    (
-        "naive-ijk",
-        Source::Rust { package: "matmul-naive", type_path: "matmul_naive::NaiveIjk", kernels: &["matmul_naive::ijk"] },
-    ),
-    (
-        "naive-ikj",
-        Source::Rust { package: "matmul-naive", type_path: "matmul_naive::NaiveIkj", kernels: &["matmul_naive::ikj"] },
-    ),
-    (
-        "naive-ijk-reassoc",
-        Source::Rust {
-            package: "matmul-naive",
-            type_path: "matmul_naive::reassoc::NaiveIjkReassoc",
-            kernels: &["matmul_naive::reassoc::ijk_reassoc", "matmul_naive::reassoc::dot"],
-        },
-    ),
-    ("openblas", Source::SystemLibrary { library: "libopenblas" }),
-    ("blis", Source::SystemLibrary { library: "libblis" }),
-    ("mkl", Source::SystemLibrary { library: "libmkl_rt" }),
-];
-
 /// How to compile: for this CPU, or for an explicit feature list.
 #[derive(Debug, Clone)]
 pub enum Codegen {
@@ -104,18 +77,30 @@ pub struct Emitted {
     pub llvm_ir: String,
 }
 
-pub fn run(args: AsmArgs) -> anyhow::Result<()> {
-    let Some(&(name, source)) = BACKENDS.iter().find(|(n, _)| *n == args.backend) else {
-        let known: Vec<&str> = BACKENDS.iter().map(|(n, _)| *n).collect();
-        bail!("unknown backend `{}`; `asm` knows: {}", args.backend, known.join(", "));
+/// Where `name`'s hot loop is, from the runners' `list --json`.
+fn hot_loop_of(name: &str, build: &BuildArgs) -> anyhow::Result<Source> {
+    let runners = runner::runners(build)?;
+    let all: Vec<_> = runners.iter().flat_map(|r| &r.backends).collect();
+    let Some(info) = all.iter().find(|b| b.name == name) else {
+        let mut names: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        bail!("unknown backend `{name}`; the runners built here have: {}", names.join(", "));
     };
-    let (package, type_path, kernels) = match source {
+    info.hot_loop
+        .clone()
+        .with_context(|| format!("the runner does not say where {name}'s hot loop is (another crate's code)"))
+}
+
+pub fn run(args: AsmArgs) -> anyhow::Result<()> {
+    let name = args.backend.as_str();
+    let (package, type_path, kernels) = match hot_loop_of(name, &args.build)? {
         Source::Rust { package, type_path, kernels } => (package, type_path, kernels),
-        Source::SystemLibrary { library } => {
+        Source::Library { library } => {
             println!(
                 "{name}: a BLAS backend; its hot loop is not Rust compiled here but machine code in a system library,"
             );
-            match find_library(library) {
+            match find_library(&library) {
                 Some(path) => println!("  {path} (disassemble it with `objdump -d --no-show-raw-insn {path}`)"),
                 None => println!("  {library}.so (not found by `ldconfig -p` on this machine)"),
             }
@@ -123,15 +108,17 @@ pub fn run(args: AsmArgs) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    let kernels: Vec<&str> = kernels.iter().map(String::as_str).collect();
+    let kernels = &kernels[..];
     let codegen = match &args.target_feature {
         Some(f) => Codegen::Features(f.clone()),
         None => Codegen::Native,
     };
-    let emitted = emit(package, &codegen, &workspace_root().join("target").join("asm"))?;
+    let emitted = emit(&package, &codegen, &workspace_root().join("target").join("asm"))?;
 
     // The monomorphised instances: every function of the backend's type and kernels.
     let functions = parse::functions(&emitted.asm);
-    let instances: Vec<&Function> = functions.iter().filter(|f| belongs(&f.name, type_path, kernels)).collect();
+    let instances: Vec<&Function> = functions.iter().filter(|f| belongs(&f.name, &type_path, kernels)).collect();
     println!("monomorphised instances of {name} ({} generated; one per element type and kernel):", instances.len());
     for f in &instances {
         let n = f.lines.iter().filter(|l| matches!(l, Line::Instruction { .. })).count();
@@ -289,10 +276,13 @@ fn find_library(library: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The kernels of the naive backends, as `matmul-cli list --json` gives them.
     fn kernels(backend: &str) -> &'static [&'static str] {
-        match BACKENDS.iter().find(|(n, _)| *n == backend) {
-            Some((_, Source::Rust { kernels, .. })) => kernels,
-            _ => panic!("{backend} is not a Rust backend"),
+        match backend {
+            "naive-ijk" => &["matmul_naive::ijk"],
+            "naive-ikj" => &["matmul_naive::ikj"],
+            "naive-ijk-reassoc" => &["matmul_naive::reassoc::ijk_reassoc", "matmul_naive::reassoc::dot"],
+            _ => panic!("{backend} is not a naive backend"),
         }
     }
 

@@ -1,9 +1,9 @@
-//! `cargo xtask bench`: build the runner (release, this CPU's instruction sets, the peers),
-//! run it once per build and thread count, merge the JSON, write the report and plots, and
-//! compare with a baseline.
+//! `cargo xtask bench`: build the runners (release, this CPU's instruction sets, the peers),
+//! run each once per thread count, merge their JSON, write the report and plots, and
+//! compare with a baseline. The format of everything read and written here is the
+//! `matmul-bench-format` crate's.
 //!
-//! * [`schema`]: the format of `results.json`.
-//! * [`merge`]: combining the runner processes.
+//! * [`merge`]: combining the runner processes, and every derived figure.
 //! * [`report`]: `report.md` / `report.html`.
 //! * [`plot`]: the SVG figures.
 //! * [`baseline`]: regression tracking.
@@ -13,84 +13,67 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
+use matmul_bench_format::options::BenchOptions;
+use matmul_bench_format::results::{load_measurements, Provenance, Results};
+use matmul_bench_format::runner::RunnerOutput;
 
-use crate::runner::{self, BuildArgs};
+use crate::runner::{self, BuildArgs, Runner, Share};
 
 pub mod baseline;
 pub mod icount;
 pub mod merge;
 pub mod plot;
 pub mod report;
-pub mod schema;
 
-/// Options of `cargo xtask bench`.
+/// Options of `cargo xtask bench`: the bench options the runner takes too, and what only
+/// xtask does (output, baseline, build).
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Square sizes, comma-separated (e.g. 64,256,1024). Default: 4, 8, …, 1024, plus 2048
-    /// for backends fast enough.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    sizes: Vec<usize>,
-    /// Element type: f32, f64 or all.
-    #[arg(long, default_value = "all", value_parser = ["f32", "f64", "all"])]
-    dtype: String,
-    /// Thread counts, comma-separated. Default: 1 and every core.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    threads: Vec<usize>,
-    /// Backends and peers (`peer:gemm`, `peer:matrixmultiply`), comma-separated. Default: all.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    backends: Vec<String>,
-    /// Layouts of A, B, C for the sweep (`r`/`c` each, e.g. `rrr,rcr`). Default: rrr.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    layouts: Vec<String>,
-    /// Size of the layout experiment (all 8 r/c mixes, 1 thread); 0 skips it. Default 512.
-    #[arg(long, value_name = "N")]
-    layout_size: Option<usize>,
+    #[command(flatten)]
+    options: BenchOptions,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "target/matmul-report")]
     out: PathBuf,
-    /// A smoke run in seconds (CI).
-    #[arg(long)]
-    quick: bool,
-    /// Compare with this results.json; exit non-zero if a point got slower than the threshold.
+    /// Compare with this results.json; exit non-zero if a point got slower than the
+    /// threshold, or is measured on one side only (see `--allow-missing`).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
     /// Slowdown that counts as a regression, as a fraction (by both median and minimum time).
     #[arg(long, default_value_t = 0.10)]
     threshold: f64,
+    /// With `--baseline`: list points measured on one side only, but do not fail on them.
+    #[arg(long)]
+    allow_missing: bool,
     /// Also write the results here, to serve as a later run's baseline.
     #[arg(long, value_name = "FILE")]
     save_baseline: Option<PathBuf>,
-    /// Seconds of timed calls per backend and point (runner default: 0.2).
-    #[arg(long, value_name = "SECONDS")]
-    min_time: Option<f64>,
-    /// Per-call budget in seconds: larger sizes of a slower backend are skipped (runner default: 4).
-    #[arg(long, value_name = "SECONDS")]
-    max_call: Option<f64>,
     #[command(flatten)]
     build: BuildArgs,
 }
 
-/// The runner builds to measure. Each BLAS library needs its own binary (two cannot be
-/// linked together), so this is a list; each build also contains the pure-Rust backends.
-fn builds(args: &BenchArgs) -> Vec<(String, BuildArgs)> {
-    runner::runner_builds(&args.build)
-        .into_iter()
-        .map(|build| {
-            // (`runner::build` always adds the `peers` feature.)
-            // Name each process after its BLAS library ("rust" when it has none).
-            let label = build
-                .features
-                .iter()
-                .find(|f| crate::detect::is_blas_feature(f))
-                .cloned()
-                .unwrap_or_else(|| "rust".to_owned());
-            (label, build)
-        })
-        .collect()
-}
-
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// One line of stdout of a command, if it runs and succeeds.
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).current_dir(runner::workspace_root()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The commit, toolchain, code generation and command line of this run.
+fn provenance(codegen: &str) -> Provenance {
+    let dirty = output_of("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    Provenance {
+        commit: output_of("git", &["rev-parse", "HEAD"]).map(|c| if dirty { format!("{c}-dirty") } else { c }),
+        rustc: output_of(&rustc, &["--version"]),
+        codegen: codegen.to_owned(),
+        command: std::iter::once("cargo xtask".to_owned())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -98,14 +81,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let out = if args.out.is_absolute() { args.out.clone() } else { root.join(&args.out) };
     let partial_dir = out.join("partials");
     std::fs::create_dir_all(&partial_dir).with_context(|| format!("creating {}", partial_dir.display()))?;
-    let threads = if args.threads.is_empty() {
-        let mut t = vec![1, cores()];
-        t.dedup();
-        t
-    } else {
-        args.threads.clone()
-    };
-    let builds = builds(&args);
     let codegen = if args.build.portable {
         "generic x86-64 (--portable)".to_owned()
     } else {
@@ -114,101 +89,88 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     eprintln!("xtask bench: code generation: {codegen}");
 
     let mut partials = Vec::new();
-    // Backends of the builds run so far: a later build (another BLAS library) runs the
-    // layout experiment for its new backends only. The pure-Rust backends' and peers'
-    // layout rows come from the first build; the sweep runs everything in every build so
-    // that each point's ratios to the best BLAS come from one process.
+    // Backends of the runners run so far: a later runner (another BLAS library) runs the
+    // layout experiment for its new backends only. The sweep runs every backend asked for
+    // in every runner that holds it, so each point's ratio to a BLAS comes from one process.
     let mut seen: Vec<String> = Vec::new();
-    for (label, build) in &builds {
-        let binary = runner::build(build)?;
-        let names = runner::backend_names(&binary)?;
-        let new: Vec<String> = names.iter().filter(|n| !seen.contains(n)).cloned().collect();
-        let first_build = seen.is_empty();
-        seen.extend(new.iter().cloned());
-        for &t in &threads {
-            let file = partial_dir.join(format!("{label}-t{t}.json"));
-            let mut cli: Vec<String> = vec!["bench".into(), "--threads".into(), t.to_string()];
-            cli.extend(["--json".into(), file.display().to_string(), "--dtype".into(), args.dtype.clone()]);
-            let list = |v: &[usize]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
-            if !args.sizes.is_empty() {
-                cli.extend(["--sizes".into(), list(&args.sizes)]);
-            }
-            if !args.backends.is_empty() {
-                cli.extend(["--backends".into(), args.backends.join(",")]);
-            }
-            if !args.layouts.is_empty() {
-                cli.extend(["--layouts".into(), args.layouts.join(",")]);
-            }
-            // None: every backend (first build); Some(list): only these.
-            let layout_backends: Option<Vec<&str>> = (!first_build).then(|| {
-                new.iter()
-                    .filter(|n| args.backends.is_empty() || args.backends.contains(n))
-                    .map(|s| s.as_str())
+    runner::for_each_runner(
+        &args.build,
+        &args.options.backends,
+        Share::Everywhere,
+        |_| true,
+        |r, names| {
+            let layout_backends: Option<Vec<String>> = (!seen.is_empty()).then(|| {
+                names
+                    .iter()
+                    .filter(|n| !seen.contains(n))
+                    .filter(|n| args.options.layout_backends.is_empty() || args.options.layout_backends.contains(n))
+                    .cloned()
                     .collect()
             });
-            match &layout_backends {
-                Some(list) if list.is_empty() => cli.extend(["--layout-size".into(), "0".into()]),
-                _ => {
-                    if let Some(n) = args.layout_size {
-                        cli.extend(["--layout-size".into(), n.to_string()]);
-                    }
-                    if let Some(list) = &layout_backends {
-                        cli.extend(["--layout-backends".into(), list.join(",")]);
-                    }
+            seen.extend(names.iter().filter(|n| !seen.contains(n)).cloned().collect::<Vec<_>>());
+            for t in args.options.thread_counts(cores()) {
+                let mut options = args.options.clone();
+                options.threads = vec![t];
+                options.backends = names.to_vec();
+                match &layout_backends {
+                    Some(list) if list.is_empty() => options.layout_size = Some(0),
+                    Some(list) => options.layout_backends = list.clone(),
+                    None => {}
                 }
+                partials.push(run_process(r, t, &options, &partial_dir)?);
             }
-            if let Some(s) = args.min_time {
-                cli.extend(["--min-time".into(), s.to_string()]);
-            }
-            if let Some(s) = args.max_call {
-                cli.extend(["--max-call".into(), s.to_string()]);
-            }
-            if args.quick {
-                cli.push("--quick".into());
-            }
-            if !partials.is_empty() {
-                // The peak is a property of the machine: the first process measured it.
-                cli.push("--no-peak".into());
-            }
-            eprintln!("xtask bench: {label} build, {t} thread(s): {} {}", binary.display(), cli.join(" "));
-            let status = Command::new(&binary)
-                .args(&cli)
-                // matrixmultiply reads its thread count once, from this variable.
-                .env("MATMUL_NUM_THREADS", t.to_string())
-                .status()
-                .with_context(|| format!("running {}", binary.display()))?;
-            if !status.success() {
-                bail!("the bench runner failed ({status}); partial results, if any, are in {}", file.display());
-            }
-            partials.push(merge::Partial {
-                process: schema::Process { build: label.clone(), threads: t, file: file.display().to_string() },
-                results: schema::Results::load(&file)?,
-            });
-        }
-    }
-    let merged = merge::merge(partials, &codegen);
+            Ok(())
+        },
+    )?;
+    let merged = merge::merge(partials, provenance(&codegen));
     write_report(&merged, &out, &args)
 }
 
+/// Runs one runner process at one thread count and loads what it wrote.
+fn run_process(r: &Runner, threads: usize, options: &BenchOptions, dir: &Path) -> anyhow::Result<merge::Partial> {
+    let file = dir.join(format!("{}-t{threads}.json", r.label));
+    let mut cli = vec!["bench".to_owned(), "--json".to_owned(), file.display().to_string()];
+    cli.extend(options.to_args());
+    eprintln!("xtask bench: {} runner, {threads} thread(s): {} {}", r.label, r.binary.display(), cli.join(" "));
+    let status = Command::new(&r.binary)
+        .args(&cli)
+        // matrixmultiply reads its thread count once, from this variable.
+        .env("MATMUL_NUM_THREADS", threads.to_string())
+        .status()
+        .with_context(|| format!("running {}", r.binary.display()))?;
+    if !status.success() {
+        bail!("the bench runner failed ({status}); partial results, if any, are in {}", file.display());
+    }
+    Ok(merge::Partial {
+        build: r.label.clone(),
+        threads,
+        file: file.display().to_string(),
+        output: RunnerOutput::load(&file)?,
+    })
+}
+
 /// Writes results.json, the figures and the report, and applies the baseline options.
-fn write_report(merged: &schema::Results, out: &Path, args: &BenchArgs) -> anyhow::Result<()> {
+fn write_report(merged: &Results, out: &Path, args: &BenchArgs) -> anyhow::Result<()> {
     let results_path = out.join("results.json");
     merged.save(&results_path)?;
     let mut figures = Vec::new();
     for (dtype, threads) in report::sweep_groups(merged) {
-        let t = out.join(report::time_svg(&dtype, threads));
-        plot::sweep(merged, &dtype, threads, plot::Measure::Seconds, &t)?;
-        let g = out.join(report::gflops_svg(&dtype, threads));
-        plot::sweep(merged, &dtype, threads, plot::Measure::Gflops, &g)?;
+        let t = out.join(report::time_svg(dtype, threads));
+        plot::sweep(merged, dtype, threads, plot::Measure::Seconds, &t)?;
+        let g = out.join(report::gflops_svg(dtype, threads));
+        plot::sweep(merged, dtype, threads, plot::Measure::Gflops, &g)?;
         figures.extend([t, g]);
     }
     for dtype in report::layout_dtypes(merged) {
-        let p = out.join(report::layout_svg(&dtype));
-        plot::layouts(merged, &dtype, &p)?;
+        let p = out.join(report::layout_svg(dtype));
+        plot::layouts(merged, dtype, &p)?;
         figures.push(p);
     }
     let comparison = match &args.baseline {
-        Some(path) => Some(baseline::compare(merged, &schema::Results::load(path)?, args.threshold)),
+        Some(path) => {
+            let new = merged.results.iter().map(|r| &r.measured);
+            Some(baseline::compare(new, &load_measurements(path)?, args.threshold))
+        }
         None => None,
     };
     let rendered = comparison.as_ref().map(|c| c.render());
@@ -219,6 +181,7 @@ fn write_report(merged: &schema::Results, out: &Path, args: &BenchArgs) -> anyho
         merged.save(path)?;
         eprintln!("xtask bench: saved the baseline {}", path.display());
     }
+    println!("{}", report::summary_markdown(merged));
     println!("xtask bench: wrote {}", results_path.display());
     println!("xtask bench: wrote {} and report.html", out.join("report.md").display());
     for f in &figures {
@@ -226,18 +189,28 @@ fn write_report(merged: &schema::Results, out: &Path, args: &BenchArgs) -> anyho
     }
     if let (Some(c), Some(text)) = (&comparison, &rendered) {
         println!("\n{text}");
-        gate(c)?;
+        gate(c, args.allow_missing)?;
     }
     Ok(())
 }
 
-/// The exit status of a baseline comparison: an error when any point regressed.
-pub fn gate(c: &baseline::Comparison) -> anyhow::Result<()> {
+/// The exit status of a baseline comparison: an error when any point regressed, or when
+/// a point is on one side only and that is not allowed.
+pub fn gate(c: &baseline::Comparison, allow_missing: bool) -> anyhow::Result<()> {
     if c.regressions() > 0 {
         bail!(
             "{} point(s) slower than the baseline by more than {:.0}% (median and minimum)",
             c.regressions(),
             c.threshold * 100.0
+        );
+    }
+    if c.missing() > 0 && !allow_missing {
+        bail!(
+            "{} point(s) measured on one side only ({} in the baseline only, {} in this run only; listed above); \
+             --allow-missing accepts that",
+            c.missing(),
+            c.missing_now.len(),
+            c.missing_in_baseline.len()
         );
     }
     Ok(())
@@ -247,51 +220,72 @@ pub fn gate(c: &baseline::Comparison) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    fn testdata(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bench/testdata").join(name)
+    }
+
     /// `--baseline` on two files, as the command does it: load both, compare, gate.
-    fn compare_files(new: &Path, old: &Path, threshold: f64) -> anyhow::Result<baseline::Comparison> {
-        let c = baseline::compare(&schema::Results::load(new)?, &schema::Results::load(old)?, threshold);
-        gate(&c)?;
+    fn compare_files(
+        new: &Path,
+        old: &Path,
+        threshold: f64,
+        allow_missing: bool,
+    ) -> anyhow::Result<baseline::Comparison> {
+        let new = Results::load(new)?;
+        let c = baseline::compare(new.results.iter().map(|r| &r.measured), &load_measurements(old)?, threshold);
+        gate(&c, allow_missing)?;
         Ok(c)
     }
 
     /// The regression gate the command exits with: a results file against itself passes;
-    /// against a baseline whose every GFLOP/s is doubled (times halved) it fails.
+    /// against a baseline twice as fast it fails; against one with a point less it fails
+    /// unless missing points are allowed.
     #[test]
-    fn baseline_gate_passes_on_itself_and_fails_on_a_doubled_baseline() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bench/testdata/quick-results.json");
+    fn baseline_gate_fails_on_regressions_and_on_missing_points() {
+        let src = testdata("quick-results-v2.json");
         let dir = std::env::temp_dir().join(format!("xtask-bench-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut doubled = schema::Results::load(&src).unwrap();
+        let run = Results::load(&src).unwrap();
+        let mut doubled = run.clone();
         for r in &mut doubled.results {
-            r.gflops *= 2.0;
-            r.seconds_median /= 2.0;
-            r.seconds_min /= 2.0;
+            r.measured.seconds_median /= 2.0;
+            r.measured.seconds_min /= 2.0;
         }
         let doubled_path = dir.join("doubled.json");
         doubled.save(&doubled_path).unwrap();
-        let same = compare_files(&src, &src, 0.10).unwrap();
-        assert_eq!(same.regressions(), 0);
-        let err = compare_files(&src, &doubled_path, 0.10).unwrap_err();
+        let mut fewer = run.clone();
+        fewer.results.pop();
+        let fewer_path = dir.join("fewer.json");
+        fewer.save(&fewer_path).unwrap();
+
+        let same = compare_files(&src, &src, 0.10, false).unwrap();
+        assert_eq!((same.regressions(), same.missing()), (0, 0));
+        let err = compare_files(&src, &doubled_path, 0.10, false).unwrap_err();
         assert!(err.to_string().contains("slower than the baseline"), "{err}");
+        let err = compare_files(&src, &fewer_path, 0.10, false).unwrap_err();
+        assert!(err.to_string().contains("1 point(s) measured on one side only"), "{err}");
+        assert_eq!(compare_files(&src, &fewer_path, 0.10, true).unwrap().missing(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    /// The report and the figures render from a real runner output without error, and the
-    /// report carries the contract's pieces.
+    /// The report and the figures render from a real merged run without error, and the
+    /// report carries its pieces: the summary first, the provenance, the folded details.
     #[test]
     fn report_renders_from_a_quick_run() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bench/testdata/quick-results.json");
-        let results = schema::Results::load(&src).unwrap();
+        let results = Results::load(&testdata("quick-results-v2.json")).unwrap();
         let dir = std::env::temp_dir().join(format!("xtask-report-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (dtype, threads) = report::sweep_groups(&results)[0].clone();
+        let (dtype, threads) = report::sweep_groups(&results)[0];
         let svg = dir.join("t.svg");
-        plot::sweep(&results, &dtype, threads, plot::Measure::Gflops, &svg).unwrap();
+        plot::sweep(&results, dtype, threads, plot::Measure::Gflops, &svg).unwrap();
         assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
         let doc = report::build(&results, None);
         let md = report::markdown(&doc);
-        assert!(md.contains("**Machine:**") && md.contains("## Accuracy") && md.contains("## Skipped"));
-        assert!(report::html(&doc, &dir).contains("<table>"));
+        let summary = md.find("## Summary").expect("a summary");
+        assert!(summary < md.find("**Machine:**").unwrap(), "the answer comes first");
+        assert!(md.contains("## Accuracy") && md.contains("## Skipped") && md.contains("**Provenance:**"));
+        let html = report::html(&doc, &dir);
+        assert!(html.contains("<table>") && html.contains("<details>"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

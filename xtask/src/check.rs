@@ -1,17 +1,16 @@
 //! `cargo xtask check`: build the runner(s) and run `matmul-cli check` in each.
 //!
 //! With several BLAS libraries installed there is one runner per library (see
-//! [`runner::runner_builds`]): the first checks every backend it holds, each later one
-//! only the backends not checked yet (its BLAS backend). Each runner ends with a line
+//! [`runner::runner_builds`]): each backend asked for is checked once, in the first
+//! runner that holds it ([`runner::assign`]). Each runner ends with a line
 //! `N passed, M failed`; with several runners a last line of the same form sums them.
 
-use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 
-use crate::runner::{self, BuildArgs};
+use crate::runner::{self, BuildArgs, Share};
 
 /// Options of `cargo xtask check`.
 #[derive(Debug, clap::Args)]
@@ -30,28 +29,11 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
-    let builds = runner::runner_builds(&args.build);
-    let mut checked: BTreeSet<String> = BTreeSet::new();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
     let (mut passed, mut failed, mut runs) = (0usize, 0usize, 0usize);
-    for (i, build) in builds.iter().enumerate() {
-        let binary = runner::build(build)?;
-        let names = runner::backend_names(&binary)?;
-        seen.extend(names.iter().cloned());
-        let mine: Vec<String> = names
-            .into_iter()
-            .filter(|n| !checked.contains(n) && (args.backends.is_empty() || args.backends.contains(n)))
-            .collect();
-        if mine.is_empty() {
-            continue;
-        }
+    runner::for_each_runner(&args.build, &args.backends, Share::Once, runner::not_a_peer, |runner, names| {
         let mut cli = vec!["check".to_owned()];
-        // The first runner with no names asked for checks everything it has (and skips what
-        // cannot run here); later runners name their new backends.
-        if !(args.backends.is_empty() && i == 0) {
-            for b in &mine {
-                cli.extend(["--backend".to_owned(), b.clone()]);
-            }
+        for b in names {
+            cli.extend(["--backend".to_owned(), b.clone()]);
         }
         if args.quick {
             cli.push("--quick".to_owned());
@@ -59,19 +41,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         if args.verbose {
             cli.push("--verbose".to_owned());
         }
-        checked.extend(mine);
-        let (p, f) = run_and_tally(&binary, &cli)?;
+        eprintln!("xtask check: {} runner: {}", runner.label, names.join(", "));
+        let (p, f) = run_and_tally(&runner.binary, &cli)?;
         passed += p;
         failed += f;
         runs += 1;
-    }
-    let missing: Vec<&String> = args.backends.iter().filter(|b| !seen.contains(*b)).collect();
-    if !missing.is_empty() {
-        bail!(
-            "backend(s) {missing:?} are in no runner built here; runners hold: {} (is the library installed? see above)",
-            seen.into_iter().collect::<Vec<_>>().join(", ")
-        );
-    }
+        Ok(())
+    })?;
     if runs > 1 {
         println!("all {runs} runners:");
         println!("{passed} passed, {failed} failed");

@@ -29,8 +29,9 @@ enum Command {
     Accuracy(accuracy::AccuracyArgs),
     /// The assembly (or LLVM IR) of a backend's hot loop, a verdict on it, and its monomorphised instances.
     Asm(asm::AsmArgs),
-    /// Benchmark every backend and peer: scaling sweep, layout experiment, peak, accuracy;
-    /// writes report.md/.html, results.json and plots to target/matmul-report/.
+    /// Benchmark every backend and peer: scaling sweep, layout experiment, rectangular
+    /// shapes, peak, accuracy; writes report.md/.html, results.json and plots to
+    /// target/matmul-report/.
     Bench(bench::BenchArgs),
     /// Build the drop-in BLAS library (libmatmul_blas.so) and test it under C, numpy and ScaLAPACK programs.
     BlasAbi(blas_abi::BlasAbiArgs),

@@ -2,14 +2,16 @@
 //!
 //! A runner links at most one BLAS library (they export the same symbols; see the
 //! `matmul-blas` crate docs), so a machine with several installed needs several runners.
-//! [`runner_builds`] says which to build: every subcommand that runs backends builds and
-//! runs each of them in turn, with [`build`] and [`run`] (or [`backend_names`] to see
-//! which backends a runner holds).
+//! [`runner_builds`] says which to build; [`for_each_runner`] builds them all, asks each
+//! which backends it holds (`matmul-cli list --json`), shares the backends asked for out
+//! among them ([`assign`]) and calls back once per runner that has any.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
+use matmul_bench_format::runner::BackendInfo;
+use matmul_bench_format::Kind;
 
 use crate::detect;
 
@@ -38,8 +40,7 @@ pub struct BuildArgs {
 /// [`detect::BLAS_LIBRARIES`]. The returned args have `no_detect` set, so [`build`] uses
 /// exactly their features.
 ///
-/// A subcommand checks or measures the pure-Rust backends in the first runner only and
-/// the BLAS backend of each later one (see `check.rs`).
+/// Which runner runs which backend is [`assign`]'s decision.
 pub fn runner_builds(args: &BuildArgs) -> Vec<BuildArgs> {
     let mut features: Vec<String> = Vec::new();
     for f in &args.features {
@@ -80,7 +81,7 @@ pub fn workspace_root() -> PathBuf {
 ///
 /// Unless `args.no_detect`, the features go through [`runner_builds`] first; if that
 /// gives several runners (several BLAS libraries), this builds the first and says so:
-/// callers that want them all iterate over [`runner_builds`]. The binary is copied to
+/// callers that want them all use [`runners`] or [`for_each_runner`]. The binary is copied to
 /// `matmul-cli-{blas library or "rust"}` next to cargo's, so the runners of one machine
 /// coexist.
 ///
@@ -152,18 +153,146 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
     Ok(copy)
 }
 
-/// The names of the backends a runner binary holds (`matmul-cli list`, first column).
-pub fn backend_names(binary: &Path) -> anyhow::Result<Vec<String>> {
-    let out =
-        Command::new(binary).arg("list").output().with_context(|| format!("running {} list", binary.display()))?;
+/// A built runner and the backends it holds.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    /// Its BLAS library, or `rust` when it has none.
+    pub label: String,
+    pub binary: PathBuf,
+    /// `matmul-cli list --json`: every backend and peer compiled in.
+    pub backends: Vec<BackendInfo>,
+}
+
+/// The backends a runner binary holds (`matmul-cli list --json`).
+pub fn list(binary: &Path) -> anyhow::Result<Vec<BackendInfo>> {
+    let out = Command::new(binary)
+        .args(["list", "--json"])
+        .output()
+        .with_context(|| format!("running {} list --json", binary.display()))?;
     if !out.status.success() {
-        bail!("{} list failed ({})", binary.display(), out.status);
+        bail!("{} list --json failed ({})", binary.display(), out.status);
     }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .map(str::to_owned)
-        .collect())
+    serde_json::from_slice(&out.stdout).with_context(|| format!("parsing {} list --json", binary.display()))
+}
+
+/// Builds every runner of `args` (see [`runner_builds`]) and lists its backends.
+pub fn runners(args: &BuildArgs) -> anyhow::Result<Vec<Runner>> {
+    runner_builds(args)
+        .iter()
+        .map(|build| {
+            let binary = self::build(build)?;
+            let label = build.features.iter().find(|f| detect::is_blas_feature(f)).cloned();
+            Ok(Runner { label: label.unwrap_or_else(|| "rust".to_owned()), backends: list(&binary)?, binary })
+        })
+        .collect()
+}
+
+/// How a backend held by several runners (the pure-Rust ones and the peers are in each)
+/// is shared out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// Run it once, in the first runner that is started anyway (`check`, `accuracy`).
+    Once,
+    /// Run it in every runner that is started (`bench`: each point's ratio to a BLAS
+    /// library then comes from one process).
+    Everywhere,
+}
+
+/// The backends each runner runs, from the names asked for (all of `inventories` when
+/// none is): a runner is started when it holds a name no other runner holds, or when a
+/// name held by several is not covered by a started runner yet (then the first holding
+/// it); a runner left with no names is not started (its entry is empty). A name no
+/// runner holds is one error listing every name there is.
+pub fn assign(asked: &[String], inventories: &[Vec<String>], share: Share) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut wanted: Vec<String> = Vec::new();
+    let every: Vec<&String> = inventories.iter().flatten().collect();
+    for name in if asked.is_empty() { every } else { asked.iter().collect() } {
+        if !wanted.contains(name) {
+            wanted.push(name.clone());
+        }
+    }
+    let holders =
+        |name: &String| -> Vec<usize> { (0..inventories.len()).filter(|&i| inventories[i].contains(name)).collect() };
+    let unknown: Vec<&String> = wanted.iter().filter(|n| holders(n).is_empty()).collect();
+    if !unknown.is_empty() {
+        let mut every: Vec<&String> = inventories.iter().flatten().collect();
+        every.sort();
+        every.dedup();
+        bail!(
+            "unknown backend(s) {}; the runners built here have: {}",
+            unknown.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "),
+            every.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let mut started = vec![false; inventories.len()];
+    for name in &wanted {
+        if let [only] = holders(name)[..] {
+            started[only] = true;
+        }
+    }
+    for name in &wanted {
+        let h = holders(name);
+        if !h.iter().any(|&i| started[i]) {
+            started[h[0]] = true;
+        }
+    }
+    let mut done: Vec<&String> = Vec::new();
+    let mut out = Vec::new();
+    for (i, inventory) in inventories.iter().enumerate() {
+        let mine: Vec<String> = if started[i] {
+            inventory
+                .iter()
+                .filter(|n| wanted.contains(n) && (share == Share::Everywhere || !done.contains(n)))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        done.extend(wanted.iter().filter(|n| mine.contains(n)));
+        out.push(mine);
+    }
+    Ok(out)
+}
+
+/// Builds every runner, shares out the backends asked for (see [`assign`]) among the
+/// backends that `holds` selects, and calls `f` with each runner that got any, in order.
+/// When no name is asked for, backends that cannot run here are left out, with a note.
+pub fn for_each_runner(
+    build: &BuildArgs,
+    asked: &[String],
+    share: Share,
+    holds: impl Fn(&BackendInfo) -> bool,
+    mut f: impl FnMut(&Runner, &[String]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let runners = runners(build)?;
+    let inventories: Vec<Vec<String>> = runners
+        .iter()
+        .map(|r| {
+            r.backends
+                .iter()
+                .filter(|b| holds(b) && (!asked.is_empty() || b.availability.is_available()))
+                .map(|b| b.name.clone())
+                .collect()
+        })
+        .collect();
+    if asked.is_empty() {
+        for b in runners.iter().flat_map(|r| &r.backends).filter(|b| holds(b)) {
+            if let matmul_bench_format::runner::Availability::Unavailable { why } = &b.availability {
+                eprintln!("xtask: {} cannot run here ({why}): left out", b.name);
+            }
+        }
+    }
+    for (runner, names) in runners.iter().zip(assign(asked, &inventories, share)?) {
+        if !names.is_empty() {
+            f(runner, &names)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `check` and `accuracy` run a backend: every one but the bench's peers.
+pub fn not_a_peer(b: &BackendInfo) -> bool {
+    b.kind != Kind::Peer
 }
 
 /// Runs the runner binary with `args`; errors if it exits non-zero. (`check` reads its
@@ -190,6 +319,56 @@ mod tests {
         let features: Vec<Vec<String>> = builds.iter().map(|b| b.features.clone()).collect();
         assert_eq!(features, [["naive", "openblas"], ["naive", "blis"], ["naive", "mkl"]]);
         assert!(builds.iter().all(|b| b.no_detect));
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Two runners as on a machine with OpenBLAS and BLIS: the pure-Rust backends in both.
+    fn two_runners() -> Vec<Vec<String>> {
+        vec![names(&["openblas", "naive-ikj", "peer:gemm"]), names(&["blis", "naive-ikj", "peer:gemm"])]
+    }
+
+    /// `--backends naive-ikj,openblas` with BLIS installed too: the BLIS runner is not
+    /// started (it used to be, with the whole list, and stopped at "unknown backend openblas").
+    #[test]
+    fn a_list_is_resolved_across_runners() {
+        let inv = two_runners();
+        let asked = names(&["naive-ikj", "openblas"]);
+        let openblas_runner = names(&["openblas", "naive-ikj"]);
+        assert_eq!(assign(&asked, &inv, Share::Everywhere).unwrap(), [openblas_runner.clone(), vec![]]);
+        assert_eq!(assign(&asked, &inv, Share::Once).unwrap(), [openblas_runner, vec![]]);
+        // A BLIS-only list starts the BLIS runner only.
+        let asked = names(&["naive-ikj", "blis"]);
+        assert_eq!(assign(&asked, &inv, Share::Everywhere).unwrap(), [vec![], names(&["blis", "naive-ikj"])]);
+        // Both libraries: the shared backend runs beside each (bench), or once (check).
+        let asked = names(&["naive-ikj", "openblas", "blis"]);
+        assert_eq!(
+            assign(&asked, &inv, Share::Everywhere).unwrap(),
+            [names(&["openblas", "naive-ikj"]), names(&["blis", "naive-ikj"])]
+        );
+        assert_eq!(assign(&asked, &inv, Share::Once).unwrap(), [names(&["openblas", "naive-ikj"]), names(&["blis"])]);
+        // Only shared backends: the first runner alone.
+        let asked = names(&["peer:gemm"]);
+        assert_eq!(assign(&asked, &inv, Share::Everywhere).unwrap(), [asked, vec![]]);
+    }
+
+    #[test]
+    fn nothing_asked_runs_everything() {
+        let inv = two_runners();
+        assert_eq!(assign(&[], &inv, Share::Everywhere).unwrap(), inv);
+        assert_eq!(
+            assign(&[], &inv, Share::Once).unwrap(),
+            [names(&["openblas", "naive-ikj", "peer:gemm"]), names(&["blis"])]
+        );
+    }
+
+    #[test]
+    fn an_unknown_name_is_one_error_listing_every_name() {
+        let err = assign(&names(&["naive-ikj", "mkl", "cuda"]), &two_runners(), Share::Once).unwrap_err().to_string();
+        assert!(err.contains("\"mkl\", \"cuda\""), "{err}");
+        assert!(err.contains("blis, naive-ikj, openblas, peer:gemm"), "{err}");
     }
 
     #[test]

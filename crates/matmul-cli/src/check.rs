@@ -1,6 +1,7 @@
 //! `check`: every selected backend × element type over the shared test grid.
 //!
-//! One line per backend and dtype, in the style of BLIS's test suite, then a last line
+//! One line per backend and dtype, in the style of BLIS's test suite (after a line with the
+//! backend's details, when it has any: library and version), then a last line
 //! `N passed, M failed`; the exit status is non-zero if anything failed.
 
 use std::time::Instant;
@@ -47,6 +48,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             println!("{:<6} {:<20} SKIPPED: unavailable: {why}", "-", backend.name());
             skipped.push(backend.name());
             continue;
+        }
+        let details = backend.details();
+        if !details.is_empty() {
+            println!("{:<6} {:<20} {details}", "-", backend.name());
         }
         check_dtype::<f32>(backend, &cases, args.verbose, &mut total);
         check_dtype::<f64>(backend, &cases, args.verbose, &mut total);

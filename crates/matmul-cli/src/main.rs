@@ -1,5 +1,6 @@
 //! `matmul-cli`: the runner behind `cargo xtask`. It links the backends chosen by cargo
-//! features and does the work: `list` the backends, `check` them against the reference.
+//! features and does the work: `list` the backends, `check` them against the reference,
+//! measure their `accuracy` as n grows, `bench` them, and run one call for `icount`.
 //! `main` only parses arguments and dispatches; each subcommand has its own module.
 
 use clap::{Parser, Subcommand};
@@ -7,9 +8,14 @@ use clap::{Parser, Subcommand};
 mod accuracy;
 mod bench;
 mod check;
+mod list;
 
 #[derive(Debug, Parser)]
-#[command(name = "matmul-cli", version, about = "Check matmul backends against the higher-precision reference")]
+#[command(
+    name = "matmul-cli",
+    version,
+    about = "Check, measure and benchmark the matmul backends compiled into this binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,14 +23,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// List the compiled backends and whether each can run here.
-    List,
+    /// List the backends (and peers) with their kind and details, and whether each can run here.
+    List(list::ListArgs),
     /// Run every selected backend over the test grid, f32 and f64, against the reference.
     Check(check::CheckArgs),
     /// Error against the reference as n grows, per backend, dtype and input kind.
     Accuracy(accuracy::AccuracyArgs),
-    /// Benchmark every selected backend and peer: the scaling sweep and the layout
-    /// experiment, interleaved, with accuracy and the machine's peak, as JSON.
+    /// Benchmark every selected backend and peer: the scaling sweep, the layout experiment
+    /// and any rectangular shapes, interleaved, with accuracy and the machine's peak, as JSON.
     Bench(bench::BenchArgs),
     /// Run one fixed small GEMM once, for instruction counting under callgrind.
     Icount(bench::icount::IcountArgs),
@@ -32,16 +38,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::List => {
-            for b in matmul::backends() {
-                let status = match b.availability() {
-                    matmul::Availability::Available => "available".to_owned(),
-                    matmul::Availability::Unavailable(why) => format!("unavailable: {why}"),
-                };
-                println!("{:<20} {:<60} {status}", b.name(), b.description());
-            }
-            Ok(())
-        }
+        Command::List(args) => list::run(args),
         Command::Check(args) => check::run(args),
         Command::Accuracy(args) => accuracy::run(args),
         Command::Bench(args) => bench::run(args),

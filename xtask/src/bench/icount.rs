@@ -1,7 +1,9 @@
 //! `cargo xtask icount`: instruction counts of a few fixed small GEMMs per backend under
 //! `valgrind --tool=callgrind`, a regression signal that does not depend on how busy the
-//! machine is. Compared with a baseline like the timings: a count that grew by more than
-//! the threshold is a regression.
+//! machine is. Every backend is counted once, in the first runner that holds it (one
+//! runner per BLAS library). Compared with a baseline like the timings: a count that grew
+//! by more than the threshold is a regression, and a count on one side only is listed and
+//! fails unless `--allow-missing`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,7 +11,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{self, BuildArgs};
+use crate::runner::{self, BuildArgs, Share};
 
 /// Options of `cargo xtask icount`.
 #[derive(Debug, clap::Args)]
@@ -26,6 +28,10 @@ pub struct IcountArgs {
     /// Also write the counts here, as a later run's baseline.
     #[arg(long, value_name = "FILE")]
     save_baseline: Option<PathBuf>,
+    /// Do not fail when a count is in the baseline only or in this run only (they are
+    /// listed either way).
+    #[arg(long)]
+    allow_missing: bool,
     #[command(flatten)]
     build: BuildArgs,
 }
@@ -54,20 +60,39 @@ pub fn parse_callgrind(text: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// `(backend, case, new / old)` for every matching count, and how many grew past `threshold`.
-pub fn compare(new: &Counts, old: &Counts, threshold: f64) -> (Vec<(String, String, f64)>, usize) {
-    let mut lines = Vec::new();
-    let mut regressions = 0;
+/// A comparison of two sets of counts.
+#[derive(Debug, Default, PartialEq)]
+pub struct IcountComparison {
+    /// `(backend, case, new / old)` for every count on both sides.
+    pub ratios: Vec<(String, String, f64)>,
+    /// How many grew past the threshold.
+    pub regressions: usize,
+    /// `backend case (where it is)` for every count on one side only.
+    pub missing: Vec<String>,
+}
+
+/// Compares every count of `new` with `old`.
+pub fn compare(new: &Counts, old: &Counts, threshold: f64) -> IcountComparison {
+    let mut out = IcountComparison::default();
+    let find = |counts: &Counts, c: &Count| {
+        counts.counts.iter().find(|o| o.backend == c.backend && o.case == c.case).map(|o| o.instructions)
+    };
     for c in &new.counts {
-        if let Some(o) = old.counts.iter().find(|o| o.backend == c.backend && o.case == c.case) {
-            let ratio = c.instructions as f64 / o.instructions.max(1) as f64;
-            if ratio > 1.0 + threshold {
-                regressions += 1;
+        match find(old, c) {
+            Some(o) => {
+                let ratio = c.instructions as f64 / o.max(1) as f64;
+                if ratio > 1.0 + threshold {
+                    out.regressions += 1;
+                }
+                out.ratios.push((c.backend.clone(), c.case.clone(), ratio));
             }
-            lines.push((c.backend.clone(), c.case.clone(), ratio));
+            None => out.missing.push(format!("{} {} (measured now, not in the baseline)", c.backend, c.case)),
         }
     }
-    (lines, regressions)
+    for o in old.counts.iter().filter(|o| find(new, o).is_none()) {
+        out.missing.push(format!("{} {} (in the baseline, not measured now)", o.backend, o.case));
+    }
+    out
 }
 
 pub fn run(args: IcountArgs) -> anyhow::Result<()> {
@@ -78,39 +103,30 @@ pub fn run(args: IcountArgs) -> anyhow::Result<()> {
     let out = if args.out.is_absolute() { args.out.clone() } else { root.join(&args.out) };
     let cg_dir = out.join("callgrind");
     std::fs::create_dir_all(&cg_dir)?;
-    let mut build = args.build.clone();
-    if !build.features.iter().any(|f| f == "peers") {
-        build.features.push("peers".to_owned());
-    }
-    let binary = runner::build(&build)?;
-    let list = Command::new(&binary).args(["icount", "--list"]).output().context("listing the icount cases")?;
-    if !list.status.success() {
-        bail!("{} icount --list failed", binary.display());
-    }
     let mut counts = Counts { schema: 1, kind: "instructions".to_owned(), counts: Vec::new() };
-    for line in String::from_utf8_lossy(&list.stdout).lines() {
-        let Some((backend, case)) = line.split_once(' ') else { continue };
-        let file = cg_dir.join(format!("{}-{case}.out", backend.replace(':', "_")));
-        let status = Command::new("valgrind")
-            .args(["--tool=callgrind", "--toggle-collect=*icount_measured*", "-q"])
-            .arg(format!("--callgrind-out-file={}", file.display()))
-            .arg(&binary)
-            .args(["icount", "--backend", backend, "--case", case])
-            .env("MATMUL_NUM_THREADS", "1")
-            .stdout(std::process::Stdio::null())
-            .status()
-            .context("running valgrind")?;
-        if !status.success() {
-            bail!("callgrind of {backend} {case} failed ({status})");
-        }
-        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-        let n = parse_callgrind(&text).with_context(|| format!("no total in {}", file.display()))?;
-        if n == 0 {
-            bail!("callgrind counted nothing for {backend} {case}: the toggle function was not found");
-        }
-        println!("{backend:<22} {case:<12} {n:>14} instructions");
-        counts.counts.push(Count { backend: backend.to_owned(), case: case.to_owned(), instructions: n });
-    }
+    // Each backend once, in the first runner that holds it (one runner per BLAS library).
+    runner::for_each_runner(
+        &args.build,
+        &[],
+        Share::Once,
+        |_| true,
+        |r, names| {
+            let list =
+                Command::new(&r.binary).args(["icount", "--list"]).output().context("listing the icount cases")?;
+            if !list.status.success() {
+                bail!("{} icount --list failed", r.binary.display());
+            }
+            for line in String::from_utf8_lossy(&list.stdout).lines() {
+                let Some((backend, case)) = line.split_once(' ') else { continue };
+                if names.iter().any(|n| n == backend) {
+                    let instructions = count(&r.binary, backend, case, &cg_dir)?;
+                    println!("{backend:<22} {case:<12} {instructions:>14} instructions");
+                    counts.counts.push(Count { backend: backend.to_owned(), case: case.to_owned(), instructions });
+                }
+            }
+            Ok(())
+        },
+    )?;
     let path = out.join("instructions.json");
     std::fs::write(&path, serde_json::to_string_pretty(&counts)? + "\n")?;
     println!("xtask icount: wrote {}", path.display());
@@ -119,18 +135,47 @@ pub fn run(args: IcountArgs) -> anyhow::Result<()> {
     }
     if let Some(p) = &args.baseline {
         let old: Counts = load(p)?;
-        let (lines, regressions) = compare(&counts, &old, args.threshold);
-        for (b, c, r) in &lines {
+        let cmp = compare(&counts, &old, args.threshold);
+        for (b, c, r) in &cmp.ratios {
             println!(
                 "{b:<22} {c:<12} {r:.4}× the baseline's instructions{}",
                 if *r > 1.0 + args.threshold { "  REGRESSED" } else { "" }
             );
         }
-        if regressions > 0 {
-            bail!("{regressions} instruction count(s) grew by more than {:.0}%", args.threshold * 100.0);
+        for m in &cmp.missing {
+            println!("MISSING: {m}");
+        }
+        if cmp.regressions > 0 {
+            bail!("{} instruction count(s) grew by more than {:.0}%", cmp.regressions, args.threshold * 100.0);
+        }
+        if !cmp.missing.is_empty() && !args.allow_missing {
+            bail!("{} count(s) on one side only (listed above); --allow-missing accepts that", cmp.missing.len());
         }
     }
     Ok(())
+}
+
+/// The instructions `backend` executes in `case`, counted by callgrind in `binary`.
+fn count(binary: &Path, backend: &str, case: &str, cg_dir: &Path) -> anyhow::Result<u64> {
+    let file = cg_dir.join(format!("{}-{case}.out", backend.replace(':', "_")));
+    let status = Command::new("valgrind")
+        .args(["--tool=callgrind", "--toggle-collect=*icount_measured*", "-q"])
+        .arg(format!("--callgrind-out-file={}", file.display()))
+        .arg(binary)
+        .args(["icount", "--backend", backend, "--case", case])
+        .env("MATMUL_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running valgrind")?;
+    if !status.success() {
+        bail!("callgrind of {backend} {case} failed ({status})");
+    }
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let n = parse_callgrind(&text).with_context(|| format!("no total in {}", file.display()))?;
+    if n == 0 {
+        bail!("callgrind counted nothing for {backend} {case}: the toggle function was not found");
+    }
+    Ok(n)
 }
 
 fn load(path: &Path) -> anyhow::Result<Counts> {
@@ -154,10 +199,26 @@ mod tests {
         let c = |b: &str, n: u64| Count { backend: b.to_owned(), case: "f64-rrr-64".to_owned(), instructions: n };
         let old = Counts { schema: 1, kind: "instructions".into(), counts: vec![c("a", 1000), c("b", 1000)] };
         let same = compare(&old, &old, 0.02);
-        assert_eq!(same.1, 0);
+        assert_eq!((same.regressions, same.missing.len()), (0, 0));
         let new = Counts { counts: vec![c("a", 1010), c("b", 1100)], ..old.clone() };
-        let (lines, regressions) = compare(&new, &old, 0.02);
-        assert_eq!(regressions, 1);
-        assert!((lines[1].2 - 1.1).abs() < 1e-12);
+        let cmp = compare(&new, &old, 0.02);
+        assert_eq!(cmp.regressions, 1);
+        assert!((cmp.ratios[1].2 - 1.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn counts_on_one_side_only_are_listed() {
+        let c = |b: &str, n: u64| Count { backend: b.to_owned(), case: "f64-rrr-64".to_owned(), instructions: n };
+        let old = Counts { schema: 1, kind: "instructions".into(), counts: vec![c("a", 1000), c("gone", 1000)] };
+        let new = Counts { counts: vec![c("a", 1000), c("new", 5)], ..old.clone() };
+        let cmp = compare(&new, &old, 0.02);
+        assert_eq!(cmp.regressions, 0);
+        assert_eq!(
+            cmp.missing,
+            [
+                "new f64-rrr-64 (measured now, not in the baseline)",
+                "gone f64-rrr-64 (in the baseline, not measured now)"
+            ]
+        );
     }
 }

@@ -1,4 +1,6 @@
-//! Merging the runner processes' partial results into one `results.json`.
+//! Merging the runner processes' outputs into one `results.json`, and deriving every
+//! figure the report shows from the measurements, once: GFLOP/s, % of peak (kind-aware,
+//! see [`peak_for`]) and the ratio to the best BLAS.
 //!
 //! Each runner build (one per BLAS library, since two cannot share a binary) contains the
 //! pure-Rust backends and peers too, so those are measured in every build's process. For
@@ -9,116 +11,143 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::schema::{Process, Results, Row};
+use matmul_bench_format::results::{peak_for, Process, Provenance, Results, Row};
+use matmul_bench_format::runner::{Key, Measurement, Peak, Point, RunnerOutput};
+use matmul_bench_format::{Kind, SCHEMA};
 
-/// One runner process's output.
+/// One runner process's output, and which process it was.
 #[derive(Debug)]
 pub struct Partial {
-    pub process: Process,
-    pub results: Results,
+    /// Its BLAS library (`rust` without one).
+    pub build: String,
+    pub threads: usize,
+    pub file: String,
+    pub output: RunnerOutput,
 }
 
-type Point = (String, usize, usize, usize, usize, String, String);
-
 /// Merges the partials (in run order) into one file.
-pub fn merge(partials: Vec<Partial>, codegen: &str) -> Results {
-    let mut out = Results { schema: super::schema::SCHEMA, ..Results::default() };
-    // The machine line from the first process, the peak from the first that measured it.
+pub fn merge(partials: Vec<Partial>, provenance: Provenance) -> Results {
+    let mut out = Results { schema: SCHEMA, provenance, ..Results::default() };
     if let Some(first) = partials.first() {
-        out.machine = first.results.machine.clone();
-        out.settings = first.results.settings.clone();
+        out.machine = first.output.machine.clone();
+        out.settings = first.output.settings.clone();
     }
-    if let Some(p) = partials.iter().find(|p| !p.results.machine.peak_gflops.is_empty()) {
-        out.machine.peak_gflops = p.results.machine.peak_gflops.clone();
-        out.machine.peak_method = p.results.machine.peak_method.clone();
-    }
-    out.machine.codegen = Some(codegen.to_owned());
+    out.peaks = largest_peaks(&partials);
     for p in &partials {
-        for b in &p.results.backends {
-            if !out.backends.iter().any(|x| x.name == b.name) {
+        for b in &p.output.backends {
+            if out.backend(&b.name).is_none() {
                 out.backends.push(b.clone());
             }
         }
-        out.processes.push(p.process.clone());
+        out.processes.push(Process {
+            build: p.build.clone(),
+            threads: p.threads,
+            file: p.file.clone(),
+            peaks: p.output.peaks.clone(),
+        });
     }
-    let is_blas = |name: &str, out: &Results| out.backend_kind(name) == "blas";
-
-    // Per point: which process has the fastest BLAS row, and its speed.
-    let mut best: BTreeMap<Point, (usize, f64, String)> = BTreeMap::new();
-    for (i, p) in partials.iter().enumerate() {
-        for r in p.results.results.iter().filter(|r| is_blas(&r.backend, &out)) {
-            let e = best.entry(r.point()).or_insert((i, r.gflops, r.backend.clone()));
-            if r.gflops > e.1 {
-                *e = (i, r.gflops, r.backend.clone());
+    let kind = |name: &str| out.backend(name).map(|b| b.kind);
+    let best = best_blas(&partials, &kind);
+    let mut rows: Vec<Row> = chosen(&partials, &best)
+        .into_iter()
+        .map(|(process, m)| {
+            let gflops = m.gflops();
+            let winner = best.get(&m.point());
+            Row {
+                gflops,
+                peak_fraction: kind(&m.backend)
+                    .and_then(|k| peak_for(k, m.dtype, m.threads, &out.peaks))
+                    .map(|p| gflops / p),
+                ratio_to_best_blas: winner.map(|w| gflops / w.gflops),
+                best_blas: winner.map(|w| w.backend.clone()),
+                ratio_across_processes: winner.is_some_and(|w| w.process != process),
+                measured: m.clone(),
             }
-        }
-    }
-    let mut taken: BTreeSet<super::schema::Key> = BTreeSet::new();
-    let mut rows: Vec<Row> = Vec::new();
-    // First the winning process's rows of each point, then anything not yet taken
-    // (other BLAS libraries, and points without any BLAS from the first process that has them).
-    for pass in 0..2 {
-        for (i, p) in partials.iter().enumerate() {
-            for r in &p.results.results {
-                let winner = best.get(&r.point());
-                if pass == 0 && winner.is_none_or(|w| w.0 != i) {
-                    continue;
-                }
-                if !taken.insert(r.key()) {
-                    continue;
-                }
-                let mut r = r.clone();
-                if let Some((wi, g, name)) = winner {
-                    if *wi != i {
-                        r.ratio_to_best_blas = Some(r.gflops / g);
-                        r.best_blas = Some(name.clone());
-                        r.ratio_across_processes = true;
-                    }
-                }
-                rows.push(r);
-            }
-        }
-    }
+        })
+        .collect();
     rows.sort_by(|a, b| {
-        (&a.experiment, &a.dtype, a.threads, &a.layout, a.n, a.m, a.k).cmp(&(
-            &b.experiment,
-            &b.dtype,
-            b.threads,
-            &b.layout,
-            b.n,
-            b.m,
-            b.k,
-        ))
+        let key = |r: &Row| (r.measured.point(), r.measured.backend.clone());
+        key(a).cmp(&key(b))
     });
-    // Processes run with --no-peak leave % of peak empty: fill it from the merged peak.
-    let cores = out.machine.cores;
-    for r in rows.iter_mut().filter(|r| r.peak_fraction.is_none()) {
-        let Some(p) = out.machine.peak_gflops.get(&r.dtype) else { continue };
-        let (Some(&one), Some(&all)) = (p.get("1"), p.get("all")) else { continue };
-        let peak = if r.threads == 1 {
-            one
-        } else if r.threads >= cores {
-            all
-        } else {
-            (one * r.threads as f64).min(all)
-        };
-        r.peak_fraction = Some(r.gflops / peak);
-    }
     out.results = rows;
-    for p in &partials {
-        for s in &p.results.skipped {
-            let measured = out.results.iter().any(|r| {
-                r.backend == s.backend
-                    && r.dtype == s.dtype
-                    && Some(r.n) == s.n
-                    && r.threads == s.threads
-                    && r.layout == s.layout
-                    && r.experiment == s.experiment
-            });
-            if !measured && !out.skipped.contains(s) {
-                out.skipped.push(s.clone());
+    out.skipped = skips(&partials, &out.results);
+    out
+}
+
+/// Per dtype, the largest start and end peaks over every process (noise only ever
+/// lowers a peak).
+fn largest_peaks(partials: &[Partial]) -> Vec<Peak> {
+    let mut peaks: Vec<Peak> = Vec::new();
+    for p in partials.iter().flat_map(|p| &p.output.peaks) {
+        match peaks.iter_mut().find(|q| q.dtype == p.dtype) {
+            None => peaks.push(p.clone()),
+            Some(q) => {
+                q.start.one = q.start.one.max(p.start.one);
+                q.start.all = q.start.all.max(p.start.all);
+                q.end.one = q.end.one.max(p.end.one);
+                q.end.all = q.end.all.max(p.end.all);
             }
         }
+    }
+    peaks.sort_by_key(|p| p.dtype);
+    peaks
+}
+
+/// The fastest BLAS measurement of a point.
+struct Best {
+    process: usize,
+    gflops: f64,
+    backend: String,
+}
+
+fn best_blas(partials: &[Partial], kind: &impl Fn(&str) -> Option<Kind>) -> BTreeMap<Point, Best> {
+    let mut best: BTreeMap<Point, Best> = BTreeMap::new();
+    for (i, p) in partials.iter().enumerate() {
+        for m in p.output.results.iter().filter(|m| kind(&m.backend) == Some(Kind::Blas)) {
+            let g = m.gflops();
+            if best.get(&m.point()).is_none_or(|b| g > b.gflops) {
+                best.insert(m.point(), Best { process: i, gflops: g, backend: m.backend.clone() });
+            }
+        }
+    }
+    best
+}
+
+/// Each backend's measurement of each point once: from the process with the point's best
+/// BLAS where it was measured there, else from the first process that measured it.
+fn chosen<'a>(partials: &'a [Partial], best: &BTreeMap<Point, Best>) -> Vec<(usize, &'a Measurement)> {
+    let mut taken: BTreeSet<Key> = BTreeSet::new();
+    let mut out = Vec::new();
+    for first_pass in [true, false] {
+        for (i, p) in partials.iter().enumerate() {
+            for m in &p.output.results {
+                let from_winner = best.get(&m.point()).is_some_and(|w| w.process == i);
+                if first_pass && !from_winner {
+                    continue;
+                }
+                if taken.insert(m.key()) {
+                    out.push((i, m));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every process's skips, each once, less those another process measured.
+fn skips(partials: &[Partial], rows: &[Row]) -> Vec<matmul_bench_format::runner::Skip> {
+    let measured: BTreeSet<Key> = rows.iter().map(|r| r.measured.key()).collect();
+    let mut out = Vec::new();
+    for s in partials.iter().flat_map(|p| &p.output.skipped) {
+        let key = s.shape.map(|shape| {
+            let point =
+                Point { experiment: s.experiment, dtype: s.dtype, threads: s.threads, layout: s.layout.clone(), shape };
+            (s.backend.clone(), point)
+        });
+        if key.is_some_and(|k| measured.contains(&k)) || out.contains(s) {
+            continue;
+        }
+        out.push(s.clone());
     }
     out
 }
@@ -126,70 +155,111 @@ pub fn merge(partials: Vec<Partial>, codegen: &str) -> Results {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::bench::schema::BackendInfo;
+    use matmul_bench_format::runner::{Availability, BackendInfo, Machine, PeakRates, Settings};
+    use matmul_bench_format::{Dtype, Experiment};
 
-    pub(crate) fn row(backend: &str, n: usize, gflops: f64) -> Row {
+    pub(crate) fn measurement(backend: &str, n: usize, gflops: f64) -> Measurement {
         let s = 2.0 * (n as f64).powi(3) / gflops / 1e9;
-        Row {
+        Measurement {
             backend: backend.to_owned(),
-            dtype: "f64".to_owned(),
+            dtype: Dtype::F64,
+            experiment: Experiment::Sweep,
             m: n,
             n,
             k: n,
             threads: 1,
             layout: "rrr".to_owned(),
-            experiment: "sweep".to_owned(),
             seconds_median: s,
             seconds_min: s * 0.95,
             samples: 5,
             calls: 5,
-            gflops,
-            peak_fraction: None,
             max_err_over_bound: 0.1,
             checked_entries: 1,
-            ratio_to_best_blas: None,
-            best_blas: None,
-            ratio_across_processes: false,
         }
     }
 
-    fn partial(build: &str, blas: &str, rust_gflops: f64, blas_gflops: f64) -> Partial {
-        let info = |name: &str, kind: &str| BackendInfo {
+    pub(crate) fn info(name: &str, kind: Kind) -> BackendInfo {
+        BackendInfo {
             name: name.to_owned(),
-            kind: kind.to_owned(),
+            kind,
             description: String::new(),
+            details: String::new(),
             multithreaded: true,
-        };
-        let mut rust = row("naive-ikj", 64, rust_gflops);
-        rust.ratio_to_best_blas = Some(rust_gflops / blas_gflops);
-        rust.best_blas = Some(blas.to_owned());
-        let mut b = row(blas, 64, blas_gflops);
-        b.ratio_to_best_blas = Some(1.0);
-        b.best_blas = Some(blas.to_owned());
+            availability: Availability::Available,
+            hot_loop: None,
+        }
+    }
+
+    fn output(backends: Vec<BackendInfo>, results: Vec<Measurement>, peak_one: f64) -> RunnerOutput {
+        RunnerOutput {
+            schema: SCHEMA,
+            machine: Machine::default(),
+            peaks: vec![Peak {
+                dtype: Dtype::F64,
+                isa: "avx2+fma".into(),
+                cores: 2,
+                start: PeakRates { one: peak_one, all: 2.0 * peak_one },
+                end: PeakRates { one: peak_one / 2.0, all: peak_one },
+            }],
+            backends,
+            settings: Settings::default(),
+            results,
+            skipped: Vec::new(),
+        }
+    }
+
+    fn partial(build: &str, blas: &str, rust_gflops: f64, blas_gflops: f64, peak_one: f64) -> Partial {
         Partial {
-            process: Process { build: build.to_owned(), threads: 1, file: format!("{build}.json") },
-            results: Results {
-                schema: 1,
-                backends: vec![info("naive-ikj", "loops"), info(blas, "blas")],
-                results: vec![rust, b],
-                ..Results::default()
-            },
+            build: build.to_owned(),
+            threads: 1,
+            file: format!("{build}.json"),
+            output: output(
+                vec![info("naive-ikj", Kind::Loops), info(blas, Kind::Blas)],
+                vec![measurement("naive-ikj", 64, rust_gflops), measurement(blas, 64, blas_gflops)],
+                peak_one,
+            ),
         }
     }
 
     #[test]
     fn rows_come_from_the_process_with_the_best_blas() {
-        let merged =
-            merge(vec![partial("openblas", "openblas", 1.0, 20.0), partial("blis", "blis", 1.1, 30.0)], "native");
+        let merged = merge(
+            vec![partial("openblas", "openblas", 1.0, 20.0, 40.0), partial("blis", "blis", 1.1, 30.0, 50.0)],
+            Provenance::default(),
+        );
         assert_eq!(merged.results.len(), 3, "{:#?}", merged.results);
-        let rust = merged.results.iter().find(|r| r.backend == "naive-ikj").unwrap();
+        let row = |name: &str| merged.results.iter().find(|r| r.measured.backend == name).unwrap();
         // Taken from the blis process, where blis (the faster BLAS) ran interleaved with it.
-        assert_eq!(rust.gflops, 1.1);
+        let rust = row("naive-ikj");
+        assert!((rust.gflops - 1.1).abs() < 1e-9);
         assert_eq!(rust.best_blas.as_deref(), Some("blis"));
         assert!(!rust.ratio_across_processes);
-        let ob = merged.results.iter().find(|r| r.backend == "openblas").unwrap();
+        let ob = row("openblas");
         assert!(ob.ratio_across_processes);
-        assert!((ob.ratio_to_best_blas.unwrap() - 20.0 / 30.0).abs() < 1e-12);
+        assert!((ob.ratio_to_best_blas.unwrap() - 20.0 / 30.0).abs() < 1e-9);
+        // The peak is the largest over processes and over start and end: 50 on 1 thread.
+        assert_eq!(merged.peaks[0].one(), 50.0);
+        assert!((row("blis").peak_fraction.unwrap() - 30.0 / 50.0).abs() < 1e-9);
         assert_eq!(merged.processes.len(), 2);
+    }
+
+    #[test]
+    fn a_gpu_row_gets_no_cpu_peak_fraction() {
+        let p = Partial {
+            build: "rust".into(),
+            threads: 1,
+            file: "rust.json".into(),
+            output: output(
+                vec![info("cuda", Kind::Gpu), info("naive-ikj", Kind::Loops)],
+                vec![measurement("cuda", 64, 500.0), measurement("naive-ikj", 64, 1.0)],
+                40.0,
+            ),
+        };
+        let merged = merge(vec![p], Provenance::default());
+        let cuda = merged.results.iter().find(|r| r.measured.backend == "cuda").unwrap();
+        assert_eq!(cuda.peak_fraction, None);
+        assert_eq!(cuda.ratio_to_best_blas, None);
+        let ikj = merged.results.iter().find(|r| r.measured.backend == "naive-ikj").unwrap();
+        assert!((ikj.peak_fraction.unwrap() - 1.0 / 40.0).abs() < 1e-9);
     }
 }

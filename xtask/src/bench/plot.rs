@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::{anyhow, Context};
 use plotters::prelude::*;
 
-use super::schema::{Results, Row};
+use matmul_bench_format::results::{Results, Row};
+use matmul_bench_format::{Dtype, Experiment};
 
 /// Distinct colours (Tableau 10), assigned to backends in the order the results list them,
 /// so a backend has the same colour in every figure.
@@ -36,7 +37,12 @@ fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 
 /// Backends in the results' order that have rows among `rows`.
 fn backends_in<'a>(results: &'a Results, rows: &[&Row]) -> Vec<&'a str> {
-    results.backends.iter().map(|b| b.name.as_str()).filter(|name| rows.iter().any(|r| r.backend == *name)).collect()
+    results
+        .backends
+        .iter()
+        .map(|b| b.name.as_str())
+        .filter(|name| rows.iter().any(|r| r.measured.backend == *name))
+        .collect()
 }
 
 fn log_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
@@ -52,38 +58,83 @@ pub enum Measure {
     Gflops,
 }
 
+/// The value a figure shows for a row.
+fn value(measure: Measure, r: &Row) -> f64 {
+    match measure {
+        Measure::Seconds => r.measured.seconds_median,
+        Measure::Gflops => r.gflops,
+    }
+}
+
+/// One line of a sweep figure: a backend (and layout, when the sweep had several).
+struct Line {
+    label: String,
+    colour: RGBColor,
+    /// Triangles instead of circles mark its points (every other layout).
+    triangles: bool,
+    /// (n, value), by n.
+    points: Vec<(f64, f64)>,
+}
+
+fn sweep_lines(results: &Results, rows: &[&Row], measure: Measure) -> Vec<Line> {
+    let mut layouts: Vec<&str> = rows.iter().map(|r| r.measured.layout.as_str()).collect();
+    layouts.sort_unstable();
+    layouts.dedup();
+    let mut lines = Vec::new();
+    for backend in backends_in(results, rows) {
+        for (li, layout) in layouts.iter().enumerate() {
+            let mut points: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| r.measured.backend == backend && r.measured.layout == *layout)
+                .map(|r| (r.measured.n as f64, value(measure, r)))
+                .collect();
+            if points.is_empty() {
+                continue;
+            }
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            lines.push(Line {
+                label: if layouts.len() > 1 { format!("{backend} ({layout})") } else { backend.to_owned() },
+                colour: colour(results, backend),
+                triangles: li % 2 == 1,
+                points,
+            });
+        }
+    }
+    lines
+}
+
+/// The measured peak drawn on a GFLOP/s figure (at 1 thread and at every core only).
+fn sweep_peak(results: &Results, dtype: Dtype, threads: usize, measure: Measure) -> Option<f64> {
+    match measure {
+        Measure::Gflops => results
+            .peaks
+            .iter()
+            .find(|p| p.dtype == dtype)
+            .filter(|p| threads == 1 || threads == p.cores)
+            .map(|p| if threads == 1 { p.one() } else { p.all() }),
+        Measure::Seconds => None,
+    }
+}
+
 /// One line per backend (and layout, when the sweep had several) of `measure` against n,
 /// log-log, for the sweep rows of one dtype and thread count. With GFLOP/s, the measured
 /// peak is drawn as a dashed line.
-pub fn sweep(results: &Results, dtype: &str, threads: usize, measure: Measure, path: &Path) -> anyhow::Result<()> {
+pub fn sweep(results: &Results, dtype: Dtype, threads: usize, measure: Measure, path: &Path) -> anyhow::Result<()> {
     let rows: Vec<&Row> = results
         .results
         .iter()
-        .filter(|r| r.experiment == "sweep" && r.dtype == dtype && r.threads == threads)
+        .filter(|r| {
+            r.measured.experiment == Experiment::Sweep && r.measured.dtype == dtype && r.measured.threads == threads
+        })
         .collect();
-    let value = |r: &Row| match measure {
-        Measure::Seconds => r.seconds_median,
-        Measure::Gflops => r.gflops,
-    };
-    let peak = match measure {
-        Measure::Gflops => results
-            .machine
-            .peak_gflops
-            .get(dtype)
-            .and_then(|p| p.get(if threads == 1 { "1" } else { "all" }))
-            .copied()
-            .filter(|_| threads == 1 || threads == results.machine.cores),
-        Measure::Seconds => None,
-    };
-    let (nmin, nmax) = rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.n as f64), hi.max(r.n as f64)));
-    let (vmin, vmax) =
-        rows.iter().map(|r| value(r)).chain(peak).fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if rows.is_empty() {
         return Ok(());
     }
-    let mut layouts: Vec<&str> = rows.iter().map(|r| r.layout.as_str()).collect();
-    layouts.sort_unstable();
-    layouts.dedup();
+    let peak = sweep_peak(results, dtype, threads, measure);
+    let (nmin, nmax) =
+        rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.measured.n as f64), hi.max(r.measured.n as f64)));
+    let (vmin, vmax) =
+        rows.iter().map(|r| value(measure, r)).chain(peak).fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
 
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
@@ -112,31 +163,18 @@ pub fn sweep(results: &Results, dtype: &str, threads: usize, measure: Measure, p
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(plot_err)?;
-    for backend in backends_in(results, &rows) {
-        for (li, layout) in layouts.iter().enumerate() {
-            let mut pts: Vec<(f64, f64)> = rows
-                .iter()
-                .filter(|r| r.backend == backend && r.layout == *layout)
-                .map(|r| (r.n as f64, value(r)))
-                .collect();
-            if pts.is_empty() {
-                continue;
-            }
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let c = colour(results, backend);
-            let style = ShapeStyle { color: c.to_rgba(), filled: true, stroke_width: 2 };
-            let label = if layouts.len() > 1 { format!("{backend} ({layout})") } else { backend.to_owned() };
-            chart
-                .draw_series(LineSeries::new(pts.clone(), style))
-                .map_err(plot_err)?
-                .label(label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-            // Markers show where the measured points are; different layouts get different shapes.
-            if li % 2 == 0 {
-                chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, style))).map_err(plot_err)?;
-            } else {
-                chart.draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 4, style))).map_err(plot_err)?;
-            }
+    for line in sweep_lines(results, &rows, measure) {
+        let style = ShapeStyle { color: line.colour.to_rgba(), filled: true, stroke_width: 2 };
+        chart
+            .draw_series(LineSeries::new(line.points.clone(), style))
+            .map_err(plot_err)?
+            .label(line.label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        // Markers show where the measured points are; different layouts get different shapes.
+        if line.triangles {
+            chart.draw_series(line.points.iter().map(|&p| TriangleMarker::new(p, 4, style))).map_err(plot_err)?;
+        } else {
+            chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 3, style))).map_err(plot_err)?;
         }
     }
     if let Some(peak) = peak {
@@ -183,15 +221,19 @@ fn dashed(lo: f64, hi: f64, count: usize) -> Vec<(f64, f64)> {
 
 /// The layout experiment for one dtype: a group of bars per A/B/C layout, one bar per
 /// backend, GFLOP/s on a log axis (naive loops and tuned kernels differ by orders of magnitude).
-pub fn layouts(results: &Results, dtype: &str, path: &Path) -> anyhow::Result<()> {
+pub fn layouts(results: &Results, dtype: Dtype, path: &Path) -> anyhow::Result<()> {
     const ORDER: [&str; 8] = ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr", "ccc"];
-    let rows: Vec<&Row> = results.results.iter().filter(|r| r.experiment == "layout" && r.dtype == dtype).collect();
+    let rows: Vec<&Row> = results
+        .results
+        .iter()
+        .filter(|r| r.measured.experiment == Experiment::Layout && r.measured.dtype == dtype)
+        .collect();
     if rows.is_empty() {
         return Ok(());
     }
     let backends = backends_in(results, &rows);
     let (vmin, vmax) = rows.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(r.gflops), hi.max(r.gflops)));
-    let n = rows[0].n;
+    let n = rows[0].measured.n;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(plot_err)?;
     let mut chart = ChartBuilder::on(&root)
@@ -234,7 +276,7 @@ pub fn layouts(results: &Results, dtype: &str, path: &Path) -> anyhow::Result<()
             .iter()
             .enumerate()
             .filter_map(|(li, layout)| {
-                let r = rows.iter().find(|r| r.backend == *backend && r.layout == *layout)?;
+                let r = rows.iter().find(|r| r.measured.backend == *backend && r.measured.layout == *layout)?;
                 let x0 = li as f64 - 0.4 + bi as f64 * width;
                 Some(Rectangle::new([(x0, floor), (x0 + width * 0.9, r.gflops)], c.filled()))
             })

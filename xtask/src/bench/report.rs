@@ -1,11 +1,17 @@
 //! `report.md` and `report.html` from the merged results: one document model rendered
 //! twice, so the two never disagree. The HTML inlines the SVG figures (self-contained).
+//!
+//! The answer comes first: a summary (each backend's speed at the largest size all of
+//! them ran, fastest first), then the machine and how it was measured, the figures, and
+//! the long tables folded (`<details>`) below them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::schema::{Results, Row};
+use matmul_bench_format::results::{Results, Row};
+use matmul_bench_format::runner::Theoretical;
+use matmul_bench_format::{Dtype, Experiment, Kind, Shape};
 
 /// A piece of the report.
 #[derive(Debug)]
@@ -17,6 +23,8 @@ pub enum Block {
     Table(Vec<String>, Vec<bool>, Vec<Vec<String>>),
     /// An SVG file in the output directory, and its caption.
     Figure(String, String),
+    /// Blocks folded under a one-line summary.
+    Details(String, Vec<Block>),
 }
 
 /// Seconds in the unit that reads best.
@@ -41,7 +49,13 @@ fn thread_word(t: usize) -> String {
 }
 
 fn gf(x: f64) -> String {
-    if x >= 100.0 {
+    if x <= 0.0 || !x.is_finite() {
+        format!("{x:.2}")
+    } else if x < 1.0 {
+        // Three significant digits: a backend far off the pace still shows a number.
+        let digits = (2 - (x.log10().floor() as i32).max(-9)).clamp(2, 11) as usize;
+        format!("{x:.digits$}")
+    } else if x >= 100.0 {
         format!("{x:.0}")
     } else if x >= 10.0 {
         format!("{x:.1}")
@@ -51,144 +65,87 @@ fn gf(x: f64) -> String {
 }
 
 fn err_cell(r: &Row) -> String {
-    let pass = r.max_err_over_bound <= 1.0;
-    format!("{:.2e}{}", r.max_err_over_bound, if pass { "" } else { " **FAIL**" })
+    format!("{:.2e}{}", r.measured.max_err_over_bound, if r.measured.passed() { "" } else { " **FAIL**" })
+}
+
+fn peak_cell(r: &Row) -> String {
+    r.peak_fraction.map_or("–".to_owned(), |p| format!("{:.1}%", 100.0 * p))
+}
+
+fn ratio_cell(r: &Row) -> String {
+    match (r.ratio_to_best_blas, &r.best_blas) {
+        (Some(x), Some(name)) => format!("{x:.2}× {name}{}", if r.ratio_across_processes { " †" } else { "" }),
+        _ => "–".to_owned(),
+    }
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
 }
 
 /// File names of the figures of one sweep group and of the layout experiment.
-pub fn time_svg(dtype: &str, threads: usize) -> String {
+pub fn time_svg(dtype: Dtype, threads: usize) -> String {
     format!("time_{dtype}_t{threads}.svg")
 }
-pub fn gflops_svg(dtype: &str, threads: usize) -> String {
+pub fn gflops_svg(dtype: Dtype, threads: usize) -> String {
     format!("gflops_{dtype}_t{threads}.svg")
 }
-pub fn layout_svg(dtype: &str) -> String {
+pub fn layout_svg(dtype: Dtype) -> String {
     format!("layout_{dtype}.svg")
 }
 
-/// The (dtype, threads) groups of the sweep, in order.
-pub fn sweep_groups(results: &Results) -> Vec<(String, usize)> {
-    let mut g: Vec<(String, usize)> =
-        results.results.iter().filter(|r| r.experiment == "sweep").map(|r| (r.dtype.clone(), r.threads)).collect();
+fn rows_of(results: &Results, experiment: Experiment) -> impl Iterator<Item = &Row> {
+    results.results.iter().filter(move |r| r.measured.experiment == experiment)
+}
+
+/// The (dtype, threads) groups of an experiment, in order.
+fn groups(results: &Results, experiment: Experiment) -> Vec<(Dtype, usize)> {
+    let mut g: Vec<(Dtype, usize)> =
+        rows_of(results, experiment).map(|r| (r.measured.dtype, r.measured.threads)).collect();
     g.sort();
     g.dedup();
     g
 }
 
+/// The (dtype, threads) groups of the sweep, in order.
+pub fn sweep_groups(results: &Results) -> Vec<(Dtype, usize)> {
+    groups(results, Experiment::Sweep)
+}
+
 /// The dtypes of the layout experiment.
-pub fn layout_dtypes(results: &Results) -> Vec<String> {
-    let mut d: Vec<String> =
-        results.results.iter().filter(|r| r.experiment == "layout").map(|r| r.dtype.clone()).collect();
+pub fn layout_dtypes(results: &Results) -> Vec<Dtype> {
+    let mut d: Vec<Dtype> = rows_of(results, Experiment::Layout).map(|r| r.measured.dtype).collect();
     d.sort();
     d.dedup();
     d
 }
 
+/// Backend names in the results' order that have rows among `rows`.
+fn backends_in<'a>(results: &'a Results, rows: &[&Row]) -> Vec<&'a str> {
+    results
+        .backends
+        .iter()
+        .map(|b| b.name.as_str())
+        .filter(|name| rows.iter().any(|r| r.measured.backend == *name))
+        .collect()
+}
+
 /// Builds the report. `comparison` is the rendered baseline comparison, if one was asked for.
 pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
-    let mut doc = Vec::new();
-    let m = &results.machine;
-    doc.push(Block::Heading(1, "matmul benchmark report".to_owned()));
-    let mut line = format!(
-        "**Machine:** {}, {} cores; CPU features detected at run time: {}. **Code generation:** {}",
-        m.cpu,
-        m.cores,
-        if m.features.is_empty() { "none of interest".to_owned() } else { m.features.join(", ") },
-        m.codegen.as_deref().unwrap_or("unknown"),
-    );
-    if !m.compiled_features.is_empty() {
-        let _ = write!(line, " (compiled for: {})", m.compiled_features.join(", "));
-    }
-    line.push('.');
-    doc.push(Block::Para(line));
-    if m.peak_gflops.is_empty() {
-        doc.push(Block::Para("The peak was not measured: no % of peak.".to_owned()));
-    } else {
-        let mut p =
-            String::from("**Peak** (FMA-throughput microbenchmark, 12 independent chains per thread, best of 3): ");
-        let parts: Vec<String> = m
-            .peak_gflops
-            .iter()
-            .map(|(d, v)| {
-                let method = m.peak_method.get(d);
-                format!(
-                    "{d} {} GFLOP/s on 1 thread, {} on {} ({}{})",
-                    gf(v.get("1").copied().unwrap_or(f64::NAN)),
-                    gf(v.get("all").copied().unwrap_or(f64::NAN)),
-                    thread_word(m.cores),
-                    method.map_or("", |x| x.isa.as_str()),
-                    match (method.and_then(|x| x.theoretical_one), m.ghz) {
-                        (Some(t), Some(g)) => format!(
-                            "; theoretical 1 core: 2 FMA units × lanes × 2 flops × {g:.2} GHz nominal = {} GFLOP/s",
-                            gf(t)
-                        ),
-                        _ => String::new(),
-                    }
-                )
-            })
-            .collect();
-        p.push_str(&parts.join("; "));
-        p.push('.');
-        let shared = m.peak_gflops.values().any(|v| match (v.get("1"), v.get("all")) {
-            (Some(one), Some(all)) => *all < one * m.cores as f64 * 0.8,
-            _ => false,
-        });
-        if shared && m.cores > 1 {
-            p.push_str(
-                " The all-cores peak is well below cores × the 1-core peak: other processes were using the cores                  while it ran, so multi-threaded % of peak is an upper estimate. The nominal clock understates a                  boosting CPU, so the measured 1-core peak may exceed the theoretical one.",
-            );
-        }
-        doc.push(Block::Para(p));
-    }
-    let settings = results.settings.as_ref();
-    let get = |k: &str| settings.and_then(|s| s.get(k)).and_then(|v| v.as_f64());
-    doc.push(Block::Para(format!(
-        "**Method.** Each point: one warm-up call per backend (also checked), then rounds in which every backend runs \
-         a batch of calls in turn (A B C, B C A, …) so the machine's drift hits all alike, until each has at least {} \
-         samples and {} s of calls; a sample is a batch's mean time per call. GFLOP/s = 2·m·n·k / median. Inputs are \
-         seeded uniform random numbers in [−1, 1), generated once per size; C starts as NaN. Accuracy is the worst \
-         |error| / bound over every entry of C up to 64×64 and 1024 sampled entries above, against the compensated \
-         reference (≤ 1 is correct). A backend is skipped at a size where one call is predicted (∝ n³ from the size \
-         before) to take over {} s.",
-        get("min_samples").unwrap_or(3.0),
-        get("min_time_s").unwrap_or(f64::NAN),
-        get("max_call_s").unwrap_or(f64::NAN),
-    )));
-    let mut notes = Vec::new();
-    let single: Vec<&str> = results.backends.iter().filter(|b| !b.multithreaded).map(|b| b.name.as_str()).collect();
-    if !single.is_empty() && sweep_groups(results).iter().any(|g| g.1 > 1) {
-        notes.push(format!(
-            "Single-threaded backends ({}) run at 1 thread only; the multi-threaded tables omit them.",
-            single.join(", ")
-        ));
-    }
-    let blas: Vec<&str> = results.backends.iter().filter(|b| b.kind == "blas").map(|b| b.name.as_str()).collect();
-    if blas.is_empty() {
-        notes.push(
-            "No BLAS backend was compiled into the runner, so the ratio-to-best-BLAS column is empty.".to_owned(),
-        );
-    } else {
-        notes.push(format!(
-            "The ratio to the best BLAS ({}) comes from interleaved runs in one process. Two BLAS libraries cannot \
-             be linked into one binary, so each was measured in its own runner process; every other row is taken \
-             from the process of the fastest BLAS at that point, and a BLAS library's ratio to a BLAS of another \
-             process (marked †) crosses processes. To keep the run short, the layout experiment runs the \
-             pure-Rust backends and peers in the first runner process only, so there a ratio marked † may \
-             belong to any row.",
-            blas.join(", ")
-        ));
-    }
-    notes.push(
-        "`peer:gemm` (the gemm crate, behind faer) and `peer:matrixmultiply` (behind ndarray) run in the same \
-         process on the same inputs. matrixmultiply reads its thread count once per process (MATMUL_NUM_THREADS, \
-         at most 4), so xtask runs one runner process per thread count."
-            .to_owned(),
-    );
-    doc.push(Block::List(notes));
-
+    let mut doc = vec![Block::Heading(1, "matmul benchmark report".to_owned())];
+    summary_section(results, &mut doc);
+    doc.push(Block::Heading(2, "Machine and method".to_owned()));
+    doc.push(Block::Para(machine_line(results)));
+    doc.push(Block::Para(peak_line(results)));
+    doc.push(peaks_per_process(results));
+    doc.push(Block::Para(provenance_line(results)));
+    doc.push(Block::Para(method_line(results)));
+    doc.push(Block::List(notes(results)));
+    backends_section(results, &mut doc);
     for (dtype, threads) in sweep_groups(results) {
-        sweep_section(results, &dtype, threads, &mut doc);
+        sweep_section(results, dtype, threads, &mut doc);
     }
+    shapes_section(results, &mut doc);
     let ldtypes = layout_dtypes(results);
     if !ldtypes.is_empty() {
         doc.push(Block::Heading(2, "Layout experiment".to_owned()));
@@ -198,7 +155,7 @@ pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
              c); naive-ikj walks rows of B and C (fast when B and C are r). GFLOP/s per backend."
                 .to_owned(),
         ));
-        for dtype in &ldtypes {
+        for dtype in ldtypes {
             layout_section(results, dtype, &mut doc);
         }
     }
@@ -214,22 +171,272 @@ pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
     doc
 }
 
-fn sweep_section(results: &Results, dtype: &str, threads: usize, doc: &mut Vec<Block>) {
-    let rows: Vec<&Row> = results
-        .results
+/// The largest size every backend of `rows` measured, if they share one.
+fn largest_common_size(rows: &[&Row]) -> Option<usize> {
+    let mut per_backend: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for r in rows {
+        per_backend.entry(r.measured.backend.as_str()).or_default().push(r.measured.n);
+    }
+    let mut sizes = per_backend.values();
+    let first = sizes.next()?.clone();
+    let rest: Vec<&Vec<usize>> = sizes.collect();
+    first.into_iter().filter(|n| rest.iter().all(|s| s.contains(n))).max()
+}
+
+/// The heading suffix naming a point's best BLAS, if it has one.
+fn best_blas_of(rows: &[&Row]) -> String {
+    rows.iter().find_map(|r| r.best_blas.as_deref()).map_or(String::new(), |b| format!("; best BLAS: {b}"))
+}
+
+/// One table of a point's backends, fastest first.
+fn ranking(results: &Results, rows: &mut [&Row]) -> Block {
+    rows.sort_by(|a, b| b.gflops.total_cmp(&a.gflops));
+    let body = rows
         .iter()
-        .filter(|r| r.experiment == "sweep" && r.dtype == dtype && r.threads == threads)
+        .map(|r| {
+            let kind = results.backend(&r.measured.backend).map_or("?".to_owned(), |b| b.kind.to_string());
+            let ratio = r
+                .ratio_to_best_blas
+                .map_or("–".to_owned(), |x| format!("{x:.2}×{}", if r.ratio_across_processes { " †" } else { "" }));
+            vec![r.measured.backend.clone(), kind, gf(r.gflops), ratio, peak_cell(r), err_cell(r)]
+        })
+        .collect();
+    Block::Table(
+        strings(&["backend", "kind", "GFLOP/s", "× best BLAS", "% of peak", "err/bound"]),
+        vec![false, false, true, true, true, true],
+        body,
+    )
+}
+
+/// The summary alone, as markdown (xtask prints it when the run ends).
+pub fn summary_markdown(results: &Results) -> String {
+    let mut doc = Vec::new();
+    summary_section(results, &mut doc);
+    markdown(&doc)
+}
+
+/// The answer first: per dtype and thread count, every backend at the largest size all
+/// of them ran (sweep layout `rrr` when there are several), fastest first.
+fn summary_section(results: &Results, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "Summary".to_owned()));
+    doc.push(Block::Para(
+        "Per element type and thread count: each backend at the largest square size every one of them ran, fastest \
+         first, with its ratio to the best BLAS at that point and its share of the measured FMA peak."
+            .to_owned(),
+    ));
+    for (dtype, threads) in sweep_groups(results) {
+        let group: Vec<&Row> = rows_of(results, Experiment::Sweep)
+            .filter(|r| r.measured.dtype == dtype && r.measured.threads == threads)
+            .collect();
+        let layout = if group.iter().any(|r| r.measured.layout == "rrr") { "rrr" } else { &group[0].measured.layout };
+        let group: Vec<&Row> = group.into_iter().filter(|r| r.measured.layout == layout).collect();
+        let Some(n) = largest_common_size(&group) else { continue };
+        let mut further: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in group.iter().filter(|r| r.measured.n > n) {
+            let e = further.entry(r.measured.backend.as_str()).or_default();
+            *e = (*e).max(r.measured.n);
+        }
+        let mut at: Vec<&Row> = group.into_iter().filter(|r| r.measured.n == n).collect();
+        doc.push(Block::Heading(
+            3,
+            format!("{dtype}, {}, n = {n} ({layout}{})", thread_word(threads), best_blas_of(&at)),
+        ));
+        doc.push(ranking(results, &mut at));
+        if !further.is_empty() {
+            let reached: Vec<String> = further.iter().map(|(b, m)| format!("{b} to n = {m}")).collect();
+            let stopped: Vec<&str> =
+                at.iter().map(|r| r.measured.backend.as_str()).filter(|b| !further.contains_key(b)).collect();
+            doc.push(Block::Para(format!(
+                "Larger sizes: {} (in the tables below); not {} (see Skipped).",
+                reached.join(", "),
+                stopped.join(", ")
+            )));
+        }
+    }
+}
+
+fn machine_line(results: &Results) -> String {
+    let m = &results.machine;
+    let mut line = format!(
+        "**Machine:** {}, {} cores; CPU features detected at run time: {}. **Code generation:** {}",
+        m.cpu,
+        m.cores,
+        if m.features.is_empty() { "none of interest".to_owned() } else { m.features.join(", ") },
+        results.provenance.codegen,
+    );
+    if !m.compiled_features.is_empty() {
+        let _ = write!(line, " (compiled for: {})", m.compiled_features.join(", "));
+    }
+    line.push('.');
+    line
+}
+
+fn peak_line(results: &Results) -> String {
+    let m = &results.machine;
+    if results.peaks.is_empty() {
+        return "The peak was not measured: no % of peak.".to_owned();
+    }
+    let mut p = String::from(
+        "**Peak** (FMA-throughput microbenchmark, 12 independent chains per thread, best of 3, measured at the start \
+         and at the end of every runner process; the largest is kept): ",
+    );
+    let parts: Vec<String> = results
+        .peaks
+        .iter()
+        .map(|pk| {
+            let theory = match &m.theoretical {
+                Theoretical::Table { microarch, f64_flops_per_cycle, max_ghz } => format!(
+                    "; theoretical 1 core: {microarch}, {} {} FLOP/cycle × {max_ghz:.2} GHz (cpuinfo_max_freq) = {} GFLOP/s",
+                    if pk.dtype == Dtype::F32 { 2.0 * f64_flops_per_cycle } else { *f64_flops_per_cycle },
+                    pk.dtype,
+                    gf(m.theoretical.one_core(pk.dtype).unwrap_or(f64::NAN))
+                ),
+                Theoretical::Unknown { .. } => String::new(),
+            };
+            format!("{} {} GFLOP/s on 1 thread, {} on {} ({}{theory})", pk.dtype, gf(pk.one()), gf(pk.all()), thread_word(pk.cores), pk.isa)
+        })
+        .collect();
+    p.push_str(&parts.join("; "));
+    p.push('.');
+    if let Theoretical::Unknown { why } = &m.theoretical {
+        let _ = write!(p, " No theoretical peak: {why}.");
+    }
+    let shared = results.peaks.iter().any(|pk| pk.all() < pk.one() * pk.cores as f64 * 0.8);
+    if shared && m.cores > 1 {
+        p.push_str(
+            " The all-cores peak is well below cores × the 1-core peak: other processes were using the cores while \
+             it ran, so multi-threaded % of peak is an upper estimate.",
+        );
+    }
+    if results.backends.iter().any(|b| b.kind == Kind::Gpu) {
+        p.push_str(" GPU rows are not measured against the CPU's peak: they show none.");
+    }
+    p
+}
+
+/// Every process's peaks at its start and its end, folded: how much they moved.
+fn peaks_per_process(results: &Results) -> Block {
+    let mut body = Vec::new();
+    for p in &results.processes {
+        for pk in &p.peaks {
+            body.push(vec![
+                format!("{}, t = {}", p.build, p.threads),
+                pk.dtype.to_string(),
+                gf(pk.start.one),
+                gf(pk.end.one),
+                gf(pk.start.all),
+                gf(pk.end.all),
+            ]);
+        }
+    }
+    Block::Details(
+        "The peak of every runner process, at its start and its end (GFLOP/s)".to_owned(),
+        vec![Block::Table(
+            strings(&["process", "dtype", "1 thread, start", "1 thread, end", "all cores, start", "all cores, end"]),
+            vec![false, false, true, true, true, true],
+            body,
+        )],
+    )
+}
+
+fn provenance_line(results: &Results) -> String {
+    let p = &results.provenance;
+    let blas: Vec<String> = results
+        .backends
+        .iter()
+        .filter(|b| b.kind == Kind::Blas)
+        .map(|b| if b.details.is_empty() { b.name.clone() } else { format!("{}: {}", b.name, b.details) })
+        .collect();
+    format!(
+        "**Provenance:** commit {}; {}; BLAS: {}; `{}`.",
+        p.commit.as_deref().unwrap_or("unknown"),
+        p.rustc.as_deref().unwrap_or("rustc version unknown"),
+        if blas.is_empty() { "none".to_owned() } else { blas.join("; ") },
+        p.command
+    )
+}
+
+fn method_line(results: &Results) -> String {
+    let s = &results.settings;
+    format!(
+        "**Method.** Each point: one warm-up call per backend (also checked), then rounds in which every backend runs \
+         a batch of calls in turn so the machine's drift hits all alike, until each has at least {} samples and {} s \
+         of calls; a sample is a batch's mean time per call. GFLOP/s = 2·m·n·k / median. Inputs are seeded uniform \
+         random numbers in [−1, 1); C starts as NaN. Accuracy is the worst |error| / bound over every entry of C up \
+         to 4096 entries and 1024 sampled entries above, against the compensated reference (≤ 1 is correct). A \
+         backend is skipped at a size where one call is predicted to take over {} s.",
+        s.min_samples, s.min_time_s, s.max_call_s,
+    )
+}
+
+fn notes(results: &Results) -> Vec<String> {
+    let mut notes = Vec::new();
+    let single: Vec<&str> = results.backends.iter().filter(|b| !b.multithreaded).map(|b| b.name.as_str()).collect();
+    if !single.is_empty() && sweep_groups(results).iter().any(|g| g.1 > 1) {
+        notes.push(format!(
+            "Single-threaded backends ({}) run at 1 thread only; the multi-threaded tables omit them.",
+            single.join(", ")
+        ));
+    }
+    let blas: Vec<&str> = results.backends.iter().filter(|b| b.kind == Kind::Blas).map(|b| b.name.as_str()).collect();
+    if blas.is_empty() {
+        notes.push(
+            "No BLAS backend was compiled into the runner, so the ratio-to-best-BLAS column is empty.".to_owned(),
+        );
+    } else {
+        notes.push(format!(
+            "The ratio to the best BLAS ({}) comes from interleaved runs in one process. Two BLAS libraries cannot \
+             be linked into one binary, so each was measured in its own runner process; every other row is taken \
+             from the process of the fastest BLAS at that point, and a ratio to a BLAS of another process is \
+             marked †.",
+            blas.join(", ")
+        ));
+    }
+    if results.backends.iter().any(|b| b.kind == Kind::Peer) {
+        notes.push(
+            "The peers (other projects' GEMMs) run in the same process on the same inputs. matrixmultiply reads its \
+             thread count once per process (MATMUL_NUM_THREADS, at most 4), so xtask runs one runner process per \
+             thread count."
+                .to_owned(),
+        );
+    }
+    notes
+}
+
+/// Every backend with its kind and details: what a result depended on.
+fn backends_section(results: &Results, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "Backends".to_owned()));
+    let body = results
+        .backends
+        .iter()
+        .map(|b| {
+            vec![
+                format!("`{}`", b.name),
+                b.kind.to_string(),
+                if b.details.is_empty() { "–".to_owned() } else { b.details.clone() },
+                b.description.clone(),
+            ]
+        })
+        .collect();
+    doc.push(Block::Table(strings(&["backend", "kind", "details", "description"]), vec![false; 4], body));
+}
+
+fn sweep_section(results: &Results, dtype: Dtype, threads: usize, doc: &mut Vec<Block>) {
+    let rows: Vec<&Row> = rows_of(results, Experiment::Sweep)
+        .filter(|r| r.measured.dtype == dtype && r.measured.threads == threads)
         .collect();
     doc.push(Block::Heading(2, format!("{dtype}, {}", thread_word(threads))));
-    let backends: Vec<&str> =
-        results.backends.iter().map(|b| b.name.as_str()).filter(|n| rows.iter().any(|r| r.backend == *n)).collect();
-    let mut layouts: Vec<&str> = rows.iter().map(|r| r.layout.as_str()).collect();
+    doc.push(Block::Figure(gflops_svg(dtype, threads), format!("{dtype}, {}: GFLOP/s vs n", thread_word(threads))));
+    doc.push(Block::Figure(time_svg(dtype, threads), format!("{dtype}, {}: time per call vs n", thread_word(threads))));
+    let backends = backends_in(results, &rows);
+    let mut layouts: Vec<&str> = rows.iter().map(|r| r.measured.layout.as_str()).collect();
     layouts.sort_unstable();
     layouts.dedup();
-    // The overview: GFLOP/s, sizes down, backends across.
-    let mut sizes: Vec<usize> = rows.iter().map(|r| r.n).collect();
+    let mut sizes: Vec<usize> = rows.iter().map(|r| r.measured.n).collect();
     sizes.sort_unstable();
     sizes.dedup();
+    let mut folded = Vec::new();
+    // The overview: GFLOP/s, sizes down, backends across.
     for layout in &layouts {
         let mut header = vec![format!("n ({layout})")];
         header.extend(backends.iter().map(|b| format!("{b} GFLOP/s")));
@@ -238,100 +445,129 @@ fn sweep_section(results: &Results, dtype: &str, threads: usize, doc: &mut Vec<B
             .map(|&n| {
                 let mut row = vec![n.to_string()];
                 for b in &backends {
-                    row.push(
-                        rows.iter()
-                            .find(|r| r.n == n && r.backend == *b && r.layout == *layout)
-                            .map_or("skipped".to_owned(), |r| gf(r.gflops)),
-                    );
+                    let r = rows
+                        .iter()
+                        .find(|r| r.measured.n == n && r.measured.backend == *b && r.measured.layout == *layout);
+                    row.push(r.map_or("skipped".to_owned(), |r| gf(r.gflops)));
                 }
                 row
             })
             .collect();
         let right = vec![true; header.len()];
-        doc.push(Block::Table(header, right, body));
+        folded.push(Block::Table(header, right, body));
     }
-    // The details: every number of every row.
-    doc.push(Block::Para("Details (median and minimum time per call; % of the measured peak; ratio to the best BLAS at that point; worst error / bound):".to_owned()));
-    let header: Vec<String> =
-        ["n", "layout", "backend", "median", "min", "GFLOP/s", "% peak", "× best BLAS", "err/bound"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    doc.push(Block::Details(format!("{dtype}, {}: GFLOP/s by size and backend", thread_word(threads)), folded));
+    doc.push(Block::Details(
+        format!(
+            "{dtype}, {}: every row (median and minimum time, % of peak, ratio to the best BLAS, error)",
+            thread_word(threads)
+        ),
+        vec![detail_table(&rows, |r| r.measured.n.to_string(), "n")],
+    ));
+}
+
+/// Every number of every row.
+fn detail_table(rows: &[&Row], size: impl Fn(&Row) -> String, size_title: &str) -> Block {
+    let header =
+        strings(&[size_title, "layout", "backend", "median", "min", "GFLOP/s", "% peak", "× best BLAS", "err/bound"]);
     let right = vec![true, false, false, true, true, true, true, true, true];
     let body = rows
         .iter()
         .map(|r| {
             vec![
-                r.n.to_string(),
-                r.layout.clone(),
-                r.backend.clone(),
-                human_time(r.seconds_median),
-                human_time(r.seconds_min),
+                size(r),
+                r.measured.layout.clone(),
+                r.measured.backend.clone(),
+                human_time(r.measured.seconds_median),
+                human_time(r.measured.seconds_min),
                 gf(r.gflops),
-                r.peak_fraction.map_or("–".to_owned(), |p| format!("{:.1}%", 100.0 * p)),
+                peak_cell(r),
                 ratio_cell(r),
                 err_cell(r),
             ]
         })
         .collect();
-    doc.push(Block::Table(header, right, body));
-    doc.push(Block::Figure(time_svg(dtype, threads), format!("{dtype}, {}: time per call vs n", thread_word(threads))));
-    doc.push(Block::Figure(gflops_svg(dtype, threads), format!("{dtype}, {}: GFLOP/s vs n", thread_word(threads))));
+    Block::Table(header, right, body)
 }
 
-fn ratio_cell(r: &Row) -> String {
-    match (r.ratio_to_best_blas, &r.best_blas) {
-        (Some(x), Some(name)) => format!("{x:.2}× {name}{}", if r.ratio_across_processes { " †" } else { "" }),
-        _ => "–".to_owned(),
+/// The rectangular products: per dtype, thread count and shape, a ranking.
+fn shapes_section(results: &Results, doc: &mut Vec<Block>) {
+    let groups = groups(results, Experiment::Shapes);
+    if groups.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(2, "Rectangular products".to_owned()));
+    doc.push(Block::Para(
+        "The `--shapes` products, m×n×k (C is m × n, the inner dimension k), measured like the sweep.".to_owned(),
+    ));
+    for (dtype, threads) in groups {
+        let rows: Vec<&Row> = rows_of(results, Experiment::Shapes)
+            .filter(|r| r.measured.dtype == dtype && r.measured.threads == threads)
+            .collect();
+        let mut shapes: Vec<(Shape, &str)> =
+            rows.iter().map(|r| (r.measured.shape(), r.measured.layout.as_str())).collect();
+        shapes.dedup();
+        shapes.sort();
+        shapes.dedup();
+        for (shape, layout) in shapes {
+            let mut at: Vec<&Row> =
+                rows.iter().copied().filter(|r| r.measured.shape() == shape && r.measured.layout == layout).collect();
+            doc.push(Block::Heading(
+                3,
+                format!("{dtype}, {}, {shape} ({layout}{})", thread_word(threads), best_blas_of(&at)),
+            ));
+            doc.push(ranking(results, &mut at));
+        }
+        doc.push(Block::Details(
+            format!("{dtype}, {}: every row of the rectangular products", thread_word(threads)),
+            vec![detail_table(&rows, |r| r.measured.shape().to_string(), "m×n×k")],
+        ));
     }
 }
 
-fn layout_section(results: &Results, dtype: &str, doc: &mut Vec<Block>) {
-    let rows: Vec<&Row> = results.results.iter().filter(|r| r.experiment == "layout" && r.dtype == dtype).collect();
-    let n = rows.first().map_or(0, |r| r.n);
+fn layout_section(results: &Results, dtype: Dtype, doc: &mut Vec<Block>) {
+    let rows: Vec<&Row> = rows_of(results, Experiment::Layout).filter(|r| r.measured.dtype == dtype).collect();
+    let n = rows.first().map_or(0, |r| r.measured.n);
     doc.push(Block::Heading(3, format!("{dtype}, n = {n}, 1 thread (GFLOP/s)")));
-    let backends: Vec<&str> = results
-        .backends
-        .iter()
-        .map(|b| b.name.as_str())
-        .filter(|name| rows.iter().any(|r| r.backend == *name))
-        .collect();
+    doc.push(Block::Figure(layout_svg(dtype), format!("{dtype}: the layout experiment")));
+    let backends = backends_in(results, &rows);
     let mut header = vec!["A B C".to_owned()];
     header.extend(backends.iter().map(|b| b.to_string()));
     header.push("worst err/bound".to_owned());
     let mut body = Vec::new();
     for layout in ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr", "ccc"] {
-        let here: Vec<&&Row> = rows.iter().filter(|r| r.layout == layout).collect();
+        let here: Vec<&&Row> = rows.iter().filter(|r| r.measured.layout == layout).collect();
         if here.is_empty() {
             continue;
         }
         let mut row = vec![layout.chars().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")];
         for b in &backends {
-            row.push(here.iter().find(|r| r.backend == *b).map_or("skipped".to_owned(), |r| gf(r.gflops)));
+            row.push(here.iter().find(|r| r.measured.backend == *b).map_or("skipped".to_owned(), |r| gf(r.gflops)));
         }
         let worst =
-            here.iter().map(|r| r.max_err_over_bound).fold(0.0f64, |a, b| if b.is_nan() { b } else { a.max(b) });
+            here.iter()
+                .map(|r| r.measured.max_err_over_bound)
+                .fold(0.0f64, |a, b| if b.is_nan() { b } else { a.max(b) });
         row.push(format!("{worst:.2e}{}", if worst <= 1.0 { "" } else { " **FAIL**" }));
         body.push(row);
     }
     let mut right = vec![true; header.len()];
     right[0] = false;
-    doc.push(Block::Table(header, right, body));
-    doc.push(Block::Figure(layout_svg(dtype), format!("{dtype}: the layout experiment")));
+    doc.push(Block::Details(format!("{dtype}: the layout table"), vec![Block::Table(header, right, body)]));
 }
 
 fn accuracy_section(results: &Results, doc: &mut Vec<Block>) {
     doc.push(Block::Heading(2, "Accuracy".to_owned()));
-    let mut worst: BTreeMap<(String, String), (f64, usize)> = BTreeMap::new();
+    let mut worst: BTreeMap<(String, Dtype), (f64, usize)> = BTreeMap::new();
     for r in &results.results {
-        let e = worst.entry((r.backend.clone(), r.dtype.clone())).or_insert((0.0, 0));
-        if r.max_err_over_bound > e.0 || r.max_err_over_bound.is_nan() {
-            e.0 = r.max_err_over_bound;
+        let e = worst.entry((r.measured.backend.clone(), r.measured.dtype)).or_insert((0.0, 0));
+        let x = r.measured.max_err_over_bound;
+        if x > e.0 || x.is_nan() {
+            e.0 = x;
         }
         e.1 += 1;
     }
-    let failing =
-        results.results.iter().filter(|r| r.max_err_over_bound.is_nan() || r.max_err_over_bound > 1.0).count();
+    let failing = results.results.iter().filter(|r| !r.measured.passed()).count();
     doc.push(Block::Para(format!(
         "Worst error / bound of each backend over every measured point ({}). The bound is γ_(k+2)·(|α||A||B| + |β||C₀|) \
          plus the reference's own error (crates/matmul-core/src/reference.rs).",
@@ -340,13 +576,16 @@ fn accuracy_section(results: &Results, doc: &mut Vec<Block>) {
     let body = worst
         .into_iter()
         .map(|((b, d), (w, n))| {
-            vec![b, d, n.to_string(), format!("{w:.2e}"), if w <= 1.0 { "PASS" } else { "FAIL" }.to_owned()]
+            vec![b, d.to_string(), n.to_string(), format!("{w:.2e}"), if w <= 1.0 { "PASS" } else { "FAIL" }.to_owned()]
         })
         .collect();
-    doc.push(Block::Table(
-        ["backend", "dtype", "points", "worst err/bound", ""].iter().map(|s| s.to_string()).collect(),
-        vec![false, false, true, true, false],
-        body,
+    doc.push(Block::Details(
+        "Worst error / bound per backend and dtype".to_owned(),
+        vec![Block::Table(
+            strings(&["backend", "dtype", "points", "worst err/bound", ""]),
+            vec![false, false, true, true, false],
+            body,
+        )],
     ));
 }
 
@@ -357,14 +596,15 @@ fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
         return;
     }
     // Group by everything but the size; the first reason stands for the group.
-    type Group = (String, String, usize, String, String);
+    type Group = (String, Dtype, usize, String, Experiment);
     let mut groups: BTreeMap<Group, (Vec<String>, String)> = BTreeMap::new();
     for s in &results.skipped {
         let e = groups
-            .entry((s.backend.clone(), s.dtype.clone(), s.threads, s.layout.clone(), s.experiment.clone()))
+            .entry((s.backend.clone(), s.dtype, s.threads, s.layout.clone(), s.experiment))
             .or_insert((Vec::new(), s.reason.clone()));
         // Each runner process (one per BLAS library) reports its own skips: list a size once.
-        let size = s.n.map_or("all".to_owned(), |n| n.to_string());
+        let size =
+            s.shape.map_or("all".to_owned(), |sh| if sh.is_square() { sh.n.to_string() } else { sh.to_string() });
         if !e.0.contains(&size) {
             e.0.push(size);
         }
@@ -375,12 +615,17 @@ fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
             format!("{b}, {d}, {}, {l} ({e}), n = {}: {why}", thread_word(t), sizes.join(", "))
         })
         .collect();
-    doc.push(Block::List(items));
+    doc.push(Block::Details(format!("{} points skipped", results.skipped.len()), vec![Block::List(items)]));
 }
 
 /// Markdown.
 pub fn markdown(doc: &[Block]) -> String {
     let mut s = String::new();
+    markdown_into(doc, &mut s);
+    s
+}
+
+fn markdown_into(doc: &[Block], s: &mut String) {
     for b in doc {
         match b {
             Block::Heading(level, text) => {
@@ -407,9 +652,14 @@ pub fn markdown(doc: &[Block]) -> String {
             Block::Figure(file, caption) => {
                 let _ = writeln!(s, "![{caption}]({file})\n");
             }
+            Block::Details(summary, inner) => {
+                // GitHub renders markdown inside <details> when blank lines surround it.
+                let _ = writeln!(s, "<details><summary>{}</summary>\n", escape(summary));
+                markdown_into(inner, s);
+                s.push_str("</details>\n\n");
+            }
         }
     }
-    s
 }
 
 fn escape(text: &str) -> String {
@@ -443,8 +693,15 @@ pub fn html(doc: &[Block], dir: &Path) -> String {
          table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px}\
          th{background:#f3f3f3}td.r{text-align:right;font-variant-numeric:tabular-nums}\
          figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{color:#555}\
+         details{margin:0.5em 0}summary{cursor:pointer;color:#1f4e99}\
          pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></head><body>\n",
     );
+    html_into(doc, dir, &mut s);
+    s.push_str("</body></html>\n");
+    s
+}
+
+fn html_into(doc: &[Block], dir: &Path, s: &mut String) {
     for b in doc {
         match b {
             Block::Heading(level, text) => {
@@ -485,8 +742,45 @@ pub fn html(doc: &[Block], dir: &Path) -> String {
                     .unwrap_or_else(|e| format!("<p>(figure {file} missing: {})</p>", escape(&e.to_string())));
                 let _ = writeln!(s, "<figure>{svg}<figcaption>{}</figcaption></figure>", inline(caption));
             }
+            Block::Details(summary, inner) => {
+                let _ = writeln!(s, "<details><summary>{}</summary>", inline(summary));
+                html_into(inner, dir, s);
+                s.push_str("</details>\n");
+            }
         }
     }
-    s.push_str("</body></html>\n");
-    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::merge::tests::measurement;
+
+    fn row(backend: &str, n: usize) -> Row {
+        let m = measurement(backend, n, 1.0);
+        Row {
+            gflops: m.gflops(),
+            measured: m,
+            peak_fraction: None,
+            ratio_to_best_blas: None,
+            best_blas: None,
+            ratio_across_processes: false,
+        }
+    }
+
+    #[test]
+    fn the_summary_size_is_the_largest_every_backend_ran() {
+        let rows = [row("a", 4), row("a", 16), row("a", 64), row("b", 4), row("b", 16), row("c", 16), row("c", 64)];
+        let refs: Vec<&Row> = rows.iter().collect();
+        assert_eq!(largest_common_size(&refs), Some(16));
+        assert_eq!(largest_common_size(&[]), None);
+    }
+
+    #[test]
+    fn rates_keep_three_significant_digits_below_one() {
+        assert_eq!(gf(0.000_123_4), "0.000123");
+        assert_eq!(gf(0.5), "0.500");
+        assert_eq!(gf(0.0), "0.00");
+        assert_eq!((gf(4.5678), gf(45.678), gf(456.78)), ("4.57".into(), "45.7".into(), "457".into()));
+    }
 }

@@ -8,82 +8,42 @@
 //! * [`measure`]: timing one point, backends interleaved.
 //! * [`peak`]: the FMA-throughput microbenchmark.
 //! * [`machine`]: the machine line.
-//! * [`output`]: the JSON format.
+//! * [`output`]: this runner's results in the bench format (`matmul-bench-format`).
 //! * `peers` (feature `peers`): `peer:gemm` and `peer:matrixmultiply`.
+//!
+//! The runner writes measurements only; GFLOP/s, % of peak and the ratio to the best BLAS
+//! are derived by xtask.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use matmul::{Backend, Layout, Scalar};
-use matmul_core::BackendKind;
+use matmul_bench_format::options::BenchOptions;
+use matmul_bench_format::runner::{Machine, Measurement, Peak, PeakRates, RunnerOutput, Settings, Skip};
+use matmul_bench_format::{Dtype, Experiment, Shape};
 
 pub mod icount;
 mod machine;
 mod measure;
-mod output;
+pub mod output;
 mod peak;
 #[cfg(feature = "peers")]
 pub mod peers;
 
 use measure::{measure_point, random_matrix, sample_entries, NotMeasured, Operands, Timing};
-use output::{BackendInfo, Machine, Output, PeakMethod, Row, Settings, Skip};
+use output::At;
 
-/// Options of `bench`.
+/// Options of `bench`: the shared bench options, and where to write.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Square sizes n (m = n = k), comma-separated. Default: 4, 8, …, 1024, 2048; a backend
-    /// is skipped at sizes where one call is predicted to take longer than `--max-call`.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    sizes: Vec<usize>,
-    /// Element type.
-    #[arg(long, value_enum, default_value_t = DtypeArg::All)]
-    dtype: DtypeArg,
-    /// Thread counts, comma-separated. Default: 1 and every core. Single-threaded backends
-    /// run at 1 only.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    threads: Vec<usize>,
-    /// Backends and peers to run, comma-separated. Default: every compiled backend that can
-    /// run here, and every peer.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    backends: Vec<String>,
-    /// Layouts of A, B, C for the sweep, e.g. `rrr,rcr`. Default: `rrr`.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    layouts: Vec<String>,
-    /// Size of the layout experiment (every r/c mix of A, B, C, at 1 thread); 0 skips it.
-    /// Default: 512 (32 with `--quick`).
-    #[arg(long, value_name = "N")]
-    layout_size: Option<usize>,
-    /// Backends and peers of the layout experiment, comma-separated. Default: those of the sweep.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    layout_backends: Vec<String>,
-    /// A smoke run in seconds: small sizes, short timing.
-    #[arg(long)]
-    quick: bool,
+    #[command(flatten)]
+    options: BenchOptions,
     /// Write the results here as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Seconds of timed calls per backend and point (default 0.2; 0.005 with `--quick`).
-    #[arg(long, value_name = "SECONDS")]
-    min_time: Option<f64>,
-    /// Skip a point when one call is predicted to take longer (default 4; 0.2 with `--quick`).
-    #[arg(long, value_name = "SECONDS")]
-    max_call: Option<f64>,
-    /// Do not measure the machine's peak (another process does).
-    #[arg(long)]
-    no_peak: bool,
-    /// Seed of the random inputs.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum DtypeArg {
-    F32,
-    F64,
-    All,
 }
 
 /// Every r/c combination for A, B, C: the layout experiment.
@@ -92,7 +52,9 @@ const ALL_LAYOUTS: [&str; 8] = ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr",
 /// What a bench process is measuring, shared by both dtypes.
 struct Plan {
     backends: Vec<&'static dyn Backend>,
+    dtypes: &'static [Dtype],
     sizes: Vec<usize>,
+    shapes: Vec<Shape>,
     threads: Vec<usize>,
     layouts: Vec<[Layout; 3]>,
     layout_size: usize,
@@ -101,16 +63,16 @@ struct Plan {
     timing: Timing,
     max_call: f64,
     seed: u64,
+    quick: bool,
     cores: usize,
-    peak: HashMap<&'static str, peak::Peak>,
 }
 
 /// A backend that cannot run at a thread count in this process, and why.
 type Refused = (&'static dyn Backend, String);
 
-/// Accumulates rows and skips, and drives the progress bar.
+/// Accumulates measurements and skips, and drives the progress bar.
 struct Recorder {
-    results: Vec<Row>,
+    results: Vec<Measurement>,
     skipped: Vec<Skip>,
     progress: ProgressBar,
 }
@@ -127,15 +89,8 @@ fn parse_layout(s: &str) -> anyhow::Result<[Layout; 3]> {
     }
 }
 
-fn kind_name(b: &dyn Backend) -> &'static str {
-    if b.name().starts_with("peer:") {
-        return BackendKind::Peer.as_str();
-    }
-    b.kind().as_str()
-}
-
 /// Every backend this binary can measure: the compiled ones, then the peers.
-fn contenders() -> Vec<&'static dyn Backend> {
+pub fn contenders() -> Vec<&'static dyn Backend> {
     #[allow(unused_mut)]
     let mut all: Vec<&'static dyn Backend> = matmul::backends().to_vec();
     #[cfg(feature = "peers")]
@@ -151,174 +106,50 @@ fn matrixmultiply_threads() -> Option<usize> {
     return None;
 }
 
-pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let cores = machine::cores();
-    let threads = if args.threads.is_empty() {
-        let mut t = vec![1, cores];
-        t.dedup();
-        t
-    } else {
-        args.threads.clone()
-    };
-    if threads.contains(&0) {
-        bail!("--threads: a thread count must be at least 1");
+/// The backends named, or every one that can run here when none is.
+fn select(names: &[String]) -> anyhow::Result<Vec<&'static dyn Backend>> {
+    let all = contenders();
+    if names.is_empty() {
+        return Ok(all.into_iter().filter(|b| b.availability().is_available()).collect());
     }
+    let mut chosen = Vec::new();
+    for name in names {
+        let Some(b) = all.iter().copied().find(|b| b.name() == name) else {
+            bail!(
+                "unknown backend {name:?}; this runner has: {}",
+                all.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")
+            );
+        };
+        if let matmul::Availability::Unavailable(why) = b.availability() {
+            bail!("backend {name} cannot run here: {why}");
+        }
+        chosen.push(b);
+    }
+    Ok(chosen)
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let plan = Plan::new(&args.options)?;
     #[cfg(feature = "peers")]
     if std::env::var_os(peers::MATRIXMULTIPLY_THREADS_VAR).is_none() {
         // matrixmultiply reads this once, at its first call; nothing has called it yet and
         // no other thread runs, so setting it here is race-free.
-        let fixed = if threads.len() == 1 { threads[0] } else { 1 };
+        let fixed = if plan.threads.len() == 1 { plan.threads[0] } else { 1 };
         std::env::set_var(peers::MATRIXMULTIPLY_THREADS_VAR, fixed.to_string());
     }
-
-    let all = contenders();
-    let backends: Vec<&'static dyn Backend> = if args.backends.is_empty() {
-        all.iter().copied().filter(|b| b.availability().is_available()).collect()
-    } else {
-        let mut chosen = Vec::new();
-        for name in &args.backends {
-            let Some(b) = all.iter().copied().find(|b| b.name() == name) else {
-                bail!(
-                    "unknown backend {name:?}; this runner has: {}",
-                    all.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")
-                );
-            };
-            if let matmul::Availability::Unavailable(why) = b.availability() {
-                bail!("backend {name} cannot run here: {why}");
-            }
-            chosen.push(b);
-        }
-        chosen
-    };
-    let sizes = if !args.sizes.is_empty() {
-        args.sizes.clone()
-    } else if args.quick {
-        vec![4, 16, 64]
-    } else {
-        (2..=11).map(|p| 1usize << p).collect()
-    };
-    if sizes.contains(&0) {
-        bail!("--sizes: sizes must be at least 1");
-    }
-    let layouts = if args.layouts.is_empty() {
-        vec![[Layout::RowMajor; 3]]
-    } else {
-        args.layouts.iter().map(|s| parse_layout(s)).collect::<anyhow::Result<_>>()?
-    };
-    let dtypes: &[&'static str] = match args.dtype {
-        DtypeArg::F32 => &["f32"],
-        DtypeArg::F64 => &["f64"],
-        DtypeArg::All => &["f32", "f64"],
-    };
-    let timing = Timing {
-        min_time: args.min_time.unwrap_or(if args.quick { 0.005 } else { 0.2 }),
-        min_samples: 3,
-        target_rounds: if args.quick { 3 } else { 5 },
-    };
-    // 4 s a call, at least 4 calls (warm-up + 3 samples) per point: the naive loops reach
-    // n = 1024–2048 and the full run stays within about 5 minutes on 2 cores.
-    let max_call = args.max_call.unwrap_or(if args.quick { 0.2 } else { 4.0 });
-
-    let ghz = machine::cpu_ghz();
-    let mut peak = HashMap::new();
-    if !args.no_peak {
-        let per_run = Duration::from_millis(if args.quick { 5 } else { 60 });
-        for &d in dtypes {
-            let dt = if d == "f32" { peak::Dtype::F32 } else { peak::Dtype::F64 };
-            eprintln!("bench: measuring the {d} FMA peak (1 and {cores} threads)…");
-            peak.insert(d, peak::measure(dt, cores, per_run, ghz));
-        }
-    }
-    let plan = Plan {
-        backends,
-        sizes,
-        threads,
-        layouts,
-        layout_size: args.layout_size.unwrap_or(if args.quick { 32 } else { 512 }),
-        layout_backends: args.layout_backends.clone(),
-        timing,
-        max_call,
-        seed: args.seed,
-        cores,
-        peak,
-    };
-    for (d, p) in &plan.peak {
-        println!(
-            "peak {d}: {:.1} GFLOP/s on 1 thread, {:.1} on {cores} ({}; theoretical 1-core {})",
-            p.one,
-            p.all,
-            p.isa,
-            p.theoretical_one.map_or("unknown".to_owned(), |t| format!("{t:.1} at the nominal clock"))
-        );
-    }
-
-    let progress = ProgressBar::with_draw_target(Some(plan.tasks(dtypes) as u64), ProgressDrawTarget::stderr());
-    progress.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta} {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    let mut rec = Recorder { results: Vec::new(), skipped: Vec::new(), progress };
-    for &d in dtypes {
-        if d == "f32" {
-            plan.run_dtype::<f32>(&mut rec);
-        } else {
-            plan.run_dtype::<f64>(&mut rec);
-        }
-    }
-    rec.progress.finish_and_clear();
-
-    let failures = rec.results.iter().filter(|r| r.max_err_over_bound.is_nan() || r.max_err_over_bound > 1.0).count();
+    let start = plan.measure_peaks("start");
+    let rec = plan.measure_all();
+    let end = plan.measure_peaks("end");
+    let failures = rec.results.iter().filter(|r| !r.passed()).count();
     println!(
         "bench: {} points measured, {} skipped, {} over the error bound",
         rec.results.len(),
         rec.skipped.len(),
         failures
     );
-    let out = Output {
-        schema: output::SCHEMA,
-        machine: Machine {
-            cpu: machine::cpu_model(),
-            cores,
-            features: machine::features(),
-            compiled_features: machine::compiled_features(),
-            ghz,
-            peak_gflops: plan
-                .peak
-                .iter()
-                .map(|(d, p)| (d.to_string(), [("1".to_owned(), p.one), ("all".to_owned(), p.all)].into()))
-                .collect(),
-            peak_method: plan
-                .peak
-                .iter()
-                .map(|(d, p)| (d.to_string(), PeakMethod { isa: p.isa.to_owned(), theoretical_one: p.theoretical_one }))
-                .collect(),
-        },
-        backends: plan
-            .backends
-            .iter()
-            .map(|b| BackendInfo {
-                name: b.name().to_owned(),
-                kind: kind_name(*b).to_owned(),
-                description: b.description().to_owned(),
-                multithreaded: b.is_multithreaded(),
-            })
-            .collect(),
-        settings: Settings {
-            min_time_s: plan.timing.min_time,
-            min_samples: plan.timing.min_samples,
-            max_call_s: plan.max_call,
-            seed: plan.seed,
-            quick: args.quick,
-            matrixmultiply_threads: matrixmultiply_threads(),
-        },
-        results: rec.results,
-        skipped: rec.skipped,
-    };
+    let out = plan.output(rec, start, end);
     if let Some(path) = &args.json {
-        let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        serde_json::to_writer_pretty(std::io::BufWriter::new(file), &out)
-            .with_context(|| format!("writing {}", path.display()))?;
+        out.save(path)?;
         println!("bench: wrote {}", path.display());
     }
     if failures > 0 {
@@ -328,6 +159,119 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 impl Plan {
+    fn new(options: &BenchOptions) -> anyhow::Result<Plan> {
+        let cores = machine::cores();
+        let threads = options.thread_counts(cores);
+        if threads.contains(&0) {
+            bail!("--threads: a thread count must be at least 1");
+        }
+        let sizes = options.sweep_sizes();
+        if sizes.contains(&0) {
+            bail!("--sizes: sizes must be at least 1");
+        }
+        let layouts = if options.layouts.is_empty() {
+            vec![[Layout::RowMajor; 3]]
+        } else {
+            options.layouts.iter().map(|s| parse_layout(s)).collect::<anyhow::Result<_>>()?
+        };
+        Ok(Plan {
+            backends: select(&options.backends)?,
+            dtypes: options.dtype.dtypes(),
+            sizes,
+            shapes: options.shapes.clone(),
+            threads,
+            layouts,
+            layout_size: options.layout_size(),
+            layout_backends: options.layout_backends.clone(),
+            timing: Timing {
+                min_time: options.min_time(),
+                min_samples: 3,
+                target_rounds: if options.quick { 3 } else { 5 },
+            },
+            max_call: options.max_call(),
+            seed: options.seed,
+            quick: options.quick,
+            cores,
+        })
+    }
+
+    /// The FMA peak of every dtype, on one thread and on every core. Measured at the start
+    /// and at the end of each process: a machine shared with other work can halve one
+    /// measurement, and the report keeps the larger.
+    fn measure_peaks(&self, when: &str) -> Vec<PeakRates> {
+        let per_run = Duration::from_millis(if self.quick { 5 } else { 60 });
+        let cores = self.cores;
+        self.dtypes
+            .iter()
+            .map(|&d| {
+                let p = peak::measure(d, cores, per_run);
+                println!(
+                    "peak {d} ({when}): {:.1} GFLOP/s on 1 thread, {:.1} on {cores} ({})",
+                    p.one,
+                    p.all,
+                    peak::isa()
+                );
+                p
+            })
+            .collect()
+    }
+
+    /// Runs every experiment of every dtype.
+    fn measure_all(&self) -> Recorder {
+        let progress = ProgressBar::with_draw_target(Some(self.tasks() as u64), ProgressDrawTarget::stderr());
+        progress.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta} {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        let mut rec = Recorder { results: Vec::new(), skipped: Vec::new(), progress };
+        for &d in self.dtypes {
+            match d {
+                Dtype::F32 => self.run_dtype::<f32>(d, &mut rec),
+                Dtype::F64 => self.run_dtype::<f64>(d, &mut rec),
+            }
+        }
+        rec.progress.finish_and_clear();
+        rec
+    }
+
+    /// The process's output: machine, peaks, backends, settings and what was measured.
+    fn output(&self, rec: Recorder, start: Vec<PeakRates>, end: Vec<PeakRates>) -> RunnerOutput {
+        RunnerOutput {
+            schema: matmul_bench_format::SCHEMA,
+            machine: Machine {
+                cpu: machine::cpu_model(),
+                cores: self.cores,
+                features: machine::features(),
+                compiled_features: machine::compiled_features(),
+                theoretical: machine::theoretical(),
+            },
+            peaks: self
+                .dtypes
+                .iter()
+                .zip(start.into_iter().zip(end))
+                .map(|(&dtype, (start, end))| Peak {
+                    dtype,
+                    isa: peak::isa().to_owned(),
+                    cores: self.cores,
+                    start,
+                    end,
+                })
+                .collect(),
+            backends: self.backends.iter().map(|b| output::backend_info(*b)).collect(),
+            settings: Settings {
+                min_time_s: self.timing.min_time,
+                min_samples: self.timing.min_samples,
+                max_call_s: self.max_call,
+                seed: self.seed,
+                quick: self.quick,
+                matrixmultiply_threads: matrixmultiply_threads(),
+            },
+            results: rec.results,
+            skipped: rec.skipped,
+        }
+    }
+
     /// The backends that run at `threads` threads, and a reason for each that does not.
     fn eligible(&self, threads: usize) -> (Vec<&'static dyn Backend>, Vec<Refused>) {
         let (mut run, mut skip) = (Vec::new(), Vec::new());
@@ -361,34 +305,30 @@ impl Plan {
     }
 
     /// Progress-bar steps: one per backend and point.
-    fn tasks(&self, dtypes: &[&str]) -> usize {
+    fn tasks(&self) -> usize {
         let mut n = 0;
         for &t in &self.threads {
             let (run, skip) = self.eligible(t);
-            n += (run.len() + skip.len()) * self.sizes.len() * self.layouts.len();
+            n += (run.len() + skip.len()) * (self.sizes.len() + self.shapes.len()) * self.layouts.len();
         }
         if self.layout_size > 0 && self.threads.contains(&1) {
             n += self.layout_run().len() * ALL_LAYOUTS.len();
         }
-        n * dtypes.len()
+        n * self.dtypes.len()
     }
 
-    fn peak_at(&self, dtype: &str, threads: usize) -> Option<f64> {
-        let p = self.peak.get(dtype)?;
-        Some(if threads == 1 {
-            p.one
-        } else if threads >= self.cores {
-            p.all
-        } else {
-            (p.one * threads as f64).min(p.all)
-        })
+    fn run_dtype<T: Scalar>(&self, dtype: Dtype, rec: &mut Recorder) {
+        let dseed = self.seed ^ if dtype == Dtype::F32 { 0x3232 } else { 0x6464 };
+        self.sweep::<T>(dtype, dseed, rec);
+        self.layout_experiment::<T>(dtype, dseed, rec);
+        self.rectangular::<T>(dtype, dseed, rec);
     }
 
-    fn run_dtype<T: Scalar>(&self, rec: &mut Recorder) {
+    /// The square scaling sweep, skipping a backend at sizes predicted to be over budget.
+    fn sweep<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
         // Per (backend, threads, layout): the last size measured and its fastest call, to
         // predict the next size's call time (∝ n³) and skip it when over budget.
         let mut last: HashMap<(&str, usize, String), (usize, f64)> = HashMap::new();
-        let dseed = self.seed ^ if T::NAME == "f32" { 0x3232 } else { 0x6464 };
         for &n in &self.sizes {
             let a0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8);
             let b0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8 ^ 1);
@@ -396,8 +336,10 @@ impl Plan {
                 let (eligible, fixed_skips) = self.eligible(threads);
                 for layout in &self.layouts {
                     let lname = layout_name(layout);
+                    let at =
+                        At { dtype, experiment: Experiment::Sweep, shape: Shape::square(n), threads, layout: &lname };
                     for (b, why) in &fixed_skips {
-                        rec.skip::<T>(b.name(), Some(n), threads, &lname, "sweep", why.clone());
+                        rec.skip(b.name(), &at, why.clone());
                     }
                     let mut run = Vec::new();
                     for &b in &eligible {
@@ -405,12 +347,9 @@ impl Plan {
                         match last.get(&key) {
                             Some(&(n0, t0)) if t0 * (n as f64 / n0 as f64).powi(3) > self.max_call => {
                                 let predicted = t0 * (n as f64 / n0 as f64).powi(3);
-                                rec.skip::<T>(
+                                rec.skip(
                                     b.name(),
-                                    Some(n),
-                                    threads,
-                                    &lname,
-                                    "sweep",
+                                    &at,
                                     format!(
                                         "one call predicted to take {predicted:.1} s (from {t0:.3} s at n = {n0}), over the {} s budget",
                                         self.max_call
@@ -429,35 +368,62 @@ impl Plan {
                         c_layout: layout[2],
                         sample: sample_entries(n, n, dseed ^ n as u64),
                     };
-                    let measured = self.point::<T>(rec, &run, &ops, threads, &lname, "sweep");
+                    let measured = self.point::<T>(rec, &run, &ops, &at);
                     for (b, t) in run.iter().zip(measured) {
-                        match t {
-                            Some(t) => {
-                                last.insert((b.name(), threads, lname.clone()), (n, t));
-                            }
-                            // Over budget or failed: no larger size either.
-                            None => {
-                                last.insert((b.name(), threads, lname.clone()), (n, f64::INFINITY));
-                            }
-                        }
+                        // Over budget or failed: no larger size either.
+                        last.insert((b.name(), threads, lname.clone()), (n, t.unwrap_or(f64::INFINITY)));
                     }
                 }
             }
         }
-        if self.layout_size > 0 && self.threads.contains(&1) {
-            let n = self.layout_size;
-            let a0 = random_matrix::<T>(n, n, dseed ^ 0x1a);
-            let b0 = random_matrix::<T>(n, n, dseed ^ 0x1b);
-            let run = self.layout_run();
-            for lname in ALL_LAYOUTS {
-                let layout = parse_layout(lname).expect("fixed layout names are valid");
-                let ops = Operands {
-                    a: a0.as_ref().to_matrix(layout[0]),
-                    b: b0.as_ref().to_matrix(layout[1]),
-                    c_layout: layout[2],
-                    sample: sample_entries(n, n, dseed ^ 0x1c),
-                };
-                self.point::<T>(rec, &run, &ops, 1, lname, "layout");
+    }
+
+    /// Every r/c mix of A, B and C at one size, 1 thread.
+    fn layout_experiment<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
+        if self.layout_size == 0 || !self.threads.contains(&1) {
+            return;
+        }
+        let n = self.layout_size;
+        let a0 = random_matrix::<T>(n, n, dseed ^ 0x1a);
+        let b0 = random_matrix::<T>(n, n, dseed ^ 0x1b);
+        let run = self.layout_run();
+        for lname in ALL_LAYOUTS {
+            let layout = parse_layout(lname).expect("fixed layout names are valid");
+            let ops = Operands {
+                a: a0.as_ref().to_matrix(layout[0]),
+                b: b0.as_ref().to_matrix(layout[1]),
+                c_layout: layout[2],
+                sample: sample_entries(n, n, dseed ^ 0x1c),
+            };
+            let at = At { dtype, experiment: Experiment::Layout, shape: Shape::square(n), threads: 1, layout: lname };
+            self.point::<T>(rec, &run, &ops, &at);
+        }
+    }
+
+    /// The rectangular products of `--shapes`, at every thread count and sweep layout. Each
+    /// shape stands alone, so there is no prediction: a backend whose warm-up call is over
+    /// the budget is skipped there.
+    fn rectangular<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
+        for (i, &shape) in self.shapes.iter().enumerate() {
+            let seed = dseed ^ 0x5_0000 ^ (i as u64) << 20;
+            let a0 = random_matrix::<T>(shape.m, shape.k, seed);
+            let b0 = random_matrix::<T>(shape.k, shape.n, seed ^ 1);
+            for &threads in &self.threads {
+                let (run, fixed_skips) = self.eligible(threads);
+                for layout in &self.layouts {
+                    let lname = layout_name(layout);
+                    let at = At { dtype, experiment: Experiment::Shapes, shape, threads, layout: &lname };
+                    for (b, why) in &fixed_skips {
+                        rec.skip(b.name(), &at, why.clone());
+                    }
+                    let ops = Operands {
+                        a: a0.as_ref().to_matrix(layout[0]),
+                        b: b0.as_ref().to_matrix(layout[1]),
+                        c_layout: layout[2],
+                        sample: sample_entries(shape.m, shape.n, seed ^ 2),
+                    };
+                    self.point::<T>(rec, &run, &ops, &at);
+                }
             }
         }
     }
@@ -468,65 +434,32 @@ impl Plan {
         rec: &mut Recorder,
         run: &[&'static dyn Backend],
         ops: &Operands<T>,
-        threads: usize,
-        layout: &str,
-        experiment: &str,
+        at: &At<'_>,
     ) -> Vec<Option<f64>> {
-        let (m, k, n) = (ops.a.nrows(), ops.a.ncols(), ops.b.ncols());
+        if run.is_empty() {
+            return Vec::new();
+        }
         for b in run {
-            b.set_threads(threads);
+            b.set_threads(at.threads);
         }
         let names: Vec<&str> = run.iter().map(|b| b.name()).collect();
-        rec.progress.set_message(format!("{} {layout} t={threads} n={n}: {}", T::NAME, names.join(" ")));
+        rec.progress.set_message(format!(
+            "{} {} t={} {}: {}",
+            at.dtype,
+            at.layout,
+            at.threads,
+            at.shape,
+            names.join(" ")
+        ));
         let progress = rec.progress.clone();
         let measured = measure_point(run, ops, self.timing, self.max_call, || progress.inc(1));
-        let flops = 2.0 * m as f64 * n as f64 * k as f64;
-        let gflops = |s: f64| flops / s / 1e9;
-        // The best BLAS of this point, from these interleaved runs.
-        let best_blas = run
-            .iter()
-            .zip(&measured)
-            .filter(|(b, _)| b.kind() == BackendKind::Blas)
-            .filter_map(|(b, r)| r.as_ref().ok().map(|r| (b.name(), gflops(r.median))))
-            .max_by(|x, y| x.1.total_cmp(&y.1));
-        let peak = self.peak_at(T::NAME, threads);
         let mut out = Vec::new();
         for (b, r) in run.iter().zip(measured) {
             match r {
                 Ok(r) => {
-                    let g = gflops(r.median);
-                    let pass = r.max_err_over_bound <= 1.0;
-                    rec.progress.suspend(|| {
-                        println!(
-                            "{}gemm {layout} t={threads:<2} n={n:<5} {:<22} {:>9.3} GF/s {:>6} of peak  err/bound {:<9.2e} {}",
-                            T::BLAS_PREFIX,
-                            b.name(),
-                            g,
-                            peak.map_or("-".to_owned(), |p| format!("{:.1}%", 100.0 * g / p)),
-                            r.max_err_over_bound,
-                            if pass { "PASS" } else { "FAIL" }
-                        )
-                    });
-                    rec.results.push(Row {
-                        backend: b.name().to_owned(),
-                        dtype: T::NAME.to_owned(),
-                        m,
-                        n,
-                        k,
-                        threads,
-                        layout: layout.to_owned(),
-                        experiment: experiment.to_owned(),
-                        seconds_median: r.median,
-                        seconds_min: r.min,
-                        samples: r.samples,
-                        calls: r.calls,
-                        gflops: g,
-                        peak_fraction: peak.map(|p| g / p),
-                        max_err_over_bound: r.max_err_over_bound,
-                        checked_entries: r.checked,
-                        ratio_to_best_blas: best_blas.map(|(_, best)| g / best),
-                        best_blas: best_blas.map(|(name, _)| name.to_owned()),
-                    });
+                    let m = output::measurement(b.name(), at, &r);
+                    rec.progress.suspend(|| print_row::<T>(&m));
+                    rec.results.push(m);
                     out.push(Some(r.min));
                 }
                 Err(why) => {
@@ -536,15 +469,7 @@ impl Plan {
                         }
                         NotMeasured::Failed(e) => format!("failed: {e}"),
                     };
-                    rec.skipped.push(Skip {
-                        backend: b.name().to_owned(),
-                        dtype: T::NAME.to_owned(),
-                        n: Some(n),
-                        threads,
-                        layout: layout.to_owned(),
-                        experiment: experiment.to_owned(),
-                        reason,
-                    });
+                    rec.skipped.push(skip(b.name(), at, reason));
                     out.push(None);
                 }
             }
@@ -553,25 +478,73 @@ impl Plan {
     }
 }
 
+/// One line per measurement, in the style of BLIS's test suite.
+fn print_row<T: Scalar>(m: &Measurement) {
+    let shape = m.shape();
+    let size = if shape.is_square() { format!("n={}", shape.n) } else { shape.to_string() };
+    println!(
+        "{}gemm {} t={:<2} {size:<16} {:<22} {:>9.3} GF/s  err/bound {:<9.2e} {}",
+        T::BLAS_PREFIX,
+        m.layout,
+        m.threads,
+        m.backend,
+        m.gflops(),
+        m.max_err_over_bound,
+        if m.passed() { "PASS" } else { "FAIL" }
+    );
+}
+
+fn skip(backend: &str, at: &At<'_>, reason: String) -> Skip {
+    Skip {
+        backend: backend.to_owned(),
+        dtype: at.dtype,
+        experiment: at.experiment,
+        shape: Some(at.shape),
+        threads: at.threads,
+        layout: at.layout.to_owned(),
+        reason,
+    }
+}
+
 impl Recorder {
-    fn skip<T: Scalar>(
-        &mut self,
-        backend: &str,
-        n: Option<usize>,
-        threads: usize,
-        layout: &str,
-        exp: &str,
-        why: String,
-    ) {
-        self.skipped.push(Skip {
-            backend: backend.to_owned(),
-            dtype: T::NAME.to_owned(),
-            n,
-            threads,
-            layout: layout.to_owned(),
-            experiment: exp.to_owned(),
-            reason: why,
-        });
+    /// Records a point not measured, and counts it as done.
+    fn skip(&mut self, backend: &str, at: &At<'_>, why: String) {
+        self.skipped.push(skip(backend, at, why));
         self.progress.inc(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matmul_bench_format::options::DtypeChoice;
+
+    /// `--shapes` measures each m×n×k product at every thread count and layout, checked
+    /// against the reference like the sweep's points.
+    #[test]
+    fn rectangular_shapes_are_measured_and_checked() {
+        let options = BenchOptions {
+            backends: vec!["naive-ikj".into()],
+            sizes: vec![4],
+            shapes: vec!["3x5x7".parse().unwrap(), "9x1x2".parse().unwrap()],
+            dtype: DtypeChoice::F64,
+            threads: vec![1],
+            layouts: vec!["rrr".into(), "rcc".into()],
+            layout_size: Some(0),
+            min_time: Some(0.0001),
+            ..BenchOptions::default()
+        };
+        let rec = Plan::new(&options).unwrap().measure_all();
+        let shapes: Vec<(Shape, &str)> = rec
+            .results
+            .iter()
+            .filter(|m| m.experiment == Experiment::Shapes)
+            .map(|m| (m.shape(), m.layout.as_str()))
+            .collect();
+        let (a, b) = (Shape { m: 3, n: 5, k: 7 }, Shape { m: 9, n: 1, k: 2 });
+        assert_eq!(shapes, [(a, "rrr"), (a, "rcc"), (b, "rrr"), (b, "rcc")]);
+        assert!(rec.results.iter().all(|m| m.passed() && m.checked_entries > 0), "{:?}", rec.results);
+        assert_eq!(rec.results.iter().filter(|m| m.experiment == Experiment::Sweep).count(), 2);
+        assert!(rec.skipped.is_empty(), "{:?}", rec.skipped);
     }
 }

@@ -1,0 +1,232 @@
+//! The bench options both CLIs take: `matmul-cli bench` and `cargo xtask bench` flatten
+//! [`BenchOptions`] (`#[command(flatten)]`), so a flag is declared, documented and
+//! defaulted once. xtask passes them on to each runner process with
+//! [`BenchOptions::to_args`], after narrowing the thread counts and backends to that
+//! process's share; nothing builds the argv by hand.
+
+use crate::{Dtype, Shape};
+
+/// Which element types to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DtypeChoice {
+    F32,
+    F64,
+    #[default]
+    All,
+}
+
+impl DtypeChoice {
+    pub fn dtypes(self) -> &'static [Dtype] {
+        match self {
+            DtypeChoice::F32 => &[Dtype::F32],
+            DtypeChoice::F64 => &[Dtype::F64],
+            DtypeChoice::All => &Dtype::ALL,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            DtypeChoice::F32 => "f32",
+            DtypeChoice::F64 => "f64",
+            DtypeChoice::All => "all",
+        }
+    }
+}
+
+/// What to measure and how long: the options of `bench`, in the runner and in xtask.
+#[derive(Clone, Debug, PartialEq, clap::Args)]
+pub struct BenchOptions {
+    /// Square sizes n (m = n = k) of the scaling sweep, comma-separated. Default: 4, 8, …,
+    /// 2048 (4, 16, 64 with `--quick`); a backend is skipped at sizes where one call is
+    /// predicted to take longer than `--max-call`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub sizes: Vec<usize>,
+    /// Rectangular products m×n×k to measure besides the sweep, comma-separated, e.g.
+    /// `512x4096x1024,4096x16x4096`: same interleaving, checks and thread counts.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub shapes: Vec<Shape>,
+    /// Element type.
+    #[arg(long, value_enum, default_value_t = DtypeChoice::All)]
+    pub dtype: DtypeChoice,
+    /// Thread counts, comma-separated. Default: 1 and every core. Single-threaded backends
+    /// run at 1 only.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub threads: Vec<usize>,
+    /// Backends and peers to run, comma-separated. Default: every compiled backend that can
+    /// run here, and every peer.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub backends: Vec<String>,
+    /// Layouts of A, B, C for the sweep and the shapes, e.g. `rrr,rcr`. Default: `rrr`.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub layouts: Vec<String>,
+    /// Size of the layout experiment (every r/c mix of A, B, C, at 1 thread); 0 skips it.
+    /// Default: 512 (32 with `--quick`).
+    #[arg(long, value_name = "N")]
+    pub layout_size: Option<usize>,
+    /// Backends of the layout experiment, comma-separated. Default: those of the sweep.
+    /// (xtask sets it so that a backend held by several runner processes runs it once.)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub layout_backends: Vec<String>,
+    /// A smoke run in seconds: small sizes, short timing.
+    #[arg(long)]
+    pub quick: bool,
+    /// Seconds of timed calls per backend and point (default 0.2; 0.005 with `--quick`).
+    #[arg(long, value_name = "SECONDS")]
+    pub min_time: Option<f64>,
+    /// Skip a point when one call is predicted to take longer (default 4; 0.2 with `--quick`).
+    #[arg(long, value_name = "SECONDS")]
+    pub max_call: Option<f64>,
+    /// Seed of the random inputs.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            sizes: Vec::new(),
+            shapes: Vec::new(),
+            dtype: DtypeChoice::All,
+            threads: Vec::new(),
+            backends: Vec::new(),
+            layouts: Vec::new(),
+            layout_size: None,
+            layout_backends: Vec::new(),
+            quick: false,
+            min_time: None,
+            max_call: None,
+            seed: 42,
+        }
+    }
+}
+
+fn joined<T: ToString>(v: &[T]) -> String {
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+impl BenchOptions {
+    /// The flags that give these options back when parsed (for the runner's command line).
+    /// Defaults are left out, so the runner applies its own `--quick` defaults the same way.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut list = |flag: &str, value: String| {
+            if !value.is_empty() {
+                out.extend([format!("--{flag}"), value]);
+            }
+        };
+        list("sizes", joined(&self.sizes));
+        list("shapes", joined(&self.shapes));
+        list("threads", joined(&self.threads));
+        list("backends", self.backends.join(","));
+        list("layouts", self.layouts.join(","));
+        list("layout-backends", self.layout_backends.join(","));
+        if self.dtype != DtypeChoice::All {
+            out.extend(["--dtype".to_owned(), self.dtype.as_str().to_owned()]);
+        }
+        if let Some(n) = self.layout_size {
+            out.extend(["--layout-size".to_owned(), n.to_string()]);
+        }
+        if let Some(s) = self.min_time {
+            out.extend(["--min-time".to_owned(), s.to_string()]);
+        }
+        if let Some(s) = self.max_call {
+            out.extend(["--max-call".to_owned(), s.to_string()]);
+        }
+        if self.seed != BenchOptions::default().seed {
+            out.extend(["--seed".to_owned(), self.seed.to_string()]);
+        }
+        if self.quick {
+            out.push("--quick".to_owned());
+        }
+        out
+    }
+
+    /// The sweep's sizes, defaults applied.
+    pub fn sweep_sizes(&self) -> Vec<usize> {
+        if !self.sizes.is_empty() {
+            self.sizes.clone()
+        } else if self.quick {
+            vec![4, 16, 64]
+        } else {
+            (2..=11).map(|p| 1usize << p).collect()
+        }
+    }
+
+    /// The thread counts, defaults applied: 1 and `cores`.
+    pub fn thread_counts(&self, cores: usize) -> Vec<usize> {
+        if !self.threads.is_empty() {
+            return self.threads.clone();
+        }
+        let mut t = vec![1, cores];
+        t.dedup();
+        t
+    }
+
+    /// The layout experiment's size (0: none), defaults applied.
+    pub fn layout_size(&self) -> usize {
+        self.layout_size.unwrap_or(if self.quick { 32 } else { 512 })
+    }
+
+    /// Seconds of timed calls per backend and point, defaults applied.
+    pub fn min_time(&self) -> f64 {
+        self.min_time.unwrap_or(if self.quick { 0.005 } else { 0.2 })
+    }
+
+    /// The per-call budget in seconds, defaults applied: 4 s a call and at least 4 calls
+    /// (warm-up and 3 samples) per point lets the naive loops reach n = 1024–2048 while the
+    /// full run stays under 10 minutes on 2 cores.
+    pub fn max_call(&self) -> f64 {
+        self.max_call.unwrap_or(if self.quick { 0.2 } else { 4.0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        options: BenchOptions,
+    }
+
+    fn parse(args: &[String]) -> BenchOptions {
+        Cli::try_parse_from(std::iter::once("bench".to_owned()).chain(args.iter().cloned())).unwrap().options
+    }
+
+    /// What xtask renders is exactly what the runner parses.
+    #[test]
+    fn rendered_argv_parses_back_to_the_same_options() {
+        let all = BenchOptions {
+            sizes: vec![64, 256],
+            shapes: vec!["512x4096x1024".parse().unwrap(), "4096x16x4096".parse().unwrap()],
+            dtype: DtypeChoice::F64,
+            threads: vec![2],
+            backends: vec!["naive-ikj".into(), "peer:gemm".into()],
+            layouts: vec!["rrr".into(), "rcr".into()],
+            layout_size: Some(0),
+            layout_backends: vec!["openblas".into()],
+            quick: true,
+            min_time: Some(0.05),
+            max_call: Some(1.5),
+            seed: 7,
+        };
+        assert_eq!(parse(&all.to_args()), all);
+        let none = BenchOptions::default();
+        assert!(none.to_args().is_empty());
+        assert_eq!(parse(&none.to_args()), none);
+    }
+
+    #[test]
+    fn quick_changes_the_defaults_only() {
+        let quick = BenchOptions { quick: true, ..BenchOptions::default() };
+        assert_eq!(quick.sweep_sizes(), [4, 16, 64]);
+        assert_eq!((quick.layout_size(), quick.min_time(), quick.max_call()), (32, 0.005, 0.2));
+        let given = BenchOptions { sizes: vec![8], layout_size: Some(0), ..quick };
+        assert_eq!((given.sweep_sizes(), given.layout_size()), (vec![8], 0));
+        assert_eq!(BenchOptions::default().thread_counts(1), [1]);
+        assert_eq!(BenchOptions::default().thread_counts(4), [1, 4]);
+    }
+}

@@ -1,0 +1,342 @@
+//! What one runner process writes (`matmul-cli bench --json`): where it ran, what it
+//! ran, and what it measured. Measurements only: GFLOP/s, % of peak and every ratio are
+//! derived by xtask, once (see [`crate::results`]).
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::{Dtype, Experiment, Kind, Shape};
+
+/// One runner process's output.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunnerOutput {
+    /// Always [`crate::SCHEMA`].
+    pub schema: u32,
+    pub machine: Machine,
+    /// The FMA-throughput peak per dtype, measured at the start and the end of the process.
+    pub peaks: Vec<Peak>,
+    /// Every backend this process measured.
+    pub backends: Vec<BackendInfo>,
+    pub settings: Settings,
+    /// One per measured point and backend.
+    pub results: Vec<Measurement>,
+    /// Points not measured, and why.
+    pub skipped: Vec<Skip>,
+}
+
+impl RunnerOutput {
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let schema = crate::results::schema_of(&text).with_context(|| format!("parsing {}", path.display()))?;
+        if schema != crate::SCHEMA {
+            bail!(
+                "{}: a runner output of schema {schema}, but this xtask reads schema {} (rebuild the runner)",
+                path.display(),
+                crate::SCHEMA
+            );
+        }
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+}
+
+/// The machine line.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu: String,
+    /// Hardware threads available to the process.
+    pub cores: usize,
+    /// Instruction-set extensions detected at run time.
+    pub features: Vec<String>,
+    /// Vector extensions the binary was compiled for (`-C target-cpu=native` turns them on).
+    pub compiled_features: Vec<String>,
+    /// The theoretical one-core peak, or why there is none.
+    pub theoretical: Theoretical,
+}
+
+/// The theoretical one-core FMA peak: FLOP per cycle of the microarchitecture (from a
+/// table, not from the widest vector: Zen 4 runs AVX-512 on two 256-bit pipes) times
+/// the maximum clock (`cpuinfo_max_freq`, not the current `cpu MHz`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum Theoretical {
+    /// Computed from the table and the maximum clock.
+    Table {
+        /// The microarchitecture, e.g. `Zen 4`.
+        microarch: String,
+        /// f64 FLOP per cycle of one core (f32: twice as many).
+        f64_flops_per_cycle: f64,
+        /// `cpuinfo_max_freq`, in GHz.
+        max_ghz: f64,
+    },
+    /// Not computed, and why (CPU not in the table, no `cpuinfo_max_freq`).
+    Unknown { why: String },
+}
+
+impl Default for Theoretical {
+    fn default() -> Self {
+        Theoretical::Unknown { why: "not recorded".to_owned() }
+    }
+}
+
+impl Theoretical {
+    /// GFLOP/s of one core for `dtype`, if known.
+    pub fn one_core(&self, dtype: Dtype) -> Option<f64> {
+        match self {
+            Theoretical::Table { f64_flops_per_cycle, max_ghz, .. } => {
+                let per_cycle = match dtype {
+                    Dtype::F64 => *f64_flops_per_cycle,
+                    Dtype::F32 => 2.0 * f64_flops_per_cycle,
+                };
+                Some(per_cycle * max_ghz)
+            }
+            Theoretical::Unknown { .. } => None,
+        }
+    }
+}
+
+/// GFLOP/s of the FMA microbenchmark at one moment.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct PeakRates {
+    /// On one thread.
+    pub one: f64,
+    /// On every core together.
+    pub all: f64,
+}
+
+/// One dtype's measured peak.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Peak {
+    pub dtype: Dtype,
+    /// The kernel's instruction set: `avx512`, `avx2+fma` or `scalar`.
+    pub isa: String,
+    /// The thread count of `all`.
+    pub cores: usize,
+    /// Measured before the process's first point.
+    pub start: PeakRates,
+    /// Measured after its last point.
+    pub end: PeakRates,
+}
+
+impl Peak {
+    /// The larger of the two one-thread measurements (noise only ever lowers a peak).
+    pub fn one(&self) -> f64 {
+        self.start.one.max(self.end.one)
+    }
+
+    /// The larger of the two all-core measurements.
+    pub fn all(&self) -> f64 {
+        self.start.all.max(self.end.all)
+    }
+}
+
+/// Whether a compiled backend can run here.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Availability {
+    Available,
+    Unavailable { why: String },
+}
+
+impl Availability {
+    pub fn is_available(&self) -> bool {
+        matches!(self, Availability::Available)
+    }
+}
+
+/// Where a backend's hot loop is, for `cargo xtask asm`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum HotLoop {
+    /// Rust compiled in `package`: the `Backend` impl of `type_path`, and the generic
+    /// kernels whose paths start with one of `kernels`.
+    Rust { package: String, type_path: String, kernels: Vec<String> },
+    /// Machine code in a system library, found by the prefix of its file name.
+    Library { library: String },
+}
+
+/// A backend as `list --json` prints it and the report lists it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BackendInfo {
+    /// Its name (`naive-ikj`, `openblas`, `peer:gemm`, …).
+    pub name: String,
+    pub kind: Kind,
+    /// One line.
+    pub description: String,
+    /// What a result depended on beyond the name: library and version, instruction set.
+    #[serde(default)]
+    pub details: String,
+    /// Whether it runs at more than one thread (single-threaded ones run at 1 only).
+    pub multithreaded: bool,
+    pub availability: Availability,
+    /// Where its hot loop is, if the runner knows.
+    #[serde(default)]
+    pub hot_loop: Option<HotLoop>,
+}
+
+/// How the process measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    /// Each backend's timed calls add up to at least this many seconds per point.
+    pub min_time_s: f64,
+    /// At least this many timed samples per point.
+    pub min_samples: usize,
+    /// A point is skipped when one call is predicted to take longer than this.
+    pub max_call_s: f64,
+    /// Input seed.
+    pub seed: u64,
+    /// Whether this was a `--quick` run.
+    pub quick: bool,
+    /// Thread count `peer:matrixmultiply` was fixed at in this process.
+    #[serde(default)]
+    pub matrixmultiply_threads: Option<usize>,
+}
+
+/// One measured point of one backend.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Measurement {
+    pub backend: String,
+    pub dtype: Dtype,
+    #[serde(default = "sweep")]
+    pub experiment: Experiment,
+    /// Rows of A and C.
+    pub m: usize,
+    /// Columns of B and C.
+    pub n: usize,
+    /// The inner dimension.
+    pub k: usize,
+    /// Threads the backend was set to.
+    pub threads: usize,
+    /// Layouts of A, B, C: `r` or `c` each.
+    pub layout: String,
+    /// Median seconds per call.
+    pub seconds_median: f64,
+    /// Fastest seconds per call.
+    pub seconds_min: f64,
+    /// Timed samples (each the mean of a batch of calls).
+    #[serde(default)]
+    pub samples: usize,
+    /// Timed calls in all.
+    #[serde(default)]
+    pub calls: usize,
+    /// Worst |error| / bound over the checked entries (≤ 1 is correct).
+    pub max_err_over_bound: f64,
+    /// Entries of C checked against the reference.
+    #[serde(default)]
+    pub checked_entries: usize,
+}
+
+fn sweep() -> Experiment {
+    Experiment::Sweep
+}
+
+/// A point without its backend: what the backends measured side by side share.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Point {
+    pub experiment: Experiment,
+    pub dtype: Dtype,
+    pub threads: usize,
+    pub layout: String,
+    pub shape: Shape,
+}
+
+/// A point of one backend: what a baseline comparison matches on.
+pub type Key = (String, Point);
+
+impl Measurement {
+    pub fn shape(&self) -> Shape {
+        Shape { m: self.m, n: self.n, k: self.k }
+    }
+
+    /// 2·m·n·k / median seconds / 1e9.
+    pub fn gflops(&self) -> f64 {
+        self.shape().flops() / self.seconds_median / 1e9
+    }
+
+    /// Whether the result was within the error bound (NaN is not).
+    pub fn passed(&self) -> bool {
+        self.max_err_over_bound <= 1.0
+    }
+
+    pub fn point(&self) -> Point {
+        Point {
+            experiment: self.experiment,
+            dtype: self.dtype,
+            threads: self.threads,
+            layout: self.layout.clone(),
+            shape: self.shape(),
+        }
+    }
+
+    pub fn key(&self) -> Key {
+        (self.backend.clone(), self.point())
+    }
+}
+
+/// A point not measured.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Skip {
+    pub backend: String,
+    pub dtype: Dtype,
+    pub experiment: Experiment,
+    /// The product, or null when every size of the group was skipped.
+    pub shape: Option<Shape>,
+    pub threads: usize,
+    pub layout: String,
+    /// Why.
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_peak_is_the_larger_of_start_and_end() {
+        let p = Peak {
+            dtype: Dtype::F64,
+            isa: "avx2+fma".into(),
+            cores: 2,
+            start: PeakRates { one: 50.0, all: 58.0 },
+            end: PeakRates { one: 48.0, all: 117.0 },
+        };
+        assert_eq!((p.one(), p.all()), (50.0, 117.0));
+    }
+
+    #[test]
+    fn theoretical_peak_from_the_table_doubles_for_f32() {
+        let t = Theoretical::Table { microarch: "Zen 4".into(), f64_flops_per_cycle: 16.0, max_ghz: 3.7 };
+        assert!((t.one_core(Dtype::F64).unwrap() - 59.2).abs() < 1e-9);
+        assert!((t.one_core(Dtype::F32).unwrap() - 118.4).abs() < 1e-9);
+        assert_eq!(Theoretical::Unknown { why: "x".into() }.one_core(Dtype::F64), None);
+    }
+
+    #[test]
+    fn gflops_is_derived_from_the_shape_and_the_median() {
+        let m = Measurement {
+            backend: "b".into(),
+            dtype: Dtype::F32,
+            experiment: Experiment::Shapes,
+            m: 10,
+            n: 20,
+            k: 30,
+            threads: 1,
+            layout: "rrr".into(),
+            seconds_median: 1e-6,
+            seconds_min: 1e-6,
+            samples: 3,
+            calls: 3,
+            max_err_over_bound: f64::NAN,
+            checked_entries: 1,
+        };
+        assert!((m.gflops() - 12.0).abs() < 1e-9);
+        assert!(!m.passed());
+    }
+}
