@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use matmul_core::{Backend, BackendKind, MatMut, MatRef, Result};
 
-use crate::{detected_isa, threads_text, versions, PeerScalar, RawGemm};
+use crate::{detected_isa, versions, PeerScalar, RawGemm};
 
 /// `peer:faer`: `faer::linalg::matmul::matmul` on faer views of our operands (no copies).
 ///
@@ -82,17 +82,17 @@ impl Backend for FaerPeer {
     }
     /// The crate version, the kernels its dispatch picks on this CPU (faer 0.24 calls
     /// private-gemm-x86's AVX-512 kernels when AVX-512F is detected, its AVX2 ones with
-    /// AVX2+FMA, the gemm crate otherwise; nano-gemm for m·n·k ≤ 16³) and its threads.
+    /// AVX2+FMA, the gemm crate otherwise; nano-gemm for m·n·k ≤ 16³) and how it threads
+    /// (the count is the point's).
     fn details(&self) -> String {
         let kernels = match detected_isa(true) {
             Some(isa) => format!("{isa} kernels of private-gemm-x86"),
             None => "the gemm crate's kernels".to_owned(),
         };
-        let threads = self.threads.load(Ordering::Relaxed);
         format!(
-            "faer {}, {kernels} (run-time detection; nano-gemm for m·n·k ≤ 4096), {}",
-            versions::FAER,
-            if threads <= 1 { threads_text(1) } else { format!("rayon, {}", threads_text(threads)) }
+            "faer {}, {kernels} (run-time detection; nano-gemm for m·n·k ≤ 4096), the point's threads through \
+             rayon (Par::rayon; 1 below m·n·k = 4096·size of the element)",
+            versions::FAER
         )
     }
     fn is_multithreaded(&self) -> bool {

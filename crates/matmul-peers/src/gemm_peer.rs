@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use matmul_core::{Backend, BackendKind, MatMut, MatRef, Result, Scalar};
 
-use crate::{detected_isa, threads_text, versions, RawGemm};
+use crate::{detected_isa, versions, RawGemm};
 
 /// `peer:gemm`. Its thread count is a per-call argument ([`gemm::Parallelism`]), so
 /// [`Backend::set_threads`] works as for our own backends.
@@ -86,14 +86,15 @@ impl Backend for GemmPeer {
     }
     /// The crate version, the kernel family gemm's dispatch picks on this CPU (it chooses
     /// AVX-512 when AVX-512F is detected, since we build it with `x86-v4`; else AVX2+FMA;
-    /// else scalar) and the threads it is set to.
+    /// else scalar) and how it threads. The thread count itself is the point's (a row's
+    /// `threads`), so it is not repeated here.
     fn details(&self) -> String {
         let isa = detected_isa(true).unwrap_or("scalar");
-        let threads = self.threads.load(Ordering::Relaxed);
         format!(
-            "gemm {}, {isa} kernels (x86-v4 feature, run-time detection), {}",
+            "gemm {}, {isa} kernels (x86-v4 feature, run-time detection), the point's threads through rayon \
+             (1 below m·n·k = {})",
             versions::GEMM,
-            if threads <= 1 { threads_text(1) } else { format!("rayon, {}", threads_text(threads)) }
+            gemm::get_threading_threshold()
         )
     }
     fn is_multithreaded(&self) -> bool {

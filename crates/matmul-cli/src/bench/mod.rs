@@ -9,7 +9,8 @@
 //! * [`peak`]: the FMA-throughput microbenchmark.
 //! * [`machine`]: the machine line.
 //! * [`output`]: the JSON format.
-//! * [`peers`] (feature `peers`): `peer:gemm` and `peer:matrixmultiply`.
+//!
+//! The peers (feature `peers`) come from the `matmul-peers` crate.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,8 +26,6 @@ mod machine;
 mod measure;
 mod output;
 mod peak;
-#[cfg(feature = "peers")]
-pub mod peers;
 
 use measure::{measure_point, random_matrix, sample_entries, NotMeasured, Operands, Timing};
 use output::{BackendInfo, Machine, Output, PeakMethod, Row, Settings, Skip};
@@ -127,28 +126,33 @@ fn parse_layout(s: &str) -> anyhow::Result<[Layout; 3]> {
     }
 }
 
-fn kind_name(b: &dyn Backend) -> &'static str {
-    if b.name().starts_with("peer:") {
-        return BackendKind::Peer.as_str();
-    }
-    b.kind().as_str()
-}
-
 /// Every backend this binary can measure: the compiled ones, then the peers.
 fn contenders() -> Vec<&'static dyn Backend> {
     #[allow(unused_mut)]
     let mut all: Vec<&'static dyn Backend> = matmul::backends().to_vec();
     #[cfg(feature = "peers")]
-    all.extend(peers::peers());
+    all.extend(matmul_peers::peers());
     all
 }
 
 /// The thread count `peer:matrixmultiply` is fixed at in this process, if it is compiled in.
 fn matrixmultiply_threads() -> Option<usize> {
     #[cfg(feature = "peers")]
-    return peers::matrixmultiply_threads();
+    return matmul_peers::MatrixMultiplyPeer::process_threads();
     #[cfg(not(feature = "peers"))]
     return None;
+}
+
+/// The threads `b` really uses when a point asks for `requested`, or why it cannot run at
+/// that count in this process (only `peer:matrixmultiply` differs: at most 4, fixed per process).
+fn threads_used(b: &dyn Backend, requested: usize) -> Result<usize, String> {
+    #[cfg(feature = "peers")]
+    return matmul_peers::threads_used(b, requested);
+    #[cfg(not(feature = "peers"))]
+    return {
+        let _ = b;
+        Ok(requested)
+    };
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -164,11 +168,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         bail!("--threads: a thread count must be at least 1");
     }
     #[cfg(feature = "peers")]
-    if std::env::var_os(peers::MATRIXMULTIPLY_THREADS_VAR).is_none() {
+    if std::env::var_os(matmul_peers::MatrixMultiplyPeer::THREADS_VAR).is_none() {
         // matrixmultiply reads this once, at its first call; nothing has called it yet and
         // no other thread runs, so setting it here is race-free.
         let fixed = if threads.len() == 1 { threads[0] } else { 1 };
-        std::env::set_var(peers::MATRIXMULTIPLY_THREADS_VAR, fixed.to_string());
+        std::env::set_var(matmul_peers::MatrixMultiplyPeer::THREADS_VAR, fixed.to_string());
     }
 
     let all = contenders();
@@ -252,6 +256,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
 
+    for b in &plan.backends {
+        let details = b.details();
+        if !details.is_empty() {
+            println!("backend {}: {details}", b.name());
+        }
+    }
+
     let progress = ProgressBar::with_draw_target(Some(plan.tasks(dtypes) as u64), ProgressDrawTarget::stderr());
     progress.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta} {msg}")
@@ -299,7 +310,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             .iter()
             .map(|b| BackendInfo {
                 name: b.name().to_owned(),
-                kind: kind_name(*b).to_owned(),
+                kind: b.kind().as_str().to_owned(),
+                details: b.details(),
                 description: b.description().to_owned(),
                 multithreaded: b.is_multithreaded(),
             })
@@ -336,18 +348,10 @@ impl Plan {
                 // Not a skip: single-threaded backends are only ever measured at 1 thread.
                 continue;
             }
-            if b.name() == "peer:matrixmultiply" && matrixmultiply_threads().is_some_and(|t| t != threads) {
-                skip.push((
-                    b,
-                    format!(
-                        "matrixmultiply fixes its thread count once per process (MATMUL_NUM_THREADS={}); \
-                         another process measures it at {threads}",
-                        matrixmultiply_threads().unwrap_or(0)
-                    ),
-                ));
-                continue;
+            match threads_used(b, threads) {
+                Ok(_) => run.push(b),
+                Err(why) => skip.push((b, why)),
             }
-            run.push(b);
         }
         (run, skip)
     }
@@ -514,6 +518,7 @@ impl Plan {
                         n,
                         k,
                         threads,
+                        threads_used: threads_used(*b, threads).ok().filter(|&used| used != threads),
                         layout: layout.to_owned(),
                         experiment: experiment.to_owned(),
                         seconds_median: r.median,

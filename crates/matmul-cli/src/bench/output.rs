@@ -63,6 +63,8 @@ pub struct BackendInfo {
     pub kind: String,
     /// One line.
     pub description: String,
+    /// What its results depend on (library version, kernel, threading): `Backend::details`.
+    pub details: String,
     /// Whether it runs at more than one thread (single-threaded ones run at threads = 1 only).
     pub multithreaded: bool,
 }
@@ -97,8 +99,12 @@ pub struct Row {
     pub n: usize,
     /// Inner dimension.
     pub k: usize,
-    /// Threads the backend was set to.
+    /// Threads the point asked for (the backend was set to them).
     pub threads: usize,
+    /// Threads the backend really used, when that differs from `threads` (only
+    /// `peer:matrixmultiply`, which uses at most 4); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads_used: Option<usize>,
     /// Layouts of A, B, C: `r` or `c` each.
     pub layout: String,
     /// `sweep` (the scaling sweep) or `layout` (the layout experiment).
