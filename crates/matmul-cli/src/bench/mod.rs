@@ -6,6 +6,7 @@
 //! fixes its thread count once per process), then merges the JSON files into the report.
 //!
 //! * [`measure`]: timing one point, backends interleaved.
+//! * [`fairness`]: two handles to one backend must time alike (the `fairness` subcommand).
 //! * [`peak`]: the FMA-throughput microbenchmark.
 //! * [`machine`]: the machine line.
 //! * [`output`]: the JSON format.
@@ -21,6 +22,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use matmul::{Backend, Layout, Scalar};
 use matmul_core::BackendKind;
 
+pub mod fairness;
 pub mod icount;
 mod machine;
 mod measure;
