@@ -10,7 +10,6 @@
 //! * [`icount`]: `cargo xtask icount`, instruction counts under callgrind.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context};
 
@@ -171,7 +170,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 cli.push("--no-peak".into());
             }
             eprintln!("xtask bench: {label} build, {t} thread(s): {} {}", binary.display(), cli.join(" "));
-            let status = Command::new(&binary)
+            let status = runner::command(&binary)
                 .args(&cli)
                 // matrixmultiply reads its thread count once, from this variable.
                 .env("MATMUL_NUM_THREADS", t.to_string())

@@ -4,7 +4,8 @@
 //! `matmul-blas` crate docs), so a machine with several installed needs several runners.
 //! [`runner_builds`] says which to build: every subcommand that runs backends builds and
 //! runs each of them in turn, with [`build`] and [`run`] (or [`backend_names`] to see
-//! which backends a runner holds).
+//! which backends a runner holds). Every runner process is started by [`command`], which
+//! sets [`RUNNER_ENV`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -152,10 +153,28 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
     Ok(copy)
 }
 
+/// The environment of every runner process, unless the user set these variables: idle
+/// BLAS worker threads go to sleep almost at once instead of spinning, so at a threaded
+/// point the workers of the backend that just ran do not take cycles from the next one.
+/// `OPENBLAS_THREAD_TIMEOUT`: OpenBLAS's pthreads wait 2^n cycles, n clamped to at least 4
+/// (its default is 28, about 0.1 s at 2.5 GHz). `OMP_WAIT_POLICY`: OpenMP builds of
+/// OpenBLAS, BLIS and MKL.
+pub const RUNNER_ENV: [(&str, &str); 2] = [("OPENBLAS_THREAD_TIMEOUT", "1"), ("OMP_WAIT_POLICY", "PASSIVE")];
+
+/// A command that runs the runner `binary`, with [`RUNNER_ENV`].
+pub fn command(binary: &Path) -> Command {
+    let mut cmd = Command::new(binary);
+    for (var, value) in RUNNER_ENV {
+        if std::env::var_os(var).is_none() {
+            cmd.env(var, value);
+        }
+    }
+    cmd
+}
+
 /// The names of the backends a runner binary holds (`matmul-cli list`, first column).
 pub fn backend_names(binary: &Path) -> anyhow::Result<Vec<String>> {
-    let out =
-        Command::new(binary).arg("list").output().with_context(|| format!("running {} list", binary.display()))?;
+    let out = command(binary).arg("list").output().with_context(|| format!("running {} list", binary.display()))?;
     if !out.status.success() {
         bail!("{} list failed ({})", binary.display(), out.status);
     }
@@ -169,7 +188,7 @@ pub fn backend_names(binary: &Path) -> anyhow::Result<Vec<String>> {
 /// Runs the runner binary with `args`; errors if it exits non-zero. (`check` reads its
 /// output instead; this is for subcommands that only need it to succeed.)
 pub fn run(binary: &Path, args: &[String]) -> anyhow::Result<()> {
-    let status = Command::new(binary).args(args).status().with_context(|| format!("running {}", binary.display()))?;
+    let status = command(binary).args(args).status().with_context(|| format!("running {}", binary.display()))?;
     if !status.success() {
         bail!("{} {} failed ({status})", binary.display(), args.join(" "));
     }
@@ -190,6 +209,17 @@ mod tests {
         let features: Vec<Vec<String>> = builds.iter().map(|b| b.features.clone()).collect();
         assert_eq!(features, [["naive", "openblas"], ["naive", "blis"], ["naive", "mkl"]]);
         assert!(builds.iter().all(|b| b.no_detect));
+    }
+
+    #[test]
+    fn runner_processes_get_the_idle_thread_settings() {
+        let cmd = command(Path::new("matmul-cli"));
+        let envs: Vec<_> = cmd.get_envs().collect();
+        for (var, value) in RUNNER_ENV {
+            if std::env::var_os(var).is_none() {
+                assert!(envs.contains(&(var.as_ref(), Some(value.as_ref()))), "{var} not set: {envs:?}");
+            }
+        }
     }
 
     #[test]
