@@ -8,6 +8,7 @@
 //! * [`measure`]: timing one point, backends interleaved.
 //! * [`fairness`]: two handles to one backend must time alike (the `fairness` subcommand).
 //! * [`peak`]: the FMA-throughput microbenchmark.
+//! * [`predict`]: a call's time at the next size, to skip sizes over the budget.
 //! * [`machine`]: the machine line.
 //! * [`output`]: the JSON format.
 //!
@@ -28,6 +29,7 @@ mod machine;
 mod measure;
 mod output;
 mod peak;
+mod predict;
 
 use measure::{measure_point, random_matrix, sample_entries, NotMeasured, Operands, Timing};
 use output::{BackendInfo, Machine, Output, PeakMethod, Row, Settings, Skip};
@@ -220,6 +222,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         min_time: args.min_time.unwrap_or(if args.quick { 0.005 } else { 0.2 }),
         min_samples: 3,
         target_rounds: if args.quick { 3 } else { 5 },
+        order_seed: args.seed,
     };
     // 4 s a call, at least 4 calls (warm-up + 3 samples) per point: the naive loops reach
     // n = 1024–2048 and the full run stays within about 5 minutes on 2 cores.
@@ -391,9 +394,9 @@ impl Plan {
     }
 
     fn run_dtype<T: Scalar>(&self, rec: &mut Recorder) {
-        // Per (backend, threads, layout): the last size measured and its fastest call, to
-        // predict the next size's call time (∝ n³) and skip it when over budget.
-        let mut last: HashMap<(&str, usize, String), (usize, f64)> = HashMap::new();
+        // Per (backend, threads, layout): the sizes measured so far, to predict the next
+        // size's call time and skip it when over budget.
+        let mut history: HashMap<(&str, usize, String), predict::CallTimes> = HashMap::new();
         let dseed = self.seed ^ if T::NAME == "f32" { 0x3232 } else { 0x6464 };
         for &n in &self.sizes {
             let a0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8);
@@ -408,9 +411,8 @@ impl Plan {
                     let mut run = Vec::new();
                     for &b in &eligible {
                         let key = (b.name(), threads, lname.clone());
-                        match last.get(&key) {
-                            Some(&(n0, t0)) if t0 * (n as f64 / n0 as f64).powi(3) > self.max_call => {
-                                let predicted = t0 * (n as f64 / n0 as f64).powi(3);
+                        match history.get(&key).and_then(|h| h.predict(n)) {
+                            Some((predicted, n0)) if predicted > self.max_call => {
                                 rec.skip::<T>(
                                     b.name(),
                                     Some(n),
@@ -418,7 +420,7 @@ impl Plan {
                                     &lname,
                                     "sweep",
                                     format!(
-                                        "one call predicted to take {predicted:.1} s (from {t0:.3} s at n = {n0}), over the {} s budget",
+                                        "one call predicted to take {predicted:.1} s (from n = {n0}), over the {} s budget",
                                         self.max_call
                                     ),
                                 );
@@ -437,14 +439,11 @@ impl Plan {
                     };
                     let measured = self.point::<T>(rec, &run, &ops, threads, &lname, "sweep");
                     for (b, t) in run.iter().zip(measured) {
+                        let h = history.entry((b.name(), threads, lname.clone())).or_default();
                         match t {
-                            Some(t) => {
-                                last.insert((b.name(), threads, lname.clone()), (n, t));
-                            }
+                            Some(t) => h.measured(n, t),
                             // Over budget or failed: no larger size either.
-                            None => {
-                                last.insert((b.name(), threads, lname.clone()), (n, f64::INFINITY));
-                            }
+                            None => h.failed(n),
                         }
                     }
                 }
