@@ -1,8 +1,9 @@
 //! The pure-Rust GEMMs a Rust user would pick instead of this project, wrapped in our
 //! [`Backend`] trait so that the bench runner (`matmul-cli bench`, feature `peers`) and the
 //! criterion benches (`benches/`) measure them in the same process, on the same inputs and
-//! with the same accuracy check as our own backends. They are [`BackendKind::Peer`]: never
-//! in the facade's registry, only here.
+//! with the same accuracy check as our own backends. They are
+//! [`BackendKind::Peer`](matmul_core::BackendKind::Peer): never in the facade's registry,
+//! only here.
 //!
 //! * `peer:gemm` ([`GemmPeer`]): the `gemm` crate (sarah-quinones), with its `x86-v4`
 //!   feature so that its AVX-512 kernels are compiled in and chosen at run time on a CPU

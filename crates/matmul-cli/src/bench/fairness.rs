@@ -159,9 +159,8 @@ mod tests {
     #[test]
     #[ignore = "a benchmark: run with --ignored (CI does)"]
     fn two_handles_to_one_backend_time_alike() {
-        let mut names = default_backends();
-        #[cfg(feature = "peers")]
-        names.push("peer:gemm".to_owned());
+        let peer = cfg!(feature = "peers").then(|| "peer:gemm".to_owned());
+        let names: Vec<String> = default_backends().into_iter().chain(peer).collect();
         for name in names {
             let backend = find(&name).unwrap();
             for r in measure_pair(backend, 3, 0.1).unwrap() {
