@@ -500,16 +500,18 @@ impl Plan {
             match r {
                 Ok(r) => {
                     let g = gflops(r.median);
+                    let used = threads_used(*b, threads).ok().filter(|&used| used != threads);
                     let pass = r.max_err_over_bound <= 1.0;
                     rec.progress.suspend(|| {
                         println!(
-                            "{}gemm {layout} t={threads:<2} n={n:<5} {:<22} {:>9.3} GF/s {:>6} of peak  err/bound {:<9.2e} {}",
+                            "{}gemm {layout} t={threads:<2} n={n:<5} {:<22} {:>9.3} GF/s {:>6} of peak  err/bound {:<9.2e} {}{}",
                             T::BLAS_PREFIX,
                             b.name(),
                             g,
                             peak.map_or("-".to_owned(), |p| format!("{:.1}%", 100.0 * g / p)),
                             r.max_err_over_bound,
-                            if pass { "PASS" } else { "FAIL" }
+                            if pass { "PASS" } else { "FAIL" },
+                            used.map_or(String::new(), |u| format!("  ({u} threads used)"))
                         )
                     });
                     rec.results.push(Row {
@@ -519,7 +521,7 @@ impl Plan {
                         n,
                         k,
                         threads,
-                        threads_used: threads_used(*b, threads).ok().filter(|&used| used != threads),
+                        threads_used: used,
                         layout: layout.to_owned(),
                         experiment: experiment.to_owned(),
                         seconds_median: r.median,
