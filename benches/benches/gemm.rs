@@ -1,4 +1,4 @@
-//! Criterion benchmarks of every compiled backend and the two pure-Rust peers, named
+//! Criterion benchmarks of every compiled backend and the pure-Rust peers (`matmul-peers`), named
 //! `{backend}/{dtype}/{layout}` with the size as the parameter and
 //! `Throughput::Elements(2·m·n·k)`, so criterion's "elements/s" reads as FLOP/s.
 //!
@@ -7,11 +7,6 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use matmul::{Backend, Layout, Matrix, Scalar};
-
-// The same peer wrappers the runner measures, so both time exactly the same calls.
-#[path = "../../crates/matmul-cli/src/bench/peers.rs"]
-#[allow(dead_code, unused_imports)]
-mod peers;
 
 const SIZES: [usize; 3] = [32, 128, 256];
 const LAYOUTS: [&str; 2] = ["rrr", "ccc"];
@@ -40,10 +35,11 @@ fn bench_dtype<T: Scalar>(c: &mut Criterion, backend: &dyn Backend) {
 
 fn all(c: &mut Criterion) {
     // Single-threaded throughout, so the numbers compare like with like.
-    std::env::set_var(peers::MATRIXMULTIPLY_THREADS_VAR, "1");
+    std::env::set_var(matmul_peers::MatrixMultiplyPeer::THREADS_VAR, "1");
     let mut backends: Vec<&dyn Backend> =
         matmul::backends().iter().copied().filter(|b| b.availability().is_available()).collect();
-    backends.extend(peers::peers());
+    // The same peer wrappers the runner measures, so both time exactly the same calls.
+    backends.extend(matmul_peers::peers());
     for b in backends {
         b.set_threads(1);
         bench_dtype::<f32>(c, b);

@@ -132,7 +132,7 @@ fn run_process(r: &Runner, threads: usize, options: &BenchOptions, dir: &Path) -
     let mut cli = vec!["bench".to_owned(), "--json".to_owned(), file.display().to_string()];
     cli.extend(options.to_args());
     eprintln!("xtask bench: {} runner, {threads} thread(s): {} {}", r.label, r.binary.display(), cli.join(" "));
-    let status = Command::new(&r.binary)
+    let status = runner::command(&r.binary)
         .args(&cli)
         // matrixmultiply reads its thread count once, from this variable.
         .env("MATMUL_NUM_THREADS", threads.to_string())

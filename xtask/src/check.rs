@@ -6,7 +6,7 @@
 //! `N passed, M failed`; with several runners a last line of the same form sums them.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{bail, Context};
 
@@ -61,7 +61,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
 /// Runs the runner, echoing its output, and returns the counts of its final
 /// `N passed, M failed` line. A runner that exits without one is an error.
 fn run_and_tally(binary: &std::path::Path, args: &[String]) -> anyhow::Result<(usize, usize)> {
-    let mut child = Command::new(binary)
+    let mut child = runner::command(binary)
         .args(args)
         .stdout(Stdio::piped())
         .spawn()

@@ -5,6 +5,7 @@
 //! [`runner_builds`] says which to build; [`for_each_runner`] builds them all, asks each
 //! which backends it holds (`matmul-cli list --json`), shares the backends asked for out
 //! among them ([`assign`]) and calls back once per runner that has any.
+//! Every runner process is started by [`command`], which sets [`RUNNER_ENV`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -153,6 +154,25 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
     Ok(copy)
 }
 
+/// The environment of every runner process, unless the user set these variables: idle
+/// BLAS worker threads go to sleep almost at once instead of spinning, so at a threaded
+/// point the workers of the backend that just ran do not take cycles from the next one.
+/// `OPENBLAS_THREAD_TIMEOUT`: OpenBLAS's pthreads wait 2^n cycles, n clamped to at least 4
+/// (its default is 28, about 0.1 s at 2.5 GHz). `OMP_WAIT_POLICY`: OpenMP builds of
+/// OpenBLAS, BLIS and MKL.
+pub const RUNNER_ENV: [(&str, &str); 2] = [("OPENBLAS_THREAD_TIMEOUT", "1"), ("OMP_WAIT_POLICY", "PASSIVE")];
+
+/// A command that runs the runner `binary`, with [`RUNNER_ENV`].
+pub fn command(binary: &Path) -> Command {
+    let mut cmd = Command::new(binary);
+    for (var, value) in RUNNER_ENV {
+        if std::env::var_os(var).is_none() {
+            cmd.env(var, value);
+        }
+    }
+    cmd
+}
+
 /// A built runner and the backends it holds.
 #[derive(Debug, Clone)]
 pub struct Runner {
@@ -165,7 +185,7 @@ pub struct Runner {
 
 /// The backends a runner binary holds (`matmul-cli list --json`).
 pub fn list(binary: &Path) -> anyhow::Result<Vec<BackendInfo>> {
-    let out = Command::new(binary)
+    let out = command(binary)
         .args(["list", "--json"])
         .output()
         .with_context(|| format!("running {} list --json", binary.display()))?;
@@ -298,7 +318,7 @@ pub fn not_a_peer(b: &BackendInfo) -> bool {
 /// Runs the runner binary with `args`; errors if it exits non-zero. (`check` reads its
 /// output instead; this is for subcommands that only need it to succeed.)
 pub fn run(binary: &Path, args: &[String]) -> anyhow::Result<()> {
-    let status = Command::new(binary).args(args).status().with_context(|| format!("running {}", binary.display()))?;
+    let status = command(binary).args(args).status().with_context(|| format!("running {}", binary.display()))?;
     if !status.success() {
         bail!("{} {} failed ({status})", binary.display(), args.join(" "));
     }
@@ -369,6 +389,17 @@ mod tests {
         let err = assign(&names(&["naive-ikj", "mkl", "cuda"]), &two_runners(), Share::Once).unwrap_err().to_string();
         assert!(err.contains("\"mkl\", \"cuda\""), "{err}");
         assert!(err.contains("blis, naive-ikj, openblas, peer:gemm"), "{err}");
+    }
+
+    #[test]
+    fn runner_processes_get_the_idle_thread_settings() {
+        let cmd = command(Path::new("matmul-cli"));
+        let envs: Vec<_> = cmd.get_envs().collect();
+        for (var, value) in RUNNER_ENV {
+            if std::env::var_os(var).is_none() {
+                assert!(envs.contains(&(var.as_ref(), Some(value.as_ref()))), "{var} not set: {envs:?}");
+            }
+        }
     }
 
     #[test]

@@ -190,6 +190,7 @@ mod tests {
             n: 4,
             k: 4,
             threads: 1,
+            threads_used: None,
             layout: "rrr".into(),
             seconds_median: 1e-6,
             seconds_min: 1e-6,

@@ -212,8 +212,12 @@ pub struct Measurement {
     pub n: usize,
     /// The inner dimension.
     pub k: usize,
-    /// Threads the backend was set to.
+    /// Threads the point asked for (the backend was set to them).
     pub threads: usize,
+    /// Threads the backend really used, when that differs from `threads` (only
+    /// `peer:matrixmultiply`, which uses at most 4); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads_used: Option<usize>,
     /// Layouts of A, B, C: `r` or `c` each.
     pub layout: String,
     /// Median seconds per call.
@@ -328,6 +332,7 @@ mod tests {
             n: 20,
             k: 30,
             threads: 1,
+            threads_used: None,
             layout: "rrr".into(),
             seconds_median: 1e-6,
             seconds_min: 1e-6,

@@ -32,6 +32,9 @@ enum Command {
     /// Benchmark every selected backend and peer: the scaling sweep, the layout experiment
     /// and any rectangular shapes, interleaved, with accuracy and the machine's peak, as JSON.
     Bench(bench::BenchArgs),
+    /// Measure two handles to the same backend side by side at memory-bound points: their
+    /// times must agree, or the bench harness is unfair (fails beyond `--bound`).
+    Fairness(bench::fairness::FairnessArgs),
     /// Run one fixed small GEMM once, for instruction counting under callgrind.
     Icount(bench::icount::IcountArgs),
 }
@@ -42,6 +45,7 @@ fn main() -> anyhow::Result<()> {
         Command::Check(args) => check::run(args),
         Command::Accuracy(args) => accuracy::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Fairness(args) => bench::fairness::run(args),
         Command::Icount(args) => bench::icount::run(args),
     }
 }

@@ -168,6 +168,7 @@ pub(crate) mod tests {
             n,
             k: n,
             threads: 1,
+            threads_used: None,
             layout: "rrr".to_owned(),
             seconds_median: s,
             seconds_min: s * 0.95,

@@ -30,10 +30,10 @@ pub struct IcountArgs {
 
 pub fn run(args: IcountArgs) -> anyhow::Result<()> {
     #[cfg(feature = "peers")]
-    if std::env::var_os(super::peers::MATRIXMULTIPLY_THREADS_VAR).is_none() {
+    if std::env::var_os(matmul_peers::MatrixMultiplyPeer::THREADS_VAR).is_none() {
         // Single-threaded, so the count does not depend on thread scheduling; nothing else
         // runs yet, so setting the variable is race-free.
-        std::env::set_var(super::peers::MATRIXMULTIPLY_THREADS_VAR, "1");
+        std::env::set_var(matmul_peers::MatrixMultiplyPeer::THREADS_VAR, "1");
     }
     let all = super::contenders();
     if args.list {

@@ -6,13 +6,14 @@
 //! fixes its thread count once per process), then merges the JSON files into the report.
 //!
 //! * [`measure`]: timing one point, backends interleaved.
+//! * [`fairness`]: two handles to one backend must time alike (the `fairness` subcommand).
 //! * [`peak`]: the FMA-throughput microbenchmark.
+//! * [`predict`]: a call's time at the next size, to skip sizes over the budget.
 //! * [`machine`]: the machine line.
 //! * [`output`]: this runner's results in the bench format (`matmul-bench-format`).
-//! * `peers` (feature `peers`): `peer:gemm` and `peer:matrixmultiply`.
 //!
-//! The runner writes measurements only; GFLOP/s, % of peak and the ratio to the best BLAS
-//! are derived by xtask.
+//! The peers (feature `peers`) come from the `matmul-peers` crate. The runner writes
+//! measurements only; GFLOP/s, % of peak and the ratio to the best BLAS are derived by xtask.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,13 +26,13 @@ use matmul_bench_format::options::BenchOptions;
 use matmul_bench_format::runner::{Machine, Measurement, Peak, PeakRates, RunnerOutput, Settings, Skip};
 use matmul_bench_format::{Dtype, Experiment, Shape};
 
+pub mod fairness;
 pub mod icount;
 mod machine;
 mod measure;
 pub mod output;
 mod peak;
-#[cfg(feature = "peers")]
-pub mod peers;
+mod predict;
 
 use measure::{measure_point, random_matrix, sample_entries, NotMeasured, Operands, Timing};
 use output::At;
@@ -94,16 +95,28 @@ pub fn contenders() -> Vec<&'static dyn Backend> {
     #[allow(unused_mut)]
     let mut all: Vec<&'static dyn Backend> = matmul::backends().to_vec();
     #[cfg(feature = "peers")]
-    all.extend(peers::peers());
+    all.extend(matmul_peers::peers());
     all
 }
 
 /// The thread count `peer:matrixmultiply` is fixed at in this process, if it is compiled in.
 fn matrixmultiply_threads() -> Option<usize> {
     #[cfg(feature = "peers")]
-    return peers::matrixmultiply_threads();
+    return matmul_peers::MatrixMultiplyPeer::process_threads();
     #[cfg(not(feature = "peers"))]
     return None;
+}
+
+/// The threads `b` really uses when a point asks for `requested`, or why it cannot run at
+/// that count in this process (only `peer:matrixmultiply` differs: at most 4, fixed per process).
+fn threads_used(b: &dyn Backend, requested: usize) -> Result<usize, String> {
+    #[cfg(feature = "peers")]
+    return matmul_peers::threads_used(b, requested);
+    #[cfg(not(feature = "peers"))]
+    return {
+        let _ = b;
+        Ok(requested)
+    };
 }
 
 /// The backends named, or every one that can run here when none is.
@@ -131,11 +144,11 @@ fn select(names: &[String]) -> anyhow::Result<Vec<&'static dyn Backend>> {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let plan = Plan::new(&args.options)?;
     #[cfg(feature = "peers")]
-    if std::env::var_os(peers::MATRIXMULTIPLY_THREADS_VAR).is_none() {
+    if std::env::var_os(matmul_peers::MatrixMultiplyPeer::THREADS_VAR).is_none() {
         // matrixmultiply reads this once, at its first call; nothing has called it yet and
         // no other thread runs, so setting it here is race-free.
         let fixed = if plan.threads.len() == 1 { plan.threads[0] } else { 1 };
-        std::env::set_var(peers::MATRIXMULTIPLY_THREADS_VAR, fixed.to_string());
+        std::env::set_var(matmul_peers::MatrixMultiplyPeer::THREADS_VAR, fixed.to_string());
     }
     let start = plan.measure_peaks("start");
     let rec = plan.measure_all();
@@ -187,6 +200,7 @@ impl Plan {
                 min_time: options.min_time(),
                 min_samples: 3,
                 target_rounds: if options.quick { 3 } else { 5 },
+                order_seed: options.seed,
             },
             max_call: options.max_call(),
             seed: options.seed,
@@ -280,18 +294,10 @@ impl Plan {
                 // Not a skip: single-threaded backends are only ever measured at 1 thread.
                 continue;
             }
-            if b.name() == "peer:matrixmultiply" && matrixmultiply_threads().is_some_and(|t| t != threads) {
-                skip.push((
-                    b,
-                    format!(
-                        "matrixmultiply fixes its thread count once per process (MATMUL_NUM_THREADS={}); \
-                         another process measures it at {threads}",
-                        matrixmultiply_threads().unwrap_or(0)
-                    ),
-                ));
-                continue;
+            match threads_used(b, threads) {
+                Ok(_) => run.push(b),
+                Err(why) => skip.push((b, why)),
             }
-            run.push(b);
         }
         (run, skip)
     }
@@ -326,9 +332,9 @@ impl Plan {
 
     /// The square scaling sweep, skipping a backend at sizes predicted to be over budget.
     fn sweep<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
-        // Per (backend, threads, layout): the last size measured and its fastest call, to
-        // predict the next size's call time (∝ n³) and skip it when over budget.
-        let mut last: HashMap<(&str, usize, String), (usize, f64)> = HashMap::new();
+        // Per (backend, threads, layout): the sizes measured so far, to predict the next
+        // size's call time and skip it when over budget.
+        let mut history: HashMap<(&str, usize, String), predict::CallTimes> = HashMap::new();
         for &n in &self.sizes {
             let a0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8);
             let b0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8 ^ 1);
@@ -344,14 +350,13 @@ impl Plan {
                     let mut run = Vec::new();
                     for &b in &eligible {
                         let key = (b.name(), threads, lname.clone());
-                        match last.get(&key) {
-                            Some(&(n0, t0)) if t0 * (n as f64 / n0 as f64).powi(3) > self.max_call => {
-                                let predicted = t0 * (n as f64 / n0 as f64).powi(3);
+                        match history.get(&key).and_then(|h| h.predict(n)) {
+                            Some((predicted, n0)) if predicted > self.max_call => {
                                 rec.skip(
                                     b.name(),
                                     &at,
                                     format!(
-                                        "one call predicted to take {predicted:.1} s (from {t0:.3} s at n = {n0}), over the {} s budget",
+                                        "one call predicted to take {predicted:.1} s (from n = {n0}), over the {} s budget",
                                         self.max_call
                                     ),
                                 );
@@ -370,8 +375,12 @@ impl Plan {
                     };
                     let measured = self.point::<T>(rec, &run, &ops, &at);
                     for (b, t) in run.iter().zip(measured) {
-                        // Over budget or failed: no larger size either.
-                        last.insert((b.name(), threads, lname.clone()), (n, t.unwrap_or(f64::INFINITY)));
+                        let h = history.entry((b.name(), threads, lname.clone())).or_default();
+                        match t {
+                            Some(t) => h.measured(n, t),
+                            // Over budget or failed: no larger size either.
+                            None => h.failed(n),
+                        }
                     }
                 }
             }
@@ -457,7 +466,8 @@ impl Plan {
         for (b, r) in run.iter().zip(measured) {
             match r {
                 Ok(r) => {
-                    let m = output::measurement(b.name(), at, &r);
+                    let mut m = output::measurement(b.name(), at, &r);
+                    m.threads_used = threads_used(*b, at.threads).ok().filter(|&used| used != at.threads);
                     rec.progress.suspend(|| print_row::<T>(&m));
                     rec.results.push(m);
                     out.push(Some(r.min));
@@ -483,14 +493,15 @@ fn print_row<T: Scalar>(m: &Measurement) {
     let shape = m.shape();
     let size = if shape.is_square() { format!("n={}", shape.n) } else { shape.to_string() };
     println!(
-        "{}gemm {} t={:<2} {size:<16} {:<22} {:>9.3} GF/s  err/bound {:<9.2e} {}",
+        "{}gemm {} t={:<2} {size:<16} {:<22} {:>9.3} GF/s  err/bound {:<9.2e} {}{}",
         T::BLAS_PREFIX,
         m.layout,
         m.threads,
         m.backend,
         m.gflops(),
         m.max_err_over_bound,
-        if m.passed() { "PASS" } else { "FAIL" }
+        if m.passed() { "PASS" } else { "FAIL" },
+        m.threads_used.map_or(String::new(), |used| format!("  ({used} threads used)"))
     );
 }
 

@@ -8,11 +8,8 @@ use matmul_core::BackendKind;
 
 use super::measure::Measured;
 
-/// The bench kind of a backend. The peers are `Peer` whatever kind their wrapper reports.
+/// The bench kind of a backend.
 pub fn kind(b: &dyn Backend) -> Kind {
-    if b.name().starts_with("peer:") {
-        return Kind::Peer;
-    }
     match b.kind() {
         BackendKind::Loops => Kind::Loops,
         BackendKind::Simd => Kind::Simd,
@@ -82,6 +79,7 @@ pub fn measurement(backend: &str, at: &At<'_>, r: &Measured) -> Measurement {
         n: at.shape.n,
         k: at.shape.k,
         threads: at.threads,
+        threads_used: None,
         layout: at.layout.to_owned(),
         seconds_median: r.median,
         seconds_min: r.min,
