@@ -83,7 +83,11 @@ fn flags() -> Flags {
             // `is_x86_feature_detected!` also checks that the OS saves the registers
             // (XCR0), so a VM that hides AVX-512 state reports false here.
             Flags {
-                avx512f: std::arch::is_x86_feature_detected!("avx512f"),
+                // Every CPU with AVX-512F also has AVX2 and FMA; requiring them keeps a VM
+                // that masks them from reaching the gemv's avx512f+avx2+fma code.
+                avx512f: std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma"),
                 avx2_fma: std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
             }
         }

@@ -63,6 +63,7 @@ pub mod avx2;
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 pub mod avx512;
 mod driver;
+mod gemv;
 pub mod isa;
 pub mod kernel;
 mod pack;
@@ -144,24 +145,31 @@ impl Simd {
             return Ok(());
         };
         let isa = self.isa().map_err(|reason| Error::BackendUnavailable { backend: self.name().to_owned(), reason })?;
-        let threads = self.threads_for(m, n, k);
-        let pool = if threads > 1 { pool(threads) } else { None };
         let a = Operand { data: a.as_slice(), rs: a.row_stride(), cs: a.col_stride() };
         let b = Operand { data: b.as_slice(), rs: b.row_stride(), cs: b.col_stride() };
         let (rs, cs) = (c.row_stride(), c.col_stride());
+        if n == 1 || m == 1 {
+            // A matrix–vector product: C's column is A·B, or C's row is (Bᵀ·Aᵀ)ᵀ.
+            let y = gemv::Strided { data: c.as_slice_mut(), stride: if n == 1 { rs } else { cs } };
+            let g = if n == 1 {
+                gemv::Gemv { m, k, alpha, beta, a, x: b, y }
+            } else {
+                gemv::Gemv { m: n, k, alpha, beta, a: b.t(), x: a.t(), y }
+            };
+            // SAFETY: the CPU supports `isa` (`self.isa()` checked it).
+            unsafe { gemv::gemv(isa, g) };
+            return Ok(());
+        }
+        let threads = self.threads_for(m, n, k);
+        let pool = if threads > 1 { pool(threads) } else { None };
         let ptr = c.as_slice_mut().as_mut_ptr();
+        // m, n ≥ 2 here, so both strides of C are meaningful.
         let direct = Problem { m, n, k, alpha, beta, a, b, c: CPtr { ptr, rs: 1, cs } };
         // Cᵀ = Bᵀ·Aᵀ: the same operations per element, with C column-major.
         let transposed = Problem { m: n, n: m, a: b.t(), b: a.t(), c: CPtr { ptr, rs: 1, cs: rs }, ..direct };
-        // A stride along a single row or column is never used, so such a C counts as
-        // unit-stride there.
-        let problem = if m > 1 && rs == 1 {
+        let problem = if rs == 1 {
             direct
-        } else if n > 1 && cs == 1 {
-            transposed
-        } else if m == 1 {
-            direct
-        } else if n == 1 {
+        } else if cs == 1 {
             transposed
         } else {
             Problem { c: CPtr { ptr, rs, cs }, ..direct }
