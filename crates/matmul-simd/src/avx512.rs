@@ -14,6 +14,7 @@ use std::arch::x86_64::*;
 
 use crate::isa::Isa;
 use crate::kernel::{microkernel, Dest, Lanes};
+use crate::pack::Operand;
 use crate::params;
 
 /// The mask of the first `n` of 8 lanes, `1 ≤ n ≤ 8`.
@@ -137,5 +138,108 @@ pub unsafe fn f32_avx512_32x12(kc: usize, a: *const f32, b: *const f32, dest: De
     unsafe { crate::kernel::tile::<__m512, 2, 12>(kc, a, b, dest) }
 }
 
-microkernel!(F64Avx512, f64, Isa::Avx512, 24 x 8, f64_avx512_24x8, params::F64_AVX512);
+microkernel!(F64Avx512, f64, Isa::Avx512, 24 x 8, f64_avx512_24x8, params::F64_AVX512, {
+    fn pack_b(dst: &mut [f64], src: &[f64], (rs, cs): (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
+        pack_b_f64_8(dst, src, (rs, cs), rows, cols);
+    }
+});
+
+/// [`MicroKernel::pack_b`](crate::kernel::MicroKernel::pack_b) for NR = 8 f64: a
+/// column-major B (the usual case after a row-major product is transposed: B is then
+/// Aᵀ) is packed 8 × 8 at a time through an in-register transpose, instead of one
+/// scattered store per element. Other layouts and the ragged ends take the portable loop.
+fn pack_b_f64_8(
+    dst: &mut [f64],
+    src: &[f64],
+    (rs, cs): (usize, usize),
+    (p0, kc): (usize, usize),
+    (j0, cols): (usize, usize),
+) {
+    let portable =
+        |dst: &mut [f64], rows| crate::pack::pack_b_panel(dst, Operand { data: src, rs, cs }, 8, rows, (j0, cols));
+    if rs != 1 || cols != 8 || kc < 8 || !Isa::Avx512.is_supported() {
+        return portable(dst, (p0, kc));
+    }
+    assert!(dst.len() == 8 * kc);
+    let main = kc / 8 * 8;
+    // Bounds for the unchecked loads: column j0 + 7, row p0 + main − 1 is inside `src`.
+    let last = (j0 + 7) * cs + p0 + main - 1;
+    assert!(last < src.len());
+    // SAFETY: avx512f is supported (checked above); every load reads 8 elements of a
+    // column at rows below p0 + main, inside `src` by the assertion (the largest index is
+    // `last`); every store writes 8 × 8 elements of `dst[..8·main]`.
+    unsafe { transpose_8x8_blocks(dst.as_mut_ptr(), src.as_ptr().add(j0 * cs + p0), cs, main) };
+    portable(&mut dst[8 * main..], (p0 + main, kc - main));
+}
+
+/// For each `p` in steps of 8 below `main`: loads the 8 elements `p .. p + 8` of columns
+/// `0..8` (stride `cs`) and stores them transposed as rows `p .. p + 8` of `dst` (8 each).
+///
+/// # Safety
+/// avx512f; `src + j·cs + p + 8 ≤` the source's end for j < 8, p < main; `dst` has
+/// `8·main` writable elements.
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_8x8_blocks(dst: *mut f64, src: *const f64, cs: usize, main: usize) {
+    let (lo, hi) = (_mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0), _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2));
+    let (first, second) = (_mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0), _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4));
+    for p in (0..main).step_by(8) {
+        let mut r = [_mm512_setzero_pd(); 8];
+        for (j, v) in r.iter_mut().enumerate() {
+            // SAFETY: column j, rows p .. p + 8 < main: inside the source (caller).
+            *v = unsafe { _mm512_loadu_pd(src.add(j * cs + p)) };
+        }
+        // t[2i] = (r[2i][0], r[2i+1][0], r[2i][2], r[2i+1][2], …), t[2i+1] the odd elements.
+        let t: [__m512d; 8] = std::array::from_fn(|x| {
+            let (a, b) = (r[x / 2 * 2], r[x / 2 * 2 + 1]);
+            if x % 2 == 0 {
+                _mm512_unpacklo_pd(a, b)
+            } else {
+                _mm512_unpackhi_pd(a, b)
+            }
+        });
+        // s: four rows' elements q and q + 4, for q = 0, 2 (from t0/t2), 1, 3 (t1/t3), and
+        // the same for rows 4..8 (t4..t7).
+        let s = |a: __m512d, b: __m512d, idx| _mm512_permutex2var_pd(a, idx, b);
+        let (s0, s1, s2, s3) = (s(t[0], t[2], lo), s(t[0], t[2], hi), s(t[1], t[3], lo), s(t[1], t[3], hi));
+        let (s4, s5, s6, s7) = (s(t[4], t[6], lo), s(t[4], t[6], hi), s(t[5], t[7], lo), s(t[5], t[7], hi));
+        let rows = [
+            (0, s(s0, s4, first)),
+            (4, s(s0, s4, second)),
+            (2, s(s1, s5, first)),
+            (6, s(s1, s5, second)),
+            (1, s(s2, s6, first)),
+            (5, s(s2, s6, second)),
+            (3, s(s3, s7, first)),
+            (7, s(s3, s7, second)),
+        ];
+        for (q, v) in rows {
+            // SAFETY: row p + q < main of dst, 8 elements (caller).
+            unsafe { _mm512_storeu_pd(dst.add((p + q) * 8), v) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transposed_pack_equals_the_portable_one() {
+        if !Isa::Avx512.is_supported() {
+            eprintln!("skipped: this CPU lacks avx512f");
+            return;
+        }
+        // Column-major 40 × 21 with leading dimension 43; panels at several offsets and depths.
+        let src: Vec<f64> = (0..43 * 21).map(|x| x as f64 * 0.5 - 7.0).collect();
+        for (p0, kc) in [(0, 40), (3, 37), (0, 8), (5, 7), (1, 16)] {
+            for j0 in [0, 5, 13] {
+                let cols = 8.min(21 - j0);
+                let (mut fast, mut slow) = (vec![f64::NAN; 8 * kc], vec![f64::NAN; 8 * kc]);
+                pack_b_f64_8(&mut fast, &src, (1, 43), (p0, kc), (j0, cols));
+                crate::pack::pack_b_panel(&mut slow, Operand { data: &src, rs: 1, cs: 43 }, 8, (p0, kc), (j0, cols));
+                assert_eq!(fast, slow, "p0 {p0} kc {kc} j0 {j0}");
+            }
+        }
+    }
+}
 microkernel!(F32Avx512, f32, Isa::Avx512, 32 x 12, f32_avx512_32x12, params::F32_AVX512);

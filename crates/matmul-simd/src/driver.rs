@@ -21,7 +21,7 @@ use matmul_core::Scalar;
 use rayon::prelude::*;
 
 use crate::kernel::{Dest, MicroKernel};
-use crate::pack::{pack_a_panel, pack_b_panel, Operand, A_BUFFER, B_BUFFER};
+use crate::pack::{pack_a_panel, Operand, A_BUFFER, B_BUFFER};
 
 /// `C ← α·A·B + β·C` with C of unit row stride or general strides (the caller has already
 /// turned a row-major C into a column-major one by transposing the product).
@@ -154,7 +154,7 @@ fn pack_b<K: MicroKernel>(
     let panel = |(jp, out): (usize, &mut [K::Elem])| {
         let j0 = jc + jp * K::NR;
         let cols = K::NR.min(jc + nb - j0);
-        pack_b_panel(out, b, K::NR, (pc, kb), (j0, cols));
+        K::pack_b(out, b.data, (b.rs, b.cs), (pc, kb), (j0, cols));
     };
     if threads > 1 {
         dst.par_chunks_mut(K::NR * kb).enumerate().for_each(panel);

@@ -82,6 +82,23 @@ pub trait MicroKernel: Copy + Send + Sync + 'static {
     ///   `dest.ptr + i·rs + j·cs` of the tile is valid for writes (and for reads when β ≠ 0)
     ///   and not accessed by anyone else during the call.
     unsafe fn run(kc: usize, a: *const Self::Elem, b: *const Self::Elem, dest: Dest<Self::Elem>);
+
+    /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` of B (element `(p, j)` at
+    /// `src[p·rs + j·cs]`) into one B micro-panel, as [`MicroKernel::run`] reads it. A
+    /// kernel may override it with a vectorised version for its own tile; the default is
+    /// the portable loop.
+    ///
+    /// Panics (a bug, not bad input) if the block lies outside `src` or `dst` is not
+    /// `NR·kc` long.
+    fn pack_b(
+        dst: &mut [Self::Elem],
+        src: &[Self::Elem],
+        (rs, cs): (usize, usize),
+        rows: (usize, usize),
+        cols: (usize, usize),
+    ) {
+        crate::pack::pack_b_panel(dst, crate::pack::Operand { data: src, rs, cs }, Self::NR, rows, cols);
+    }
 }
 
 /// One SIMD vector type, as the generic kernel body uses it.
@@ -259,6 +276,9 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize>(
 /// Declares a zero-sized kernel type and its `MicroKernel` impl around a kernel function.
 macro_rules! microkernel {
     ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $blocking:expr) => {
+        $crate::kernel::microkernel!($ty, $elem, $isa, $mr x $nr, $func, $blocking, {});
+    };
+    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $blocking:expr, { $($extra:item)* }) => {
         #[doc = concat!("The `", stringify!($func), "` kernel as a [`MicroKernel`](crate::kernel::MicroKernel).")]
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $ty;
@@ -276,6 +296,8 @@ macro_rules! microkernel {
                 // SAFETY: the trait's contract is the kernel function's contract.
                 unsafe { $func(kc, a, b, dest) }
             }
+
+            $($extra)*
         }
     };
 }
