@@ -13,7 +13,7 @@ use std::arch::x86::*;
 use std::arch::x86_64::*;
 
 use crate::isa::Isa;
-use crate::kernel::{microkernel, Dest, Lanes};
+use crate::kernel::{microkernel, Dest, Lanes, Strided};
 use crate::params;
 
 impl Lanes for __m256d {
@@ -113,7 +113,7 @@ impl Lanes for __m256 {
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f64_avx2_8x6(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
     // SAFETY: the caller's contract is `tile`'s, and this function enables avx2 and fma.
-    unsafe { crate::kernel::tile::<__m256d, 2, 6>(kc, a, b, dest) }
+    unsafe { crate::kernel::tile::<__m256d, 2, 6, true>(kc, Strided { a, lda: 8, b, b_rs: 6, b_cs: 1 }, dest) }
 }
 
 /// f32, AVX2 + FMA, 16 × 6 register tile.
@@ -125,8 +125,32 @@ pub unsafe fn f64_avx2_8x6(kc: usize, a: *const f64, b: *const f64, dest: Dest<f
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f32_avx2_16x6(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
     // SAFETY: the caller's contract is `tile`'s, and this function enables avx2 and fma.
-    unsafe { crate::kernel::tile::<__m256, 2, 6>(kc, a, b, dest) }
+    unsafe { crate::kernel::tile::<__m256, 2, 6, true>(kc, Strided { a, lda: 16, b, b_rs: 6, b_cs: 1 }, dest) }
 }
 
-microkernel!(F64Avx2, f64, Isa::Avx2, 8 x 6, f64_avx2_8x6, params::F64_AVX2);
-microkernel!(F32Avx2, f32, Isa::Avx2, 16 x 6, f32_avx2_16x6, params::F32_AVX2);
+/// [`f64_avx2_8x6`] reading A and B in place (the small-product path).
+///
+/// # Safety
+/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// MR = 8, NR = 6, on a CPU with avx2,fma.
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn f64_avx2_8x6_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
+    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
+    unsafe { crate::kernel::tile::<__m256d, 2, 6, false>(kc, src, dest) }
+}
+
+/// [`f32_avx2_16x6`] reading A and B in place (the small-product path).
+///
+/// # Safety
+/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// MR = 16, NR = 6, on a CPU with avx2,fma.
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn f32_avx2_16x6_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
+    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
+    unsafe { crate::kernel::tile::<__m256, 2, 6, false>(kc, src, dest) }
+}
+
+microkernel!(F64Avx2, f64, Isa::Avx2, 8 x 6, f64_avx2_8x6, f64_avx2_8x6_strided, params::F64_AVX2);
+microkernel!(F32Avx2, f32, Isa::Avx2, 16 x 6, f32_avx2_16x6, f32_avx2_16x6_strided, params::F32_AVX2);

@@ -13,7 +13,7 @@ use std::arch::x86::*;
 use std::arch::x86_64::*;
 
 use crate::isa::Isa;
-use crate::kernel::{microkernel, Dest, Lanes};
+use crate::kernel::{microkernel, Dest, Lanes, Strided};
 use crate::pack::Operand;
 use crate::params;
 
@@ -123,7 +123,7 @@ impl Lanes for __m512 {
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f64_avx512_24x8(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
     // SAFETY: the caller's contract is `tile`'s, and this function enables avx512f.
-    unsafe { crate::kernel::tile::<__m512d, 3, 8>(kc, a, b, dest) }
+    unsafe { crate::kernel::tile::<__m512d, 3, 8, true>(kc, Strided { a, lda: 24, b, b_rs: 8, b_cs: 1 }, dest) }
 }
 
 /// f32, AVX-512F, 32 × 12 register tile.
@@ -135,10 +135,34 @@ pub unsafe fn f64_avx512_24x8(kc: usize, a: *const f64, b: *const f64, dest: Des
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f32_avx512_32x12(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
     // SAFETY: the caller's contract is `tile`'s, and this function enables avx512f.
-    unsafe { crate::kernel::tile::<__m512, 2, 12>(kc, a, b, dest) }
+    unsafe { crate::kernel::tile::<__m512, 2, 12, true>(kc, Strided { a, lda: 32, b, b_rs: 12, b_cs: 1 }, dest) }
 }
 
-microkernel!(F64Avx512, f64, Isa::Avx512, 24 x 8, f64_avx512_24x8, params::F64_AVX512, {
+/// [`f64_avx512_24x8`] reading A and B in place (the small-product path).
+///
+/// # Safety
+/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// MR = 24, NR = 8, on a CPU with avx512f.
+#[inline(never)]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn f64_avx512_24x8_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
+    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
+    unsafe { crate::kernel::tile::<__m512d, 3, 8, false>(kc, src, dest) }
+}
+
+/// [`f32_avx512_32x12`] reading A and B in place (the small-product path).
+///
+/// # Safety
+/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// MR = 32, NR = 12, on a CPU with avx512f.
+#[inline(never)]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn f32_avx512_32x12_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
+    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
+    unsafe { crate::kernel::tile::<__m512, 2, 12, false>(kc, src, dest) }
+}
+
+microkernel!(F64Avx512, f64, Isa::Avx512, 24 x 8, f64_avx512_24x8, f64_avx512_24x8_strided, params::F64_AVX512, {
     fn pack_b(dst: &mut [f64], src: &[f64], (rs, cs): (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
         pack_b_f64_8(dst, src, (rs, cs), rows, cols);
     }
@@ -242,4 +266,4 @@ mod tests {
         }
     }
 }
-microkernel!(F32Avx512, f32, Isa::Avx512, 32 x 12, f32_avx512_32x12, params::F32_AVX512);
+microkernel!(F32Avx512, f32, Isa::Avx512, 32 x 12, f32_avx512_32x12, f32_avx512_32x12_strided, params::F32_AVX512);

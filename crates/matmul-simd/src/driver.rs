@@ -20,7 +20,7 @@
 use matmul_core::Scalar;
 use rayon::prelude::*;
 
-use crate::kernel::{Dest, MicroKernel};
+use crate::kernel::{Dest, MicroKernel, Strided};
 use crate::pack::{pack_a_panel, Operand, A_BUFFER, B_BUFFER};
 
 /// `C ← α·A·B + β·C` with C of unit row stride or general strides (the caller has already
@@ -80,7 +80,20 @@ impl Split {
     }
 }
 
-/// Runs the product on `pool` (or on this thread when `pool` is `None`).
+/// Products up to this many multiply-adds (`m·n·k`, about 100³, where OpenBLAS also stops
+/// packing) run unpacked when A has unit row stride and k fits one K block: packing would
+/// cost a noticeable share of so little arithmetic. Below [`crate::SERIAL_BELOW`], so the
+/// path never depends on the thread count.
+pub(crate) const SMALL_MAX: usize = 1_000_000;
+const _: () = assert!(SMALL_MAX < crate::SERIAL_BELOW);
+
+/// Whether [`run`] takes the small, unpacked path for this problem (shape and layout only).
+pub(crate) fn is_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) -> bool {
+    p.a.rs == 1 && p.k <= K::BLOCKING.kc && p.m.saturating_mul(p.n).saturating_mul(p.k) <= SMALL_MAX
+}
+
+/// Runs the product on `pool` (or on this thread when `pool` is `None`), unpacked when
+/// `allow_small` and [`is_small`] (the results are the same bits either way).
 ///
 /// # Safety
 ///
@@ -88,7 +101,12 @@ impl Split {
 /// * `p.m, p.n, p.k ≥ 1`; A (`m × k`) and B (`k × n`) lie inside their slices.
 /// * `p.c` addresses an `m × n` matrix whose elements are distinct, valid for writes (and
 ///   reads when β ≠ 0), and accessed by nothing else during the call.
-pub(crate) unsafe fn run<K: MicroKernel>(p: Problem<'_, K::Elem>, pool: Option<&rayon::ThreadPool>) {
+pub(crate) unsafe fn run<K: MicroKernel>(p: Problem<'_, K::Elem>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
+    if allow_small && is_small::<K>(&p) {
+        // SAFETY: `run`'s contract, and `is_small` checked A's unit row stride and k ≤ KC.
+        unsafe { run_small::<K>(&p) };
+        return;
+    }
     let threads = pool.map_or(1, |pool| pool.current_num_threads());
     B_BUFFER.with_borrow_mut(|buffer| {
         let kc = K::BLOCKING.kc_for(p.k);
@@ -216,5 +234,61 @@ unsafe fn rectangle<K: MicroKernel>(
                 }
             }
         }
+    });
+}
+
+/// The small-product path: loops 2 and 1 over the whole product, the kernel reading A and
+/// B where they are. Only the last, partial A panel (fewer than MR rows) and B panel (fewer
+/// than NR columns) are packed, zero-padded, because reading a whole MR × NR tile there
+/// would run past the operands. `k ≤ KC`, so the packed path would use one K block of depth
+/// k too: the kernels perform the same operations and the results are the same bits.
+///
+/// # Safety
+/// As [`run`], and `p.a.rs == 1`, `p.k ≤ K::BLOCKING.kc`.
+unsafe fn run_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) {
+    let (m, n, k) = (p.m, p.n, p.k);
+    let (m_full, n_full) = (m / K::MR * K::MR, n / K::NR * K::NR);
+    A_BUFFER.with_borrow_mut(|a_buffer| {
+        B_BUFFER.with_borrow_mut(|b_buffer| {
+            let a_edge: &mut [K::Elem] = a_buffer.get(K::MR * k);
+            if m_full < m {
+                pack_a_panel(a_edge, p.a, K::MR, (m_full, m - m_full), (0, k));
+            }
+            let b_edge: &mut [K::Elem] = b_buffer.get(K::NR * k);
+            if n_full < n {
+                K::pack_b(b_edge, p.b.data, (p.b.rs, p.b.cs), (0, k), (n_full, n - n_full));
+            }
+            // LOOP 2: NR columns at a time.
+            for j in (0..n).step_by(K::NR) {
+                let (b, b_rs, b_cs) = if j < n_full {
+                    (p.b.data[j * p.b.cs..].as_ptr(), p.b.rs, p.b.cs)
+                } else {
+                    (b_edge.as_ptr(), K::NR, 1)
+                };
+                // LOOP 1: MR rows at a time.
+                for i in (0..m).step_by(K::MR) {
+                    let (a, lda) = if i < m_full { (p.a.data[i..].as_ptr(), p.a.cs) } else { (a_edge.as_ptr(), K::MR) };
+                    // SAFETY: (i, j) is an element of C (i < m, j < n): inside the C the
+                    // caller of `run` vouched for.
+                    let ptr = unsafe { p.c.ptr.add(i * p.c.rs + j * p.c.cs) };
+                    let dest = Dest {
+                        ptr,
+                        rs: p.c.rs,
+                        cs: p.c.cs,
+                        rows: K::MR.min(m - i),
+                        cols: K::NR.min(n - j),
+                        alpha: p.alpha,
+                        beta: p.beta,
+                    };
+                    let src = Strided { a, lda, b, b_rs, b_cs };
+                    // SAFETY: the CPU supports K::ISA (`run`'s contract). A: a full panel
+                    // reads rows i .. i + MR ≤ m_full of columns p < k, inside A (unit row
+                    // stride); an edge panel reads the packed `MR·k` elements. B likewise:
+                    // columns j .. j + NR ≤ n_full of rows p < k, or the packed `NR·k`. The
+                    // tile lies inside C, and this thread alone writes C.
+                    unsafe { K::run_strided(k, src, dest) };
+                }
+            }
+        })
     });
 }

@@ -32,6 +32,22 @@ pub struct Dest<T> {
     pub beta: T,
 }
 
+/// A and B read in place by [`MicroKernel::run_strided`] (the small-product path):
+/// element `(i, p)` of A at `a + p·lda + i`, element `(p, j)` of B at `b + p·b_rs + j·b_cs`.
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<T> {
+    /// A's element (0, 0); its column is contiguous (unit row stride).
+    pub a: *const T,
+    /// A's column stride.
+    pub lda: usize,
+    /// B's element (0, 0).
+    pub b: *const T,
+    /// B's row stride.
+    pub b_rs: usize,
+    /// B's column stride.
+    pub b_cs: usize,
+}
+
 /// A register-tiled microkernel: `C[..rows, ..cols] ← α·(A_panel · B_panel) + β·C`.
 ///
 /// # The contract
@@ -82,6 +98,16 @@ pub trait MicroKernel: Copy + Send + Sync + 'static {
     ///   `dest.ptr + i·rs + j·cs` of the tile is valid for writes (and for reads when β ≠ 0)
     ///   and not accessed by anyone else during the call.
     unsafe fn run(kc: usize, a: *const Self::Elem, b: *const Self::Elem, dest: Dest<Self::Elem>);
+
+    /// The same kernel reading A and B where they are, without packing: the same
+    /// operations in the same order as [`MicroKernel::run`], so the same bits.
+    ///
+    /// # Safety
+    ///
+    /// As [`MicroKernel::run`], except for the operands: for every `p < kc`, the `MR`
+    /// elements `src.a + p·lda + (0..MR)` and the `NR` elements
+    /// `src.b + p·b_rs + j·b_cs` (`j < NR`) are readable (no alignment required).
+    unsafe fn run_strided(kc: usize, src: Strided<Self::Elem>, dest: Dest<Self::Elem>);
 
     /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` of B (element `(p, j)` at
     /// `src[p·rs + j·cs]`) into one B micro-panel, as [`MicroKernel::run`] reads it. A
@@ -157,32 +183,41 @@ struct Stage<T>([T; STAGE_CAPACITY]);
 /// loop bounds, so LLVM unrolls them and promotes the array).
 ///
 /// # Safety
-/// The CPU has `V`'s instruction set; `a` and `b` satisfy [`MicroKernel::run`]'s contract
-/// with `MR = MV·V::LANES`.
+/// The CPU has `V`'s instruction set; with PACKED, `src.a` and `src.b` satisfy
+/// [`MicroKernel::run`]'s contract with `MR = MV·V::LANES`; without, they satisfy
+/// [`MicroKernel::run_strided`]'s.
 // Indexed loops on purpose: `acc[i][j]` with constant bounds is the shape LLVM fully
 // unrolls into registers (shared/SIMD.md §6).
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize>(
+unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize, const PACKED: bool>(
     kc: usize,
-    a: *const V::Elem,
-    b: *const V::Elem,
+    src: Strided<V::Elem>,
 ) -> [[V; NR]; MV] {
-    let mr = MV * V::LANES;
+    // Packed panels have compile-time strides (A: MR, B: NR and 1), so only PACKED = false
+    // pays for the run-time ones.
+    let (lda, b_rs, b_cs) = if PACKED { (MV * V::LANES, NR, 1) } else { (src.lda, src.b_rs, src.b_cs) };
     // SAFETY: the caller guarantees the instruction set.
     let mut acc = [[unsafe { V::zero() }; NR]; MV];
     for p in 0..kc {
-        // SAFETY: p < kc, so `a + p·MR + i·LANES` stays inside the caller's `MR·kc`
-        // elements, 64-byte aligned because `a` is and `MR·size` is a multiple of 64.
-        let ap = unsafe { a.add(p * mr) };
+        // SAFETY: p < kc, so `a + p·lda + i·LANES` stays inside the caller's A (packed:
+        // its `MR·kc` elements, 64-byte aligned because `a` is and `MR·size` is a multiple
+        // of 64; strided: the MR readable elements of column p the caller vouched for).
+        let ap = unsafe { src.a.add(p * lda) };
         let mut av = [acc[0][0]; MV];
         for (i, v) in av.iter_mut().enumerate() {
             // SAFETY: see above.
-            *v = unsafe { V::load_packed(ap.add(i * V::LANES)) };
+            *v = unsafe {
+                if PACKED {
+                    V::load_packed(ap.add(i * V::LANES))
+                } else {
+                    V::load_partial(ap.add(i * V::LANES), V::LANES)
+                }
+            };
         }
         for j in 0..NR {
-            // SAFETY: `p·NR + j < kc·NR`, the caller's B micro-panel.
-            let bj = unsafe { V::splat(*b.add(p * NR + j)) };
+            // SAFETY: element (p, j) of the caller's B (packed: `p·NR + j < kc·NR`).
+            let bj = unsafe { V::splat(*src.b.add(p * b_rs + j * b_cs)) };
             for i in 0..MV {
                 // SAFETY: the caller guarantees the instruction set.
                 acc[i][j] = unsafe { V::fma(av[i], bj, acc[i][j]) };
@@ -233,18 +268,18 @@ unsafe fn store<V: Lanes, const MV: usize, const NR: usize>(acc: &[[V; NR]; MV],
 /// allows it, else through the staging tile.
 ///
 /// # Safety
-/// [`MicroKernel::run`]'s contract with `MR = MV·V::LANES` and the instruction set of `V`.
+/// [`MicroKernel::run`]'s contract (PACKED) or [`MicroKernel::run_strided`]'s (not), with
+/// `MR = MV·V::LANES` and the instruction set of `V`.
 #[inline(always)]
-pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize>(
+pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACKED: bool>(
     kc: usize,
-    a: *const V::Elem,
-    b: *const V::Elem,
+    src: Strided<V::Elem>,
     d: Dest<V::Elem>,
 ) {
     let mr = MV * V::LANES;
     debug_assert!(mr * NR <= STAGE_CAPACITY);
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { accumulate::<V, MV, NR>(kc, a, b) };
+    let acc = unsafe { accumulate::<V, MV, NR, PACKED>(kc, src) };
     let direct = d.rs == 1 && (V::MASKED || (d.rows == mr && d.cols == NR));
     if direct {
         // SAFETY: unit row stride, and full rows unless masked: `store`'s conditions.
@@ -275,10 +310,10 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize>(
 
 /// Declares a zero-sized kernel type and its `MicroKernel` impl around a kernel function.
 macro_rules! microkernel {
-    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $blocking:expr) => {
-        $crate::kernel::microkernel!($ty, $elem, $isa, $mr x $nr, $func, $blocking, {});
+    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr) => {
+        $crate::kernel::microkernel!($ty, $elem, $isa, $mr x $nr, $func, $strided, $blocking, {});
     };
-    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $blocking:expr, { $($extra:item)* }) => {
+    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr, { $($extra:item)* }) => {
         #[doc = concat!("The `", stringify!($func), "` kernel as a [`MicroKernel`](crate::kernel::MicroKernel).")]
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $ty;
@@ -295,6 +330,12 @@ macro_rules! microkernel {
             unsafe fn run(kc: usize, a: *const $elem, b: *const $elem, dest: $crate::kernel::Dest<$elem>) {
                 // SAFETY: the trait's contract is the kernel function's contract.
                 unsafe { $func(kc, a, b, dest) }
+            }
+
+            #[inline]
+            unsafe fn run_strided(kc: usize, src: $crate::kernel::Strided<$elem>, dest: $crate::kernel::Dest<$elem>) {
+                // SAFETY: the trait's contract is the kernel function's contract.
+                unsafe { $strided(kc, src, dest) }
             }
 
             $($extra)*

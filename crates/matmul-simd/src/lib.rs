@@ -139,7 +139,20 @@ impl Simd {
         a: MatRef<'_, T>,
         b: MatRef<'_, T>,
         beta: T,
+        c: MatMut<'_, T>,
+    ) -> Result<()> {
+        self.gemm_paths(alpha, a, b, beta, c, true)
+    }
+
+    /// [`Simd::gemm`], optionally without the small-product path (the tests compare both).
+    fn gemm_paths<T: SimdScalar>(
+        &self,
+        alpha: T,
+        a: MatRef<'_, T>,
+        b: MatRef<'_, T>,
+        beta: T,
         mut c: MatMut<'_, T>,
+        allow_small: bool,
     ) -> Result<()> {
         let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
             return Ok(());
@@ -178,7 +191,7 @@ impl Simd {
         // A, B and C are views checked at construction to lie inside their slices, C's
         // elements are distinct (a MatMut cannot alias itself) and `c` is borrowed
         // mutably for the whole call.
-        unsafe { T::dispatch(isa, problem, pool.as_deref()) };
+        unsafe { T::dispatch(isa, problem, pool.as_deref(), allow_small) };
         Ok(())
     }
 }
@@ -210,7 +223,7 @@ trait SimdScalar: Scalar {
     ///
     /// # Safety
     /// `driver::run`'s contract, with the CPU supporting `isa`.
-    unsafe fn dispatch(isa: Isa, p: Problem<'_, Self>, pool: Option<&rayon::ThreadPool>);
+    unsafe fn dispatch(isa: Isa, p: Problem<'_, Self>, pool: Option<&rayon::ThreadPool>, allow_small: bool);
 }
 
 macro_rules! simd_scalar {
@@ -227,18 +240,18 @@ macro_rules! simd_scalar {
                 }
             }
 
-            unsafe fn dispatch(isa: Isa, p: Problem<'_, $t>, pool: Option<&rayon::ThreadPool>) {
+            unsafe fn dispatch(isa: Isa, p: Problem<'_, $t>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
                 match isa {
                     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
                     // SAFETY: the caller guarantees the CPU supports `isa` and the rest of
                     // `run`'s contract.
-                    Isa::Avx512 => unsafe { driver::run::<avx512::$avx512>(p, pool) },
+                    Isa::Avx512 => unsafe { driver::run::<avx512::$avx512>(p, pool, allow_small) },
                     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
                     // SAFETY: as above.
-                    Isa::Avx2 => unsafe { driver::run::<avx2::$avx2>(p, pool) },
+                    Isa::Avx2 => unsafe { driver::run::<avx2::$avx2>(p, pool, allow_small) },
                     // SAFETY: as above (the portable kernel needs no instruction set beyond
                     // the build's; on other architectures only Portable is ever supported).
-                    _ => unsafe { driver::run::<portable::$portable>(p, pool) },
+                    _ => unsafe { driver::run::<portable::$portable>(p, pool, allow_small) },
                 }
             }
         }
@@ -307,4 +320,40 @@ impl Backend for Simd {
     }
 
     matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matmul_core::testing::{Operand as TestOperand, OperandLayout};
+
+    /// The small, unpacked path gives the same bits as the packed one, on shapes with
+    /// edge tiles in both dimensions, for every kernel this CPU runs.
+    fn small_equals_packed<T: SimdScalar>() {
+        use OperandLayout::{ColMajor as C, General as G, RowMajor as R};
+        for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
+            let simd = Simd::new(Choice::Only(isa));
+            for (m, n, k) in [(64, 64, 64), (37, 29, 50), (50, 13, 200), (9, 70, 17)] {
+                for (la, lb, lc) in [(R, R, R), (C, C, C), (R, C, G), (C, R, R)] {
+                    let v = |s: usize| {
+                        move |i: usize, j: usize| T::from_f64(((i * 7 + j * 13 + s) % 19) as f64 / 3.1 - 2.0)
+                    };
+                    let a = TestOperand::<T>::new(m, k, la, v(1));
+                    let b = TestOperand::<T>::new(k, n, lb, v(2));
+                    let c0 = TestOperand::<T>::new(m, n, lc, v(3));
+                    let (mut small, mut packed) = (c0.clone(), c0.clone());
+                    let (alpha, beta) = (T::from_f64(0.7), T::from_f64(-1.3));
+                    simd.gemm_paths(alpha, a.view(), b.view(), beta, small.view_mut(), true).unwrap();
+                    simd.gemm_paths(alpha, a.view(), b.view(), beta, packed.view_mut(), false).unwrap();
+                    assert!(small.unchanged_since(&packed), "{isa} {} {m}x{n}x{k} {la:?}{lb:?}{lc:?}", T::NAME);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_path_is_bit_identical_to_the_packed_one() {
+        small_equals_packed::<f32>();
+        small_equals_packed::<f64>();
+    }
 }
