@@ -54,7 +54,7 @@ pub struct Strided<T> {
 ///
 /// * **Packed A** (`a`): a micro-panel of `kc` columns, each `MR` contiguous values:
 ///   element `(i, p)` is at `a + p·MR + i`. Rows past the tile's `rows` hold zeros.
-///   `a` is aligned to 64 bytes ([`crate::pack`] allocates on cache lines and every
+///   `a` is aligned to 64 bytes (the `pack` module allocates on cache lines and every
 ///   micro-panel starts at a multiple of `MR·kc` elements, a multiple of 64 bytes for every
 ///   kernel here), so AVX-512 kernels may use aligned loads.
 /// * **Packed B** (`b`): a micro-panel of `kc` rows, each `NR` contiguous values: element

@@ -33,6 +33,14 @@
 //! exactly the same operations (the transposition of the induced product, as BLIS does it);
 //! a C with no unit stride is written through a small tile.
 //!
+//! # Paths, chosen by shape and layout only
+//!
+//! * `m = 1` or `n = 1`: a matrix–vector product (`gemv`), one pass over A, no packing;
+//! * `m·n·k ≤ 10⁶` with `k ≤ KC` and A (after the orientation above) of unit row stride:
+//!   the same kernels reading A and B in place, packing only the ragged last panels — the
+//!   same bits as the packed path, without its copies;
+//! * everything else: the packed five loops of the `driver` module.
+//!
 //! # Threads
 //!
 //! [`Backend::set_threads`] sets the threads (1 = serial). By default, products smaller

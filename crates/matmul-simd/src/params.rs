@@ -1,6 +1,6 @@
 //! Cache block sizes, one row per (instruction set, element type).
 //!
-//! The five loops of [`crate::driver`] cut the product into blocks that each stay in one
+//! The five loops of the `driver` module cut the product into blocks that each stay in one
 //! level of the cache while they are reused:
 //!
 //! * **KC** (depth of a packed panel): one `KC × NR` micro-panel of B stays in **L1** while
