@@ -13,7 +13,7 @@ use std::arch::x86::*;
 use std::arch::x86_64::*;
 
 use crate::isa::Isa;
-use crate::kernel::{microkernel, Dest, Lanes, Strided};
+use crate::kernel::{microkernel, sized_tile, Dest, Lanes, Strided};
 use crate::params;
 
 impl Lanes for __m256d {
@@ -112,8 +112,8 @@ impl Lanes for __m256 {
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f64_avx2_8x6(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
-    // SAFETY: the caller's contract is `tile`'s, and this function enables avx2 and fma.
-    unsafe { crate::kernel::tile::<__m256d, 2, 6, true>(kc, Strided { a, lda: 8, b, b_rs: 6, b_cs: 1 }, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx2 and fma.
+    sized_tile!(__m256d, [1] else 2, 6 / 3, true, kc, Strided { a, lda: 8, b, b_rs: 6, b_cs: 1 }, dest)
 }
 
 /// f32, AVX2 + FMA, 16 × 6 register tile.
@@ -124,8 +124,8 @@ pub unsafe fn f64_avx2_8x6(kc: usize, a: *const f64, b: *const f64, dest: Dest<f
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f32_avx2_16x6(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
-    // SAFETY: the caller's contract is `tile`'s, and this function enables avx2 and fma.
-    unsafe { crate::kernel::tile::<__m256, 2, 6, true>(kc, Strided { a, lda: 16, b, b_rs: 6, b_cs: 1 }, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx2 and fma.
+    sized_tile!(__m256, [1] else 2, 6 / 3, true, kc, Strided { a, lda: 16, b, b_rs: 6, b_cs: 1 }, dest)
 }
 
 /// [`f64_avx2_8x6`] reading A and B in place (the small-product path).
@@ -136,8 +136,8 @@ pub unsafe fn f32_avx2_16x6(kc: usize, a: *const f32, b: *const f32, dest: Dest<
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f64_avx2_8x6_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
-    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
-    unsafe { crate::kernel::tile::<__m256d, 2, 6, false>(kc, src, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
+    sized_tile!(__m256d, [1] else 2, 6 / 3, false, kc, src, dest)
 }
 
 /// [`f32_avx2_16x6`] reading A and B in place (the small-product path).
@@ -148,8 +148,8 @@ pub unsafe fn f64_avx2_8x6_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f32_avx2_16x6_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
-    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
-    unsafe { crate::kernel::tile::<__m256, 2, 6, false>(kc, src, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
+    sized_tile!(__m256, [1] else 2, 6 / 3, false, kc, src, dest)
 }
 
 microkernel!(F64Avx2, f64, Isa::Avx2, 8 x 6, f64_avx2_8x6, f64_avx2_8x6_strided, params::F64_AVX2);

@@ -13,7 +13,7 @@ use std::arch::x86::*;
 use std::arch::x86_64::*;
 
 use crate::isa::Isa;
-use crate::kernel::{microkernel, Dest, Lanes, Strided};
+use crate::kernel::{microkernel, sized_tile, Dest, Lanes, Strided};
 use crate::pack::Operand;
 use crate::params;
 
@@ -122,8 +122,8 @@ impl Lanes for __m512 {
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f64_avx512_24x8(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
-    // SAFETY: the caller's contract is `tile`'s, and this function enables avx512f.
-    unsafe { crate::kernel::tile::<__m512d, 3, 8, true>(kc, Strided { a, lda: 24, b, b_rs: 8, b_cs: 1 }, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx512f.
+    sized_tile!(__m512d, [1, 2] else 3, 8 / 4, true, kc, Strided { a, lda: 24, b, b_rs: 8, b_cs: 1 }, dest)
 }
 
 /// f32, AVX-512F, 32 × 12 register tile.
@@ -134,8 +134,8 @@ pub unsafe fn f64_avx512_24x8(kc: usize, a: *const f64, b: *const f64, dest: Des
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f32_avx512_32x12(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
-    // SAFETY: the caller's contract is `tile`'s, and this function enables avx512f.
-    unsafe { crate::kernel::tile::<__m512, 2, 12, true>(kc, Strided { a, lda: 32, b, b_rs: 12, b_cs: 1 }, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx512f.
+    sized_tile!(__m512, [1] else 2, 12 / 6, true, kc, Strided { a, lda: 32, b, b_rs: 12, b_cs: 1 }, dest)
 }
 
 /// [`f64_avx512_24x8`] reading A and B in place (the small-product path).
@@ -146,8 +146,8 @@ pub unsafe fn f32_avx512_32x12(kc: usize, a: *const f32, b: *const f32, dest: De
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f64_avx512_24x8_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
-    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
-    unsafe { crate::kernel::tile::<__m512d, 3, 8, false>(kc, src, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
+    sized_tile!(__m512d, [1, 2] else 3, 8 / 4, false, kc, src, dest)
 }
 
 /// [`f32_avx512_32x12`] reading A and B in place (the small-product path).
@@ -158,8 +158,8 @@ pub unsafe fn f64_avx512_24x8_strided(kc: usize, src: Strided<f64>, dest: Dest<f
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f32_avx512_32x12_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
-    // SAFETY: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
-    unsafe { crate::kernel::tile::<__m512, 2, 12, false>(kc, src, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
+    sized_tile!(__m512, [1] else 2, 12 / 6, false, kc, src, dest)
 }
 
 microkernel!(F64Avx512, f64, Isa::Avx512, 24 x 8, f64_avx512_24x8, f64_avx512_24x8_strided, params::F64_AVX512, {

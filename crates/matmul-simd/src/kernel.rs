@@ -194,9 +194,11 @@ unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize, const PACKED: b
     kc: usize,
     src: Strided<V::Elem>,
 ) -> [[V; NR]; MV] {
-    // Packed panels have compile-time strides (A: MR, B: NR and 1), so only PACKED = false
-    // pays for the run-time ones.
-    let (lda, b_rs, b_cs) = if PACKED { (MV * V::LANES, NR, 1) } else { (src.lda, src.b_rs, src.b_cs) };
+    // Packed panels have a compile-time unit stride between B's columns, so only
+    // PACKED = false pays for computing NR addresses per step.
+    // (A's column stride is the panel's MR, which an edge tile run with fewer vectors
+    // (see `sized_tile!`) does not know at compile time; the same goes for B's panel width.)
+    let (lda, b_rs, b_cs) = if PACKED { (src.lda, src.b_rs, 1) } else { (src.lda, src.b_rs, src.b_cs) };
     // SAFETY: the caller guarantees the instruction set.
     let mut acc = [[unsafe { V::zero() }; NR]; MV];
     for p in 0..kc {
@@ -307,6 +309,41 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACK
         }
     }
 }
+
+/// Runs [`tile`] with the fewest vectors of A that cover the tile's rows (one of
+/// `$mv…`, else `$full`), and with `$half` columns when the tile's fit in them: an edge
+/// tile then costs about what it holds instead of a full tile. Every element still gets
+/// the same operations in the same order, so the bits do not change.
+macro_rules! sized_tile {
+    ($v:ty, [$($mv:literal),*] else $full:literal, $nr:literal / $half:literal, $packed:literal, $kc:expr, $src:expr, $d:expr) => {{
+        let (kc, src, d) = ($kc, $src, $d);
+        let vectors = d.rows.div_ceil(<$v as $crate::kernel::Lanes>::LANES);
+        let half = d.cols <= $half;
+        $(
+            if vectors <= $mv {
+                // SAFETY: the caller's contract is `tile`'s for the full tile; a tile of
+                // fewer rows or columns reads a prefix of the same panels and writes the
+                // same `rows × cols` elements.
+                return unsafe {
+                    if half {
+                        $crate::kernel::tile::<$v, $mv, $half, $packed>(kc, src, d)
+                    } else {
+                        $crate::kernel::tile::<$v, $mv, $nr, $packed>(kc, src, d)
+                    }
+                };
+            }
+        )*
+        // SAFETY: as above.
+        unsafe {
+            if half {
+                $crate::kernel::tile::<$v, $full, $half, $packed>(kc, src, d)
+            } else {
+                $crate::kernel::tile::<$v, $full, $nr, $packed>(kc, src, d)
+            }
+        }
+    }};
+}
+pub(crate) use sized_tile;
 
 /// Declares a zero-sized kernel type and its `MicroKernel` impl around a kernel function.
 macro_rules! microkernel {

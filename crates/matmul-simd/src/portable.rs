@@ -11,7 +11,7 @@
 use wide::{f32x8, f64x4};
 
 use crate::isa::Isa;
-use crate::kernel::{microkernel, Dest, Lanes, Strided};
+use crate::kernel::{microkernel, sized_tile, Dest, Lanes, Strided};
 use crate::params;
 
 macro_rules! wide_lanes {
@@ -66,8 +66,8 @@ wide_lanes!(f32x8, f32, 8);
 /// [`MicroKernel::run`](crate::kernel::MicroKernel::run)'s contract with MR = 8, NR = 4.
 #[inline(never)]
 pub unsafe fn f64_portable_8x4(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
-    // SAFETY: the caller's contract is `tile`'s; `wide` needs no run-time instruction set.
-    unsafe { crate::kernel::tile::<f64x4, 2, 4, true>(kc, Strided { a, lda: 8, b, b_rs: 4, b_cs: 1 }, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s; `wide` needs no run-time instruction set.
+    sized_tile!(f64x4, [1] else 2, 4 / 2, true, kc, Strided { a, lda: 8, b, b_rs: 4, b_cs: 1 }, dest)
 }
 
 /// f32, portable (`wide`), 16 × 4 register tile.
@@ -76,8 +76,8 @@ pub unsafe fn f64_portable_8x4(kc: usize, a: *const f64, b: *const f64, dest: De
 /// [`MicroKernel::run`](crate::kernel::MicroKernel::run)'s contract with MR = 16, NR = 4.
 #[inline(never)]
 pub unsafe fn f32_portable_16x4(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
-    // SAFETY: the caller's contract is `tile`'s; `wide` needs no run-time instruction set.
-    unsafe { crate::kernel::tile::<f32x8, 2, 4, true>(kc, Strided { a, lda: 16, b, b_rs: 4, b_cs: 1 }, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s; `wide` needs no run-time instruction set.
+    sized_tile!(f32x8, [1] else 2, 4 / 2, true, kc, Strided { a, lda: 16, b, b_rs: 4, b_cs: 1 }, dest)
 }
 
 /// [`f64_portable_8x4`] reading A and B in place (the small-product path).
@@ -87,8 +87,8 @@ pub unsafe fn f32_portable_16x4(kc: usize, a: *const f32, b: *const f32, dest: D
 /// MR = 8, NR = 4.
 #[inline(never)]
 pub unsafe fn f64_portable_8x4_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
-    // SAFETY: the caller's contract is `tile`'s (strided form).
-    unsafe { crate::kernel::tile::<f64x4, 2, 4, false>(kc, src, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form).
+    sized_tile!(f64x4, [1] else 2, 4 / 2, false, kc, src, dest)
 }
 
 /// [`f32_portable_16x4`] reading A and B in place (the small-product path).
@@ -98,8 +98,8 @@ pub unsafe fn f64_portable_8x4_strided(kc: usize, src: Strided<f64>, dest: Dest<
 /// MR = 16, NR = 4.
 #[inline(never)]
 pub unsafe fn f32_portable_16x4_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
-    // SAFETY: the caller's contract is `tile`'s (strided form).
-    unsafe { crate::kernel::tile::<f32x8, 2, 4, false>(kc, src, dest) }
+    // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form).
+    sized_tile!(f32x8, [1] else 2, 4 / 2, false, kc, src, dest)
 }
 
 microkernel!(F64Portable, f64, Isa::Portable, 8 x 4, f64_portable_8x4, f64_portable_8x4_strided, params::F64_PORTABLE);
