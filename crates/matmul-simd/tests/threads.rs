@@ -1,14 +1,17 @@
 //! Results are bit-for-bit the same for every thread count.
 //!
 //! Shapes are not multiples of any kernel's MR or NR, have k > KC (several K blocks), and
-//! are large enough (≥ `SERIAL_BELOW` multiply-adds) for the threads to be used; one is
-//! short and wide so that the threads split N instead of M.
+//! are large enough (≥ `SERIAL_BELOW` multiply-adds) for the threads to be used; the
+//! threads split N on some and M on others.
 
 use matmul_core::testing::{Operand, OperandLayout};
 use matmul_core::{Availability, Backend, Scalar};
 use matmul_simd::{Choice, Isa, Simd, SERIAL_BELOW};
 
-const SHAPES: [(usize, usize, usize); 4] = [(203, 157, 1100), (97, 301, 515), (250, 13, 800), (20, 500, 300)];
+/// The threads split N on the first four (their column panels balance better) and M on
+/// the last (for every kernel here).
+const SHAPES: [(usize, usize, usize); 5] =
+    [(203, 157, 1100), (97, 301, 515), (250, 13, 800), (20, 500, 300), (505, 13, 400)];
 
 fn product<T: Scalar>(backend: &Simd, (m, n, k): (usize, usize, usize), lc: OperandLayout, beta: f64) -> Vec<u64> {
     let value =
