@@ -163,20 +163,26 @@ fn belongs(name: &str, type_path: &str, kernels: &[&str]) -> bool {
     name.starts_with(&format!("<{type_path} as ")) || kernels.iter().any(|k| is_instance_of(name, k))
 }
 
-/// `matmul_naive::ijk::<f64>` (or a closure inside it) is an instance of `matmul_naive::ijk`.
+/// `matmul_naive::ijk::<f64>` (or a closure inside it) is an instance of `matmul_naive::ijk`;
+/// a non-generic kernel is its own only instance.
 fn is_instance_of(name: &str, kernel: &str) -> bool {
-    name.strip_prefix(kernel).is_some_and(|rest| rest.starts_with("::<"))
+    name == kernel || name.strip_prefix(kernel).is_some_and(|rest| rest.starts_with("::<"))
 }
 
-/// An instance of one of `kernels` for `dtype`: its generic arguments name the type.
+/// An instance of one of `kernels` for `dtype`: its generic arguments name the type, or,
+/// for a non-generic kernel, its name starts with it (`…::f64_avx512_24x8`).
 fn is_kernel_instance(name: &str, kernels: &[&str], dtype: Dtype) -> bool {
-    kernels.iter().any(|k| {
-        is_instance_of(name, k) && {
-            let args = &name[k.len() + 3..];
-            let args = args.split('>').next().unwrap_or(args);
-            args.split(", ").any(|a| a == dtype.name())
-        }
-    })
+    let named = |k: &&str| {
+        name == *k && k.rsplit("::").next().is_some_and(|last| last.starts_with(&format!("{}_", dtype.name())))
+    };
+    kernels.iter().any(named)
+        || kernels.iter().any(|k| {
+            name.strip_prefix(k).is_some_and(|rest| rest.starts_with("::<")) && {
+                let args = &name[k.len() + 3..];
+                let args = args.split('>').next().unwrap_or(args);
+                args.split(", ").any(|a| a == dtype.name())
+            }
+        })
 }
 
 /// The hot loop of a backend for one element type.
@@ -316,6 +322,9 @@ mod tests {
         assert!(is_kernel_instance("matmul_naive::reassoc::ijk_reassoc::<f64, 16>", k, Dtype::F64));
         assert!(!is_kernel_instance("matmul_naive::reassoc::ijk_reassoc::<f64, 16>", k, Dtype::F32));
         assert!(!is_kernel_instance("matmul_naive::ijk::<f64>", &["matmul_naive::ij"], Dtype::F64));
+        let simd = &["matmul_simd::avx2::f64_avx2_8x6"][..];
+        assert!(is_kernel_instance("matmul_simd::avx2::f64_avx2_8x6", simd, Dtype::F64));
+        assert!(!is_kernel_instance("matmul_simd::avx2::f64_avx2_8x6", simd, Dtype::F32));
         assert!(belongs(
             "<matmul_naive::NaiveIjk as matmul_core::backend::Backend>::gemm_f32",
             "matmul_naive::NaiveIjk",

@@ -111,9 +111,9 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
     }
     let label = blas.first().map_or("rust", |f| f.as_str());
     let root = workspace_root();
-    // The peers are always built in: `check` does not use them, but then `check` and
-    // `bench` share one binary per BLAS library instead of building two.
-    let mut features = vec!["naive".to_owned(), "peers".to_owned()];
+    // The pure-Rust backends and the peers are always built in: `check` does not use the
+    // peers, but then `check` and `bench` share one binary per BLAS library instead of two.
+    let mut features = vec!["naive".to_owned(), "simd".to_owned(), "peers".to_owned()];
     for f in &args.features {
         if !f.is_empty() && !features.contains(f) {
             features.push(f.clone());

@@ -5,6 +5,7 @@
 //! | feature | backends | needs |
 //! |---|---|---|
 //! | `naive` (default) | `naive-ijk`, `naive-ikj`, `naive-ijk-reassoc` | nothing |
+//! | `simd` (default) | `simd`, `simd-avx512`, `simd-avx2`, `simd-portable` | nothing (kernels chosen at run time) |
 //! | `openblas` | `openblas` | `libopenblas-dev` (system OpenBLAS) |
 //! | `blis` | `blis` | `libblis-dev` (system BLIS) |
 //! | `mkl` | `mkl` | `libmkl-dev` (system Intel MKL, Debian non-free) |
@@ -14,6 +15,19 @@
 //!
 //! [`backends()`] lists what was compiled, best first; [`backend`] finds one by name;
 //! [`gemm`] and [`matmul`] use the best one available on this machine.
+//!
+//! # The order [`best`] follows
+//!
+//! [`best`] takes the first backend of this list that is compiled in and can run here:
+//!
+//! 1. a BLAS library: `mkl`, `openblas`, `blis` (at most one is compiled in);
+//! 2. `simd` (the best SIMD kernels of this CPU: always available, since its portable
+//!    kernels run anywhere), then `simd-avx512`, `simd-avx2`, `simd-portable` (each only
+//!    where the CPU has its instructions);
+//! 3. the naive loops: `naive-ikj`, `naive-ijk-reassoc`, `naive-ijk`.
+//!
+//! So with the default features (`naive` + `simd`) and no BLAS library, [`gemm`] runs
+//! `simd`.
 //!
 //! # Selecting a backend
 //!
@@ -65,6 +79,14 @@ static REGISTRY: &[&dyn Backend] = &[
     &matmul_blas::OPENBLAS,
     #[cfg(feature = "blis")]
     &matmul_blas::BLIS,
+    #[cfg(feature = "simd")]
+    &matmul_simd::SIMD,
+    #[cfg(feature = "simd")]
+    &matmul_simd::SIMD_AVX512,
+    #[cfg(feature = "simd")]
+    &matmul_simd::SIMD_AVX2,
+    #[cfg(feature = "simd")]
+    &matmul_simd::SIMD_PORTABLE,
     #[cfg(feature = "naive")]
     &matmul_naive::NaiveIkj,
     #[cfg(feature = "naive")]
@@ -135,6 +157,12 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[cfg(all(feature = "simd", not(any(feature = "mkl", feature = "openblas", feature = "blis"))))]
+    #[test]
+    fn without_blas_the_best_backend_is_simd() {
+        assert_eq!(best().unwrap().name(), "simd");
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn kind(b: &dyn Backend) -> Kind {
 /// inspect (the peers: other crates' code).
 pub fn hot_loop(b: &dyn Backend) -> Option<HotLoop> {
     let rust = |type_path: &str, kernels: &[&str]| HotLoop::Rust {
-        package: "matmul-naive".to_owned(),
+        package: type_path.split("::").next().expect("a path has a first segment").replace('_', "-"),
         type_path: type_path.to_owned(),
         kernels: kernels.iter().map(|k| k.to_string()).collect(),
     };
@@ -35,6 +35,28 @@ pub fn hot_loop(b: &dyn Backend) -> Option<HotLoop> {
         "naive-ijk-reassoc" => Some(rust(
             "matmul_naive::reassoc::NaiveIjkReassoc",
             &["matmul_naive::reassoc::ijk_reassoc", "matmul_naive::reassoc::dot"],
+        )),
+        // The SIMD kernels are not generic: each is one function whose name starts with its
+        // dtype (`f64_avx512_24x8`). `simd` shows the AVX-512 ones (the widest loop wins).
+        "simd" => Some(rust(
+            "matmul_simd::Simd",
+            &[
+                "matmul_simd::avx512::f64_avx512_24x8",
+                "matmul_simd::avx512::f32_avx512_32x12",
+                "matmul_simd::avx2::f64_avx2_8x6",
+                "matmul_simd::avx2::f32_avx2_16x6",
+            ],
+        )),
+        "simd-avx512" => Some(rust(
+            "matmul_simd::Simd",
+            &["matmul_simd::avx512::f64_avx512_24x8", "matmul_simd::avx512::f32_avx512_32x12"],
+        )),
+        "simd-avx2" => {
+            Some(rust("matmul_simd::Simd", &["matmul_simd::avx2::f64_avx2_8x6", "matmul_simd::avx2::f32_avx2_16x6"]))
+        }
+        "simd-portable" => Some(rust(
+            "matmul_simd::Simd",
+            &["matmul_simd::portable::f64_portable_8x4", "matmul_simd::portable::f32_portable_16x4"],
         )),
         "openblas" => library("libopenblas"),
         "blis" => library("libblis"),

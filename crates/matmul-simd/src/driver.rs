@@ -1,0 +1,323 @@
+//! The five loops of a packed GEMM around one [`MicroKernel`], and how they are split
+//! over threads.
+//!
+//! ```text
+//! LOOP 5  jc: N in blocks of NC     B block KC × NC lives in L3
+//! LOOP 4  pc: K in blocks of KC     pack B (split over threads, then a join); never split
+//! LOOP 3  ic: M in blocks of MC     each thread packs its own A block (L2)
+//! LOOP 2  jr: NC in steps of NR     one B micro-panel (L1)
+//! LOOP 1  ir: MC in steps of MR     one A micro-panel
+//!         the microkernel: MR × NR tile of C in registers
+//! ```
+//!
+//! **Bit-identical for every thread count.** Threads take disjoint rectangles of whole
+//! `MR × NR` tiles anchored at (0, 0); the K blocks depend on `k` alone; every tile, edge or
+//! not, runs the same kernel with the same store. So each element of C is computed by the
+//! same sequence of operations whichever thread computes it. What threads change is only
+//! who runs which tile, and the MC blocking inside a thread's rows (which does not touch
+//! any element's arithmetic).
+
+use matmul_core::Scalar;
+use rayon::prelude::*;
+
+use crate::kernel::{Dest, MicroKernel, Strided};
+use crate::pack::{pack_a_panel, Operand, A_BUFFER, B_BUFFER};
+
+/// `C ← α·A·B + β·C` with C of unit row stride or general strides (the caller has already
+/// turned a row-major C into a column-major one by transposing the product).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Problem<'a, T> {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub alpha: T,
+    pub beta: T,
+    pub a: Operand<'a, T>,
+    pub b: Operand<'a, T>,
+    pub c: CPtr<T>,
+}
+
+/// C's element (0, 0) and strides. Raw, because threads write disjoint tiles of it
+/// concurrently, which no slice split can express for column-major tiles.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CPtr<T> {
+    pub ptr: *mut T,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+// SAFETY: a CPtr is only dereferenced by the microkernels, on tiles that `run` hands to
+// exactly one task each (disjoint rectangles, see `Split`), while the caller's `&mut` to C
+// is held for the whole call.
+unsafe impl<T: Send> Send for CPtr<T> {}
+// SAFETY: as for Send: shared between tasks that write disjoint elements.
+unsafe impl<T: Send> Sync for CPtr<T> {}
+
+/// How the tiles of one `(jc, pc)` block are shared among threads: `tm × tn` rectangles,
+/// each a contiguous range of MR-row panels by a contiguous range of NR-column panels.
+#[derive(Clone, Copy, Debug)]
+struct Split {
+    tm: usize,
+    tn: usize,
+}
+
+impl Split {
+    /// Splits M or N among the threads, whichever leaves the busiest thread less extra
+    /// work: the largest share of whole panels against the mean. M is preferred (each
+    /// thread then packs only its own rows of A, once, and keeps them in its own L2); N
+    /// has every thread pack the whole A block, so it must balance at least 3 % better.
+    /// (n = 256, f64 24 × 8 on 2 threads: M gives 6 and 5 panels of 24 rows, 9 % over the
+    /// mean; N gives 16 and 16 panels of 8 columns.)
+    fn new(threads: usize, m_panels: usize, n_panels: usize) -> Split {
+        if threads <= 1 {
+            return Split { tm: 1, tn: 1 };
+        }
+        // Largest share over the mean, ×100 (integer arithmetic: deterministic).
+        let excess = |panels: usize| panels.div_ceil(threads) * threads * 100 / panels.max(1);
+        if excess(n_panels) * 103 < excess(m_panels) * 100 {
+            Split { tm: 1, tn: threads }
+        } else {
+            Split { tm: threads, tn: 1 }
+        }
+    }
+
+    /// The `t`-th of `parts` near-equal contiguous ranges of `0 .. panels`.
+    fn range(t: usize, parts: usize, panels: usize) -> (usize, usize) {
+        (t * panels / parts, (t + 1) * panels / parts)
+    }
+}
+
+/// Products up to this many multiply-adds (`m·n·k`, about 100³, where OpenBLAS also stops
+/// packing) run unpacked when A has unit row stride and k fits one K block: packing would
+/// cost a noticeable share of so little arithmetic. Below [`crate::SERIAL_BELOW`], so the
+/// path never depends on the thread count.
+pub(crate) const SMALL_MAX: usize = 1_000_000;
+const _: () = assert!(SMALL_MAX < crate::SERIAL_BELOW);
+
+/// Whether [`run`] takes the small, unpacked path for this problem (shape and layout only).
+pub(crate) fn is_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) -> bool {
+    p.a.rs == 1 && p.k <= K::BLOCKING.kc && p.m.saturating_mul(p.n).saturating_mul(p.k) <= SMALL_MAX
+}
+
+/// Runs the product on `pool` (or on this thread when `pool` is `None`), unpacked when
+/// `allow_small` and [`is_small`] (the results are the same bits either way).
+///
+/// # Safety
+///
+/// * The CPU supports `K::ISA`.
+/// * `p.m, p.n, p.k ≥ 1`; A (`m × k`) and B (`k × n`) lie inside their slices.
+/// * `p.c` addresses an `m × n` matrix whose elements are distinct, valid for writes (and
+///   reads when β ≠ 0), and accessed by nothing else during the call.
+pub(crate) unsafe fn run<K: MicroKernel>(p: Problem<'_, K::Elem>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
+    if allow_small && is_small::<K>(&p) {
+        // SAFETY: `run`'s contract, and `is_small` checked A's unit row stride and k ≤ KC.
+        unsafe { run_small::<K>(&p) };
+        return;
+    }
+    let threads = pool.map_or(1, |pool| pool.current_num_threads());
+    B_BUFFER.with_borrow_mut(|buffer| {
+        let kc = K::BLOCKING.kc_for(p.k);
+        let nc = K::BLOCKING.nc.min(p.n.next_multiple_of(K::NR));
+        let b_pack: &mut [K::Elem] = buffer.get(nc * kc);
+        match pool {
+            // SAFETY: `run`'s contract is `blocks`'s.
+            Some(pool) => pool.install(|| unsafe { blocks::<K>(&p, b_pack, threads) }),
+            // SAFETY: as above.
+            None => unsafe { blocks::<K>(&p, b_pack, 1) },
+        }
+    });
+}
+
+/// Loops 5 and 4, and the parallel region of loop 3 inside them.
+///
+/// # Safety
+/// As [`run`]; `b_pack` holds at least `min(NC, n rounded up to NR) · kc` elements.
+unsafe fn blocks<K: MicroKernel>(p: &Problem<'_, K::Elem>, b_pack: &mut [K::Elem], threads: usize) {
+    let kc_max = K::BLOCKING.kc_for(p.k);
+    let nc_max = K::BLOCKING.nc;
+    // LOOP 5: N in blocks of NC. The packed B block of KC × NC is shared by all threads.
+    for jc in (0..p.n).step_by(nc_max) {
+        let nb = nc_max.min(p.n - jc);
+        // LOOP 4: K in blocks of KC, in order (never split: each element's sum must run
+        // p = 0, 1, … whatever the thread count). Later blocks add to what earlier ones wrote.
+        for pc in (0..p.k).step_by(kc_max) {
+            let kb = kc_max.min(p.k - pc);
+            let beta = if pc == 0 { p.beta } else { K::Elem::ONE };
+            let b_block = &mut b_pack[..nb.next_multiple_of(K::NR) * kb];
+            pack_b::<K>(b_block, p.b, (pc, kb), (jc, nb), threads);
+            let b_block: &[K::Elem] = b_block;
+            let m_panels = p.m.div_ceil(K::MR);
+            let n_panels = nb.div_ceil(K::NR);
+            let split = Split::new(threads, m_panels, n_panels);
+            let task = |t: usize| {
+                let (m0, m1) = Split::range(t / split.tn, split.tm, m_panels);
+                let (n0, n1) = Split::range(t % split.tn, split.tn, n_panels);
+                let rows = (m0 * K::MR, (m1 * K::MR).min(p.m));
+                let cols = (n0 * K::NR, (n1 * K::NR).min(nb));
+                // SAFETY: `run`'s contract; the rectangles of distinct `t` are disjoint
+                // (`Split::range` partitions the panels), so no two tasks share a tile.
+                unsafe { rectangle::<K>(p, beta, b_block, (pc, kb), jc, rows, cols) };
+            };
+            if threads > 1 {
+                (0..split.tm * split.tn).into_par_iter().for_each(task);
+            } else {
+                task(0);
+            }
+        }
+    }
+}
+
+/// Packs the `kb × nb` block of B at `(pc, jc)` into NR-column micro-panels, split over the
+/// threads by panel.
+fn pack_b<K: MicroKernel>(
+    dst: &mut [K::Elem],
+    b: Operand<'_, K::Elem>,
+    (pc, kb): (usize, usize),
+    (jc, nb): (usize, usize),
+    threads: usize,
+) {
+    let panel = |(jp, out): (usize, &mut [K::Elem])| {
+        let j0 = jc + jp * K::NR;
+        let cols = K::NR.min(jc + nb - j0);
+        K::pack_b(out, b.data, (b.rs, b.cs), (pc, kb), (j0, cols));
+    };
+    if threads > 1 {
+        dst.par_chunks_mut(K::NR * kb).enumerate().for_each(panel);
+    } else {
+        dst.chunks_mut(K::NR * kb).enumerate().for_each(panel);
+    }
+}
+
+/// One thread's share of a `(jc, pc)` block: rows `rows.0 .. rows.1` (MR-aligned start)
+/// by block columns `cols.0 .. cols.1` (NR-aligned, relative to `jc`).
+///
+/// # Safety
+/// As [`run`], and no other thread writes this rectangle of C during the call.
+unsafe fn rectangle<K: MicroKernel>(
+    p: &Problem<'_, K::Elem>,
+    beta: K::Elem,
+    b_block: &[K::Elem],
+    (pc, kb): (usize, usize),
+    jc: usize,
+    rows: (usize, usize),
+    cols: (usize, usize),
+) {
+    if rows.0 >= rows.1 || cols.0 >= cols.1 {
+        return;
+    }
+    let mc = K::BLOCKING.mc;
+    A_BUFFER.with_borrow_mut(|buffer| {
+        let a_pack: &mut [K::Elem] = buffer.get(mc.min(rows.1 - rows.0).next_multiple_of(K::MR) * kb);
+        // LOOP 3: this thread's rows in blocks of MC; each A block is packed once and
+        // reused against every B micro-panel of the thread's columns.
+        for ic in (rows.0..rows.1).step_by(mc) {
+            let mb = mc.min(rows.1 - ic);
+            let a_block = &mut a_pack[..mb.next_multiple_of(K::MR) * kb];
+            for (ip, out) in a_block.chunks_exact_mut(K::MR * kb).enumerate() {
+                let i0 = ic + ip * K::MR;
+                pack_a_panel(out, p.a, K::MR, (i0, K::MR.min(ic + mb - i0)), (pc, kb));
+            }
+            let a_block: &[K::Elem] = a_block;
+            // LOOP 2: B micro-panels (NR columns each).
+            for jr in (cols.0..cols.1).step_by(K::NR) {
+                let b_panel = &b_block[jr / K::NR * K::NR * kb..][..K::NR * kb];
+                let nr = K::NR.min(cols.1 - jr);
+                // LOOP 1: A micro-panels (MR rows each).
+                for ir in (0..mb).step_by(K::MR) {
+                    let a_panel = &a_block[ir / K::MR * K::MR * kb..][..K::MR * kb];
+                    let (i, j) = (ic + ir, jc + jr);
+                    debug_assert_eq!(a_panel.as_ptr() as usize % 64, 0);
+                    // SAFETY: (i, j) is an element of C (i < m, j < n), so its offset lies
+                    // inside the C the caller of `run` vouched for.
+                    let ptr = unsafe { p.c.ptr.add(i * p.c.rs + j * p.c.cs) };
+                    let dest =
+                        Dest { ptr, rs: p.c.rs, cs: p.c.cs, rows: K::MR.min(mb - ir), cols: nr, alpha: p.alpha, beta };
+                    // SAFETY: the CPU supports K::ISA (`run`'s contract, checked by the
+                    // backend with `Isa::is_supported`); `a_panel`/`b_panel` are MR·kb and NR·kb long,
+                    // `a_panel` starts on a cache line (aligned buffer, offsets multiples of
+                    // MR·kb elements = whole cache lines); the tile lies inside C and belongs
+                    // to this task alone (disjoint rectangles).
+                    unsafe { K::run(kb, a_panel.as_ptr(), b_panel.as_ptr(), dest) };
+                }
+            }
+        }
+    });
+}
+
+/// The small-product path: loops 2 and 1 over the whole product, the kernel reading A and
+/// B where they are. Only the last, partial A panel (fewer than MR rows) and B panel (fewer
+/// than NR columns) are packed, zero-padded, because reading a whole MR × NR tile there
+/// would run past the operands. `k ≤ KC`, so the packed path would use one K block of depth
+/// k too: the kernels perform the same operations and the results are the same bits.
+///
+/// # Safety
+/// As [`run`], and `p.a.rs == 1`, `p.k ≤ K::BLOCKING.kc`.
+unsafe fn run_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) {
+    let (m, n, k) = (p.m, p.n, p.k);
+    let (m_full, n_full) = (m / K::MR * K::MR, n / K::NR * K::NR);
+    A_BUFFER.with_borrow_mut(|a_buffer| {
+        B_BUFFER.with_borrow_mut(|b_buffer| {
+            let a_edge: &mut [K::Elem] = a_buffer.get(K::MR * k);
+            if m_full < m {
+                pack_a_panel(a_edge, p.a, K::MR, (m_full, m - m_full), (0, k));
+            }
+            let b_edge: &mut [K::Elem] = b_buffer.get(K::NR * k);
+            if n_full < n {
+                K::pack_b(b_edge, p.b.data, (p.b.rs, p.b.cs), (0, k), (n_full, n - n_full));
+            }
+            // LOOP 2: NR columns at a time.
+            for j in (0..n).step_by(K::NR) {
+                let (b, b_rs, b_cs) = if j < n_full {
+                    (p.b.data[j * p.b.cs..].as_ptr(), p.b.rs, p.b.cs)
+                } else {
+                    (b_edge.as_ptr(), K::NR, 1)
+                };
+                // LOOP 1: MR rows at a time.
+                for i in (0..m).step_by(K::MR) {
+                    let (a, lda) = if i < m_full { (p.a.data[i..].as_ptr(), p.a.cs) } else { (a_edge.as_ptr(), K::MR) };
+                    // SAFETY: (i, j) is an element of C (i < m, j < n): inside the C the
+                    // caller of `run` vouched for.
+                    let ptr = unsafe { p.c.ptr.add(i * p.c.rs + j * p.c.cs) };
+                    let dest = Dest {
+                        ptr,
+                        rs: p.c.rs,
+                        cs: p.c.cs,
+                        rows: K::MR.min(m - i),
+                        cols: K::NR.min(n - j),
+                        alpha: p.alpha,
+                        beta: p.beta,
+                    };
+                    let src = Strided { a, lda, b, b_rs, b_cs };
+                    // SAFETY: the CPU supports K::ISA (`run`'s contract). A: a full panel
+                    // reads rows i .. i + MR ≤ m_full of columns p < k, inside A (unit row
+                    // stride); an edge panel reads the packed `MR·k` elements. B likewise:
+                    // columns j .. j + NR ≤ n_full of rows p < k, or the packed `NR·k`. The
+                    // tile lies inside C, and this thread alone writes C.
+                    unsafe { K::run_strided(k, src, dest) };
+                }
+            }
+        })
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Split;
+
+    #[test]
+    fn the_split_balances_whole_panels() {
+        // n = 256, 24 × 8: 11 row panels against 32 column panels.
+        assert_eq!((Split::new(2, 11, 32).tm, Split::new(2, 11, 32).tn), (1, 2));
+        // n = 2048: 86 row panels split evenly.
+        assert_eq!((Split::new(2, 86, 256).tm, Split::new(2, 86, 256).tn), (2, 1));
+        // One thread, one rectangle.
+        assert_eq!((Split::new(1, 5, 5).tm, Split::new(1, 5, 5).tn), (1, 1));
+        // Every panel belongs to exactly one range.
+        for parts in 1..5 {
+            let ranges: Vec<_> = (0..parts).map(|t| Split::range(t, parts, 11)).collect();
+            assert_eq!(ranges[0].0, 0);
+            assert_eq!(ranges[parts - 1].1, 11);
+            assert!(ranges.windows(2).all(|w| w[0].1 == w[1].0));
+        }
+    }
+}

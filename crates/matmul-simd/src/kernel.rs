@@ -1,0 +1,382 @@
+//! The microkernel contract, and the one generic body every kernel instantiates.
+//!
+//! A microkernel multiplies one packed `MR × kc` micro-panel of A by one packed `kc × NR`
+//! micro-panel of B, holding the `MR × NR` product in vector registers, and then writes
+//! `α·(A·B) + β·C` into an `mr × nr` tile of C. Everything else (blocking, packing,
+//! threads) is the driver's job; see [`MicroKernel`] for the exact rules.
+
+use matmul_core::Scalar;
+
+use crate::isa::Isa;
+use crate::params::Blocking;
+
+/// Where and how a microkernel writes its tile of C.
+///
+/// Element `(i, j)` of the tile is at `ptr + i·rs + j·cs`. The tile is `rows × cols`,
+/// with `rows ≤ MR` and `cols ≤ NR`: an edge tile is smaller than the kernel.
+#[derive(Clone, Copy, Debug)]
+pub struct Dest<T> {
+    /// Element `(0, 0)` of the tile.
+    pub ptr: *mut T,
+    /// Row stride of C (1 on the fast path).
+    pub rs: usize,
+    /// Column stride of C.
+    pub cs: usize,
+    /// Rows to write, `1 ≤ rows ≤ MR`.
+    pub rows: usize,
+    /// Columns to write, `1 ≤ cols ≤ NR`.
+    pub cols: usize,
+    /// α, the factor of the product.
+    pub alpha: T,
+    /// β, the factor of C's old value. When it is 0, C is never read.
+    pub beta: T,
+}
+
+/// A and B read in place by [`MicroKernel::run_strided`] (the small-product path):
+/// element `(i, p)` of A at `a + p·lda + i`, element `(p, j)` of B at `b + p·b_rs + j·b_cs`.
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<T> {
+    /// A's element (0, 0); its column is contiguous (unit row stride).
+    pub a: *const T,
+    /// A's column stride.
+    pub lda: usize,
+    /// B's element (0, 0).
+    pub b: *const T,
+    /// B's row stride.
+    pub b_rs: usize,
+    /// B's column stride.
+    pub b_cs: usize,
+}
+
+/// A register-tiled microkernel: `C[..rows, ..cols] ← α·(A_panel · B_panel) + β·C`.
+///
+/// # The contract
+///
+/// * **Packed A** (`a`): a micro-panel of `kc` columns, each `MR` contiguous values:
+///   element `(i, p)` is at `a + p·MR + i`. Rows past the tile's `rows` hold zeros.
+///   `a` is aligned to 64 bytes (the `pack` module allocates on cache lines and every
+///   micro-panel starts at a multiple of `MR·kc` elements, a multiple of 64 bytes for every
+///   kernel here), so AVX-512 kernels may use aligned loads.
+/// * **Packed B** (`b`): a micro-panel of `kc` rows, each `NR` contiguous values: element
+///   `(p, j)` is at `b + p·NR + j`. Columns past the tile's `cols` hold zeros. No
+///   alignment is required (B values are broadcast one at a time).
+/// * **C** ([`Dest`]): any strides. Fast when `rs = 1`; otherwise (and, for kernels
+///   without masked stores, at edge tiles) the kernel goes through an `MR × NR` staging
+///   tile on its stack.
+/// * **The sum** of each element runs over `p = 0, 1, …, kc − 1` in that order, one fused
+///   multiply-add per step into an accumulator that starts at zero (the portable kernel
+///   fuses only where `wide` does), and the store is `α·acc` when β = 0, else
+///   `α·acc + β·c` in one fused step: the same operations for interior and edge tiles,
+///   whatever thread runs them, which is what makes results bit-identical for every thread
+///   count.
+/// * **β = 0 never reads C**: a NaN or an uninitialised value there does not matter.
+/// * Writes exactly the `rows × cols` elements of the tile, nothing around them.
+/// * No allocation, no panic, no thread.
+/// * `kc = 0` is allowed and writes `β·C` (`α·0 + β·c`).
+pub trait MicroKernel: Copy + Send + Sync + 'static {
+    /// The element type.
+    type Elem: Scalar;
+    /// The instruction set the kernel needs.
+    const ISA: Isa;
+    /// Rows of the register tile (a multiple of the vector width).
+    const MR: usize;
+    /// Columns of the register tile.
+    const NR: usize;
+    /// The kernel's function name (`f64_avx512_24x8`): dtype, instruction set, MR × NR.
+    const NAME: &'static str;
+    /// Its cache blocking (see [`crate::params`]).
+    const BLOCKING: Blocking;
+
+    /// Runs the kernel on one tile.
+    ///
+    /// # Safety
+    ///
+    /// * The CPU supports [`MicroKernel::ISA`] (the caller checked [`Isa::is_supported`]).
+    /// * `a` points to `MR·kc` readable elements, aligned to 64 bytes; `b` to `NR·kc`
+    ///   readable elements.
+    /// * `1 ≤ dest.rows ≤ MR`, `1 ≤ dest.cols ≤ NR`, and every element
+    ///   `dest.ptr + i·rs + j·cs` of the tile is valid for writes (and for reads when β ≠ 0)
+    ///   and not accessed by anyone else during the call.
+    unsafe fn run(kc: usize, a: *const Self::Elem, b: *const Self::Elem, dest: Dest<Self::Elem>);
+
+    /// The same kernel reading A and B where they are, without packing: the same
+    /// operations in the same order as [`MicroKernel::run`], so the same bits.
+    ///
+    /// # Safety
+    ///
+    /// As [`MicroKernel::run`], except for the operands: for every `p < kc`, the `MR`
+    /// elements `src.a + p·lda + (0..MR)` and the `NR` elements
+    /// `src.b + p·b_rs + j·b_cs` (`j < NR`) are readable (no alignment required).
+    unsafe fn run_strided(kc: usize, src: Strided<Self::Elem>, dest: Dest<Self::Elem>);
+
+    /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` of B (element `(p, j)` at
+    /// `src[p·rs + j·cs]`) into one B micro-panel, as [`MicroKernel::run`] reads it. A
+    /// kernel may override it with a vectorised version for its own tile; the default is
+    /// the portable loop.
+    ///
+    /// Panics (a bug, not bad input) if the block lies outside `src` or `dst` is not
+    /// `NR·kc` long.
+    fn pack_b(
+        dst: &mut [Self::Elem],
+        src: &[Self::Elem],
+        (rs, cs): (usize, usize),
+        rows: (usize, usize),
+        cols: (usize, usize),
+    ) {
+        crate::pack::pack_b_panel(dst, crate::pack::Operand { data: src, rs, cs }, Self::NR, rows, cols);
+    }
+}
+
+/// One SIMD vector type, as the generic kernel body uses it.
+///
+/// Every method is `unsafe`: it compiles to the instructions of one instruction set, which
+/// the CPU must have. Each is `#[inline(always)]` without a `#[target_feature]` of its own,
+/// so it inherits the features of the `#[target_feature]` kernel it is inlined into.
+pub(crate) trait Lanes: Copy {
+    /// The element type.
+    type Elem: Scalar;
+    /// Elements per vector.
+    const LANES: usize;
+    /// Whether [`Lanes::load_partial`] and [`Lanes::store_partial`] accept fewer than
+    /// `LANES` elements (masked instructions); when false, edge tiles are staged.
+    const MASKED: bool;
+
+    /// # Safety
+    /// The CPU has the instruction set.
+    unsafe fn zero() -> Self;
+    /// # Safety
+    /// The CPU has the instruction set.
+    unsafe fn splat(x: Self::Elem) -> Self;
+    /// `a·b + c`, fused where the instruction set has it.
+    /// # Safety
+    /// The CPU has the instruction set.
+    unsafe fn fma(a: Self, b: Self, c: Self) -> Self;
+    /// # Safety
+    /// The CPU has the instruction set.
+    unsafe fn mul(a: Self, b: Self) -> Self;
+    /// A vector from `LANES` elements at `p`, which is aligned to 64 bytes.
+    /// # Safety
+    /// The CPU has the instruction set; `p` is 64-byte aligned with `LANES` readable elements.
+    unsafe fn load_packed(p: *const Self::Elem) -> Self;
+    /// The first `n` elements at `p` (the rest zero).
+    /// # Safety
+    /// The CPU has the instruction set; `1 ≤ n ≤ LANES`, `n = LANES` unless `MASKED`; `n`
+    /// readable elements at `p`.
+    unsafe fn load_partial(p: *const Self::Elem, n: usize) -> Self;
+    /// Stores the first `n` lanes at `p`.
+    /// # Safety
+    /// As [`Lanes::load_partial`], with `n` writable elements.
+    unsafe fn store_partial(p: *mut Self::Elem, v: Self, n: usize);
+}
+
+/// The largest `MR × NR` of any kernel here (32 × 12 for f32 AVX-512): the size of the
+/// staging tile.
+const STAGE_CAPACITY: usize = 384;
+
+/// An `MR × NR` column-major tile on the stack, for the stores a kernel cannot make
+/// straight into C (general strides; edge tiles without masked stores).
+#[repr(C, align(64))]
+struct Stage<T>([T; STAGE_CAPACITY]);
+
+/// The multiply-accumulate part of every kernel: `MV` vectors of A times `NR` broadcasts
+/// of B per step of `p`, into `MV × NR` accumulators that stay in registers (constant
+/// loop bounds, so LLVM unrolls them and promotes the array).
+///
+/// # Safety
+/// The CPU has `V`'s instruction set; with PACKED, `src.a` and `src.b` satisfy
+/// [`MicroKernel::run`]'s contract with `MR = MV·V::LANES`; without, they satisfy
+/// [`MicroKernel::run_strided`]'s.
+// Indexed loops on purpose: `acc[i][j]` with constant bounds is the shape LLVM fully
+// unrolls into registers (shared/SIMD.md §6).
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize, const PACKED: bool>(
+    kc: usize,
+    src: Strided<V::Elem>,
+) -> [[V; NR]; MV] {
+    // Packed panels have a compile-time unit stride between B's columns, so only
+    // PACKED = false pays for computing NR addresses per step.
+    // (A's column stride is the panel's MR, which an edge tile run with fewer vectors
+    // (see `sized_tile!`) does not know at compile time; the same goes for B's panel width.)
+    let (lda, b_rs, b_cs) = if PACKED { (src.lda, src.b_rs, 1) } else { (src.lda, src.b_rs, src.b_cs) };
+    // SAFETY: the caller guarantees the instruction set.
+    let mut acc = [[unsafe { V::zero() }; NR]; MV];
+    for p in 0..kc {
+        // SAFETY: p < kc, so `a + p·lda + i·LANES` stays inside the caller's A (packed:
+        // its `MR·kc` elements, 64-byte aligned because `a` is and `MR·size` is a multiple
+        // of 64; strided: the MR readable elements of column p the caller vouched for).
+        let ap = unsafe { src.a.add(p * lda) };
+        let mut av = [acc[0][0]; MV];
+        for (i, v) in av.iter_mut().enumerate() {
+            // SAFETY: see above.
+            *v = unsafe {
+                if PACKED {
+                    V::load_packed(ap.add(i * V::LANES))
+                } else {
+                    V::load_partial(ap.add(i * V::LANES), V::LANES)
+                }
+            };
+        }
+        for j in 0..NR {
+            // SAFETY: element (p, j) of the caller's B (packed: `p·NR + j < kc·NR`).
+            let bj = unsafe { V::splat(*src.b.add(p * b_rs + j * b_cs)) };
+            for i in 0..MV {
+                // SAFETY: the caller guarantees the instruction set.
+                acc[i][j] = unsafe { V::fma(av[i], bj, acc[i][j]) };
+            }
+        }
+    }
+    acc
+}
+
+/// Writes `α·acc + β·C` (or `α·acc` when β = 0) to a destination with unit row stride,
+/// `rows` and `cols` inside the tile; partial vectors only when `V::MASKED`.
+///
+/// # Safety
+/// The CPU has `V`'s instruction set; `d.rs = 1`; `d` satisfies [`MicroKernel::run`]'s
+/// contract; `d.rows = MV·LANES` unless `V::MASKED`.
+#[inline(always)]
+unsafe fn store<V: Lanes, const MV: usize, const NR: usize>(acc: &[[V; NR]; MV], d: Dest<V::Elem>) {
+    // SAFETY: the caller guarantees the instruction set.
+    let (alpha, beta) = unsafe { (V::splat(d.alpha), V::splat(d.beta)) };
+    let read_c = d.beta != V::Elem::ZERO;
+    // Constant bounds (with a test inside) keep `acc` indexable at compile time.
+    for j in 0..NR {
+        if j >= d.cols {
+            break;
+        }
+        for (i, row) in acc.iter().enumerate() {
+            let n = d.rows.saturating_sub(i * V::LANES).min(V::LANES);
+            if n == 0 {
+                break;
+            }
+            // SAFETY: `i·LANES + n ≤ rows` and `j < cols`: inside the tile the caller
+            // vouched for (unit row stride, so the `n` elements are contiguous); `n`
+            // is LANES unless V::MASKED, as the caller guarantees.
+            unsafe {
+                let p = d.ptr.add(j * d.cs + i * V::LANES);
+                let v = if read_c {
+                    V::fma(alpha, row[j], V::mul(beta, V::load_partial(p, n)))
+                } else {
+                    V::mul(alpha, row[j])
+                };
+                V::store_partial(p, v, n);
+            }
+        }
+    }
+}
+
+/// The whole kernel: accumulate, then store straight into C when the instruction set
+/// allows it, else through the staging tile.
+///
+/// # Safety
+/// [`MicroKernel::run`]'s contract (PACKED) or [`MicroKernel::run_strided`]'s (not), with
+/// `MR = MV·V::LANES` and the instruction set of `V`.
+#[inline(always)]
+pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACKED: bool>(
+    kc: usize,
+    src: Strided<V::Elem>,
+    d: Dest<V::Elem>,
+) {
+    let mr = MV * V::LANES;
+    debug_assert!(mr * NR <= STAGE_CAPACITY);
+    // SAFETY: forwarded from the caller.
+    let acc = unsafe { accumulate::<V, MV, NR, PACKED>(kc, src) };
+    let direct = d.rs == 1 && (V::MASKED || (d.rows == mr && d.cols == NR));
+    if direct {
+        // SAFETY: unit row stride, and full rows unless masked: `store`'s conditions.
+        unsafe { store::<V, MV, NR>(&acc, d) };
+        return;
+    }
+    let mut stage = Stage([V::Elem::ZERO; STAGE_CAPACITY]);
+    let sp = stage.0.as_mut_ptr();
+    if d.beta != V::Elem::ZERO {
+        for j in 0..d.cols {
+            for i in 0..d.rows {
+                // SAFETY: (i, j) inside the tile, readable since β ≠ 0 (caller); the stage
+                // index `j·MR + i < MR·NR ≤ STAGE_CAPACITY`.
+                unsafe { *sp.add(j * mr + i) = *d.ptr.add(i * d.rs + j * d.cs) };
+            }
+        }
+    }
+    let staged = Dest { ptr: sp, rs: 1, cs: mr, rows: mr, cols: NR, ..d };
+    // SAFETY: the stage is a full MR × NR tile with unit row stride, owned here.
+    unsafe { store::<V, MV, NR>(&acc, staged) };
+    for j in 0..d.cols {
+        for i in 0..d.rows {
+            // SAFETY: as for the copy in.
+            unsafe { *d.ptr.add(i * d.rs + j * d.cs) = *sp.add(j * mr + i) };
+        }
+    }
+}
+
+/// Runs [`tile`] with the fewest vectors of A that cover the tile's rows (one of
+/// `$mv…`, else `$full`), and with `$half` columns when the tile's fit in them: an edge
+/// tile then costs about what it holds instead of a full tile. Every element still gets
+/// the same operations in the same order, so the bits do not change.
+macro_rules! sized_tile {
+    ($v:ty, [$($mv:literal),*] else $full:literal, $nr:literal / $half:literal, $packed:literal, $kc:expr, $src:expr, $d:expr) => {{
+        let (kc, src, d) = ($kc, $src, $d);
+        let vectors = d.rows.div_ceil(<$v as $crate::kernel::Lanes>::LANES);
+        let half = d.cols <= $half;
+        $(
+            if vectors <= $mv {
+                // SAFETY: the caller's contract is `tile`'s for the full tile; a tile of
+                // fewer rows or columns reads a prefix of the same panels and writes the
+                // same `rows × cols` elements.
+                return unsafe {
+                    if half {
+                        $crate::kernel::tile::<$v, $mv, $half, $packed>(kc, src, d)
+                    } else {
+                        $crate::kernel::tile::<$v, $mv, $nr, $packed>(kc, src, d)
+                    }
+                };
+            }
+        )*
+        // SAFETY: as above.
+        unsafe {
+            if half {
+                $crate::kernel::tile::<$v, $full, $half, $packed>(kc, src, d)
+            } else {
+                $crate::kernel::tile::<$v, $full, $nr, $packed>(kc, src, d)
+            }
+        }
+    }};
+}
+pub(crate) use sized_tile;
+
+/// Declares a zero-sized kernel type and its `MicroKernel` impl around a kernel function.
+macro_rules! microkernel {
+    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr) => {
+        $crate::kernel::microkernel!($ty, $elem, $isa, $mr x $nr, $func, $strided, $blocking, {});
+    };
+    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr, { $($extra:item)* }) => {
+        #[doc = concat!("The `", stringify!($func), "` kernel as a [`MicroKernel`](crate::kernel::MicroKernel).")]
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct $ty;
+
+        impl $crate::kernel::MicroKernel for $ty {
+            type Elem = $elem;
+            const ISA: $crate::isa::Isa = $isa;
+            const MR: usize = $mr;
+            const NR: usize = $nr;
+            const NAME: &'static str = stringify!($func);
+            const BLOCKING: $crate::params::Blocking = $blocking;
+
+            #[inline]
+            unsafe fn run(kc: usize, a: *const $elem, b: *const $elem, dest: $crate::kernel::Dest<$elem>) {
+                // SAFETY: the trait's contract is the kernel function's contract.
+                unsafe { $func(kc, a, b, dest) }
+            }
+
+            #[inline]
+            unsafe fn run_strided(kc: usize, src: $crate::kernel::Strided<$elem>, dest: $crate::kernel::Dest<$elem>) {
+                // SAFETY: the trait's contract is the kernel function's contract.
+                unsafe { $strided(kc, src, dest) }
+            }
+
+            $($extra)*
+        }
+    };
+}
+pub(crate) use microkernel;

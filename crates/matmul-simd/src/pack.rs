@@ -1,0 +1,222 @@
+//! Packing: copying blocks of A and B into the micro-panel layouts the kernels read, and
+//! the reusable, cache-line-aligned buffers they are copied into.
+//!
+//! Packing is where every layout is absorbed: row-major, column-major, transposed, padded
+//! or general-stride operands all become the same contiguous micro-panels, so the kernels
+//! run one fast path. Each source layout gets a loop that reads memory in order (the
+//! contiguous direction innermost); panels are zero-padded to a whole `MR` or `NR`.
+
+use std::cell::RefCell;
+
+use matmul_core::Scalar;
+
+/// A read-only operand: element `(i, j)` at `data[i·rs + j·cs]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Operand<'a, T> {
+    pub data: &'a [T],
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl<T> Operand<'_, T> {
+    /// The transpose: the same elements with the strides swapped.
+    pub fn t(self) -> Self {
+        Operand { data: self.data, rs: self.cs, cs: self.rs }
+    }
+}
+
+/// 64 bytes on a 64-byte boundary: a cache line, and an AVX-512 register.
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(64))]
+struct CacheLine([u8; 64]);
+
+/// A growable buffer of cache lines, viewed as `T`s. It only grows: after the first
+/// product of a given size, later calls reuse it without allocating (a fresh large `Vec`
+/// would be a new `mmap` whose pages fault in on every call, several percent at n = 512).
+#[derive(Default)]
+pub(crate) struct Buffer {
+    lines: Vec<CacheLine>,
+}
+
+impl Buffer {
+    /// The first `len` elements, 64-byte aligned. Contents are whatever the last user left
+    /// (packing overwrites everything the kernels read, padding included).
+    pub fn get<T: Scalar>(&mut self, len: usize) -> &mut [T] {
+        let per_line = std::mem::size_of::<CacheLine>() / std::mem::size_of::<T>();
+        let lines = len.div_ceil(per_line);
+        if self.lines.len() < lines {
+            self.lines.resize(lines, bytemuck::Zeroable::zeroed());
+        }
+        &mut bytemuck::cast_slice_mut(&mut self.lines)[..len]
+    }
+}
+
+thread_local! {
+    /// Each thread's buffer for packed blocks of A (one per worker: threads pack their own).
+    pub(crate) static A_BUFFER: RefCell<Buffer> = RefCell::new(Buffer::default());
+    /// The calling thread's buffer for the packed block of B (shared read-only by the workers).
+    pub(crate) static B_BUFFER: RefCell<Buffer> = RefCell::new(Buffer::default());
+}
+
+/// Packs rows `i0 .. i0 + rows` (`rows ≤ mr`) and columns `p0 .. p0 + kc` of A into one
+/// micro-panel: element `(i, p)` at `dst[p·mr + i]`, rows past `rows` zero.
+///
+/// Panics (a bug, not bad input) if the block lies outside A or `dst` is not `mr·kc`.
+///
+/// `#[inline(always)]`, here and in [`pack_b_panel`]: the callers pass the kernel's
+/// constant MR (NR), so a full panel's copies get a constant length and compile to a few
+/// vector moves instead of one `memcpy` call per column (4 % of a 64³ product).
+#[inline(always)]
+pub(crate) fn pack_a_panel<T: Scalar>(
+    dst: &mut [T],
+    a: Operand<'_, T>,
+    mr: usize,
+    (i0, rows): (usize, usize),
+    (p0, kc): (usize, usize),
+) {
+    assert!(dst.len() == mr * kc && rows <= mr);
+    if a.rs == 1 || rows == 1 {
+        // Column-major A (or a single row): each column of the panel is a contiguous run
+        // of the source.
+        for (p, out) in dst.chunks_exact_mut(mr).enumerate() {
+            let start = i0 * a.rs + (p0 + p) * a.cs;
+            if rows == mr {
+                out.copy_from_slice(&a.data[start..start + mr]);
+            } else {
+                copy_padded(out, &a.data[start..start + rows]);
+            }
+        }
+    } else if a.cs == 1 {
+        // Row-major A: read each source row in order, scatter it down the panel. Groups of
+        // mr steps of p at a time would be an in-register transpose; this is the simple form.
+        if rows < mr {
+            // One fill for the padding rows (not a short `memset` per column).
+            dst.fill(T::ZERO);
+        }
+        for i in 0..rows {
+            let start = (i0 + i) * a.rs + p0;
+            for (out, &x) in dst.chunks_exact_mut(mr).zip(&a.data[start..start + kc]) {
+                out[i] = x;
+            }
+        }
+    } else {
+        for (p, out) in dst.chunks_exact_mut(mr).enumerate() {
+            for (i, x) in out.iter_mut().enumerate() {
+                *x = if i < rows { a.data[(i0 + i) * a.rs + (p0 + p) * a.cs] } else { T::ZERO };
+            }
+        }
+    }
+}
+
+/// `out` ← `src` followed by zeros, element by element: the lengths of an edge panel are
+/// too short for a `memcpy` and `memset` call each to pay.
+#[inline(always)]
+fn copy_padded<T: Scalar>(out: &mut [T], src: &[T]) {
+    for (i, x) in out.iter_mut().enumerate() {
+        *x = src.get(i).copied().unwrap_or(T::ZERO);
+    }
+}
+
+/// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` (`cols ≤ nr`) of B into one
+/// micro-panel: element `(p, j)` at `dst[p·nr + j]`, columns past `cols` zero.
+///
+/// Panics (a bug, not bad input) if the block lies outside B or `dst` is not `nr·kc`.
+#[inline(always)]
+pub(crate) fn pack_b_panel<T: Scalar>(
+    dst: &mut [T],
+    b: Operand<'_, T>,
+    nr: usize,
+    (p0, kc): (usize, usize),
+    (j0, cols): (usize, usize),
+) {
+    assert!(dst.len() == nr * kc && cols <= nr);
+    if b.cs == 1 || cols == 1 {
+        // Row-major B (or a single column): each row of the panel is a contiguous run of
+        // the source.
+        for (p, out) in dst.chunks_exact_mut(nr).enumerate() {
+            let start = (p0 + p) * b.rs + j0 * b.cs;
+            if cols == nr {
+                out.copy_from_slice(&b.data[start..start + nr]);
+            } else {
+                copy_padded(out, &b.data[start..start + cols]);
+            }
+        }
+    } else if b.rs == 1 {
+        // Column-major B: read each source column in order, scatter it across the panel.
+        if cols < nr {
+            // One fill for the padding columns (not a short `memset` per row).
+            dst.fill(T::ZERO);
+        }
+        for j in 0..cols {
+            let start = (j0 + j) * b.cs + p0;
+            for (out, &x) in dst.chunks_exact_mut(nr).zip(&b.data[start..start + kc]) {
+                out[j] = x;
+            }
+        }
+    } else {
+        for (p, out) in dst.chunks_exact_mut(nr).enumerate() {
+            for (j, x) in out.iter_mut().enumerate() {
+                *x = if j < cols { b.data[(p0 + p) * b.rs + (j0 + j) * b.cs] } else { T::ZERO };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 5 × 7 matrix with element (i, j) = 10·i + j, in three layouts.
+    fn layouts(buf_r: &mut Vec<f64>, buf_c: &mut Vec<f64>, buf_g: &mut Vec<f64>) {
+        *buf_r = (0..35).map(|x| (10 * (x / 7) + x % 7) as f64).collect();
+        *buf_c = (0..35).map(|x| (10 * (x % 5) + x / 5) as f64).collect();
+        // General strides: rs = 2, cs = 11 (slots in between hold NaN).
+        *buf_g = vec![f64::NAN; 2 * 4 + 11 * 6 + 1];
+        for i in 0..5 {
+            for j in 0..7 {
+                buf_g[2 * i + 11 * j] = (10 * i + j) as f64;
+            }
+        }
+    }
+
+    #[test]
+    fn panels_hold_the_block_and_zero_padding_in_every_layout() {
+        let (mut r, mut c, mut g) = (Vec::new(), Vec::new(), Vec::new());
+        layouts(&mut r, &mut c, &mut g);
+        let ops = [
+            Operand { data: &r[..], rs: 7, cs: 1 },
+            Operand { data: &c[..], rs: 1, cs: 5 },
+            Operand { data: &g[..], rs: 2, cs: 11 },
+        ];
+        for op in ops {
+            // A: rows 1..4 (3 of MR = 4), columns 2..7.
+            let mut pa = vec![f64::NAN; 4 * 5];
+            pack_a_panel(&mut pa, op, 4, (1, 3), (2, 5));
+            for p in 0..5 {
+                for i in 0..4 {
+                    let want = if i < 3 { (10 * (1 + i) + 2 + p) as f64 } else { 0.0 };
+                    assert_eq!(pa[p * 4 + i], want, "A ({i}, {p}) of {op:?}");
+                }
+            }
+            // B (the same matrix as k × n): rows 1..5, columns 4..7 (3 of NR = 5).
+            let mut pb = vec![f64::NAN; 5 * 4];
+            pack_b_panel(&mut pb, op, 5, (1, 4), (4, 3));
+            for p in 0..4 {
+                for j in 0..5 {
+                    let want = if j < 3 { (10 * (1 + p) + 4 + j) as f64 } else { 0.0 };
+                    assert_eq!(pb[p * 5 + j], want, "B ({p}, {j}) of {op:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn buffers_are_aligned_and_reused() {
+        let mut buf = Buffer::default();
+        let p1 = buf.get::<f64>(1000).as_ptr();
+        assert_eq!(p1 as usize % 64, 0);
+        let p2 = buf.get::<f32>(10).as_ptr();
+        assert_eq!(p1.cast::<f32>(), p2);
+        assert_eq!(buf.get::<f64>(1000).as_ptr(), p1);
+    }
+}
