@@ -609,13 +609,16 @@ fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
             e.0.push(size);
         }
     }
+    // Count what the list shows (each point once), not every runner's copy of it.
+    let points: usize = groups.values().map(|(sizes, _)| sizes.len()).sum();
     let items = groups
         .into_iter()
         .map(|((b, d, t, l, e), (sizes, why))| {
             format!("{b}, {d}, {}, {l} ({e}), n = {}: {why}", thread_word(t), sizes.join(", "))
         })
         .collect();
-    doc.push(Block::Details(format!("{} points skipped", results.skipped.len()), vec![Block::List(items)]));
+    let noun = if points == 1 { "point" } else { "points" };
+    doc.push(Block::Details(format!("{points} {noun} skipped"), vec![Block::List(items)]));
 }
 
 /// Markdown.
