@@ -201,6 +201,11 @@ pub struct Verdict {
     pub ops: usize,
     pub vectorised: bool,
     pub fma: bool,
+    /// Fused multiply-adds per iteration (of the described kind, packed or scalar).
+    pub fmas: usize,
+    /// Instructions per iteration that address the stack (`rsp`/`rbp`): in a register-tiled
+    /// kernel these are spilled accumulators.
+    pub stack_accesses: usize,
     /// The widest register of a packed instruction.
     pub width: Option<Width>,
     pub elem_bits: u32,
@@ -228,11 +233,22 @@ impl Verdict {
             }
         }
         counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+        let stack_accesses = lines
+            .iter()
+            .filter(|l| match l {
+                Line::Instruction { operands, .. } => {
+                    operands.contains('[') && (operands.contains("rsp") || operands.contains("rbp"))
+                }
+                Line::Label(_) => false,
+            })
+            .count();
         Verdict {
             mnemonics: counts.into_iter().map(|(m, _)| m).collect(),
             ops: ops.len(),
             vectorised,
             fma: described.iter().any(|o| o.fma),
+            fmas: described.iter().filter(|o| o.fma).count(),
+            stack_accesses,
             width: described.iter().filter_map(|o| o.width).max(),
             elem_bits: described.iter().map(|o| o.elem_bits).max().unwrap_or(0),
         }
@@ -255,12 +271,19 @@ impl fmt::Display for Verdict {
         if self.ops == 0 {
             return write!(f, "inner loop: no floating-point arithmetic found");
         }
-        let fma = if self.fma { "FMA" } else { "no FMA" };
+        let fma = if self.fma { format!("FMA ({} per iteration)", self.fmas) } else { "no FMA".to_owned() };
         match (self.lanes(), self.width) {
             (Some(lanes), Some(w)) => {
-                write!(f, "inner loop: {names} on {} ({lanes} × f{}): vectorised, {fma}", w.name(), self.elem_bits)
+                write!(f, "inner loop: {names} on {} ({lanes} × f{}): vectorised, {fma}", w.name(), self.elem_bits)?
             }
-            _ => write!(f, "inner loop: scalar ({names}){}", if self.fma { ", FMA" } else { "" }),
+            _ => {
+                write!(f, "inner loop: scalar ({names}){}", if self.fma { format!(", {fma}") } else { String::new() })?
+            }
+        }
+        match self.stack_accesses {
+            0 if self.fma => write!(f, ", no stack access (nothing spilled)"),
+            0 => Ok(()),
+            n => write!(f, ", {n} stack accesses per iteration (spills?)"),
         }
     }
 }
@@ -300,9 +323,27 @@ _RINvCsfzNAGrNwNqL_12matmul_naive3ikjdEB2_:
         let loops = innermost_loops(&fs[0].lines);
         assert_eq!(loops.len(), 2);
         let verdicts: Vec<Verdict> = loops.iter().map(|l| Verdict::of(&fs[0].lines[l.start..=l.end])).collect();
-        assert_eq!(verdicts[0].to_string(), "inner loop: vfmadd231pd on ymm (4 × f64): vectorised, FMA");
+        assert_eq!(
+            verdicts[0].to_string(),
+            "inner loop: vfmadd231pd on ymm (4 × f64): vectorised, FMA (1 per iteration), no stack access (nothing spilled)"
+        );
         assert_eq!(verdicts[1].to_string(), "inner loop: scalar (vmulsd, vaddsd)");
         assert!(verdicts[0].rank() > verdicts[1].rank());
+    }
+
+    #[test]
+    fn a_spilled_accumulator_is_reported() {
+        let lines = vec![
+            Line::Instruction { mnemonic: "vfmadd231pd".into(), operands: "zmm0, zmm1, zmm2".into() },
+            Line::Instruction { mnemonic: "vmovupd".into(), operands: "zmmword ptr [rsp + 64], zmm3".into() },
+            Line::Instruction {
+                mnemonic: "vfmadd231pd".into(),
+                operands: "zmm3, zmm1, zmmword ptr [rbp - 128]".into(),
+            },
+        ];
+        let v = Verdict::of(&lines);
+        assert_eq!((v.fmas, v.stack_accesses), (2, 2));
+        assert!(v.to_string().ends_with("FMA (2 per iteration), 2 stack accesses per iteration (spills?)"), "{v}");
     }
 
     #[test]
