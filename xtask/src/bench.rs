@@ -16,6 +16,7 @@ use anyhow::{bail, Context};
 use matmul_bench_format::options::BenchOptions;
 use matmul_bench_format::results::{load_measurements, Provenance, Results};
 use matmul_bench_format::runner::RunnerOutput;
+use matmul_bench_format::Kind;
 
 use crate::runner::{self, BuildArgs, Runner, Share};
 
@@ -90,8 +91,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     let mut partials = Vec::new();
     // Backends of the runners run so far: a later runner (another BLAS library) runs the
-    // layout experiment for its new backends only. The sweep runs every backend asked for
-    // in every runner that holds it, so each point's ratio to a BLAS comes from one process.
+    // layout experiment for its new backends only. Its sweep runs its new backends and
+    // every SIMD backend and peer asked for, so their ratios to each BLAS come from one
+    // process; the naive loops (seconds per call at the largest sizes, and far from any
+    // BLAS) run in the first runner only, which keeps the run near 10 minutes with three
+    // BLAS libraries on 2 cores. Their ratio to a later runner's BLAS is marked † (across
+    // processes) in the report.
     let mut seen: Vec<String> = Vec::new();
     runner::for_each_runner(
         &args.build,
@@ -107,11 +112,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                     .cloned()
                     .collect()
             });
+            let is_loops = |name: &String| r.backends.iter().any(|b| &b.name == name && b.kind == Kind::Loops);
+            let sweep: Vec<String> =
+                names.iter().filter(|n| seen.is_empty() || !seen.contains(n) || !is_loops(n)).cloned().collect();
             seen.extend(names.iter().filter(|n| !seen.contains(n)).cloned().collect::<Vec<_>>());
             for t in args.options.thread_counts(cores()) {
                 let mut options = args.options.clone();
                 options.threads = vec![t];
-                options.backends = names.to_vec();
+                options.backends = sweep.clone();
                 match &layout_backends {
                     Some(list) if list.is_empty() => options.layout_size = Some(0),
                     Some(list) => options.layout_backends = list.clone(),
