@@ -2,7 +2,7 @@
 //! `dyn Backend::gemm`, for tuning the small-product path:
 //!
 //! ```text
-//! cargo run --release -p matmul-simd --example small -- simd
+//! cargo run --release -p matmul-simd --example small -- simd [n]
 //! ```
 
 use std::time::Instant;
@@ -33,7 +33,11 @@ fn main() {
         "simd-avx512" => &matmul_simd::SIMD_AVX512,
         _ => &matmul_simd::SIMD,
     };
-    for n in [4, 8, 16, 32, 64] {
+    let sizes: Vec<usize> = match std::env::args().nth(2) {
+        Some(n) => vec![n.parse().expect("n")],
+        None => vec![4, 8, 16, 32, 64],
+    };
+    for n in sizes {
         let (d, s) = (time::<f64>(backend, n), time::<f32>(backend, n));
         let flops = 2.0 * (n * n * n) as f64;
         println!("{name} n={n:3}  f64 {d:9.1} ns {:6.1} GFLOP/s   f32 {s:9.1} ns {:6.1} GFLOP/s", flops / d, flops / s);

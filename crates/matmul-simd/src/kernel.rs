@@ -5,6 +5,8 @@
 //! `α·(A·B) + β·C` into an `mr × nr` tile of C. Everything else (blocking, packing,
 //! threads) is the driver's job; see [`MicroKernel`] for the exact rules.
 
+use std::mem::MaybeUninit;
+
 use matmul_core::Scalar;
 
 use crate::isa::Isa;
@@ -181,7 +183,7 @@ const STAGE_CAPACITY: usize = 384;
 /// An `MR × NR` column-major tile on the stack, for the stores a kernel cannot make
 /// straight into C (general strides; edge tiles without masked stores).
 #[repr(C, align(64))]
-struct Stage<T>([T; STAGE_CAPACITY]);
+struct Stage<T>([MaybeUninit<T>; STAGE_CAPACITY]);
 
 /// The multiply-accumulate part of every kernel: `MV` vectors of A times `NR` broadcasts
 /// of B per step of `p`, into `MV × NR` accumulators that stay in registers (constant
@@ -313,9 +315,15 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACK
         unsafe { store::<V, MV, NR>(&acc, d) };
         return;
     }
-    let mut stage = Stage([V::Elem::ZERO; STAGE_CAPACITY]);
-    let sp = stage.0.as_mut_ptr();
+    // Left uninitialised: zeroing all 384 elements (3 KiB in f64) cost more than a small
+    // product's arithmetic. Only the `MR × NR` tile is used: zeroed here when the store
+    // will read it (β ≠ 0), else only written by the store before the copy out reads it.
+    let mut stage = Stage([const { MaybeUninit::<V::Elem>::uninit() }; STAGE_CAPACITY]);
+    let sp = stage.0.as_mut_ptr().cast::<V::Elem>();
     if d.beta != V::Elem::ZERO {
+        // SAFETY: `mr·NR ≤ STAGE_CAPACITY` elements of the stage, which this function owns;
+        // all-zero bytes are a valid float (0.0).
+        unsafe { sp.write_bytes(0, mr * NR) };
         for j in 0..d.cols {
             for i in 0..d.rows {
                 // SAFETY: (i, j) inside the tile, readable since β ≠ 0 (caller); the stage
