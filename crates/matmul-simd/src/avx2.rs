@@ -114,7 +114,7 @@ impl Lanes for __m256 {
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f64_avx2_8x6(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx2 and fma.
-    sized_tile!(__m256d, [1] else 2, 6 / 3, true, kc, Strided { a, lda: 8, b, b_rs: 6, b_cs: 1 }, dest)
+    sized_tile!(__m256d, [1] else 2, 6 / [3], true, kc, Strided { a, lda: 8, b, b_rs: 6, b_cs: 1 }, dest)
 }
 
 /// f32, AVX2 + FMA, 16 × 6 register tile.
@@ -126,7 +126,7 @@ pub unsafe fn f64_avx2_8x6(kc: usize, a: *const f64, b: *const f64, dest: Dest<f
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f32_avx2_16x6(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx2 and fma.
-    sized_tile!(__m256, [1] else 2, 6 / 3, true, kc, Strided { a, lda: 16, b, b_rs: 6, b_cs: 1 }, dest)
+    sized_tile!(__m256, [1] else 2, 6 / [3], true, kc, Strided { a, lda: 16, b, b_rs: 6, b_cs: 1 }, dest)
 }
 
 /// [`f64_avx2_8x6`] reading A and B in place (the small-product path).
@@ -138,7 +138,7 @@ pub unsafe fn f32_avx2_16x6(kc: usize, a: *const f32, b: *const f32, dest: Dest<
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f64_avx2_8x6_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
-    sized_tile!(__m256d, [1] else 2, 6 / 3, false, kc, src, dest)
+    sized_tile!(__m256d, [1] else 2, 6 / [3], false, kc, src, dest)
 }
 
 /// [`f32_avx2_16x6`] reading A and B in place (the small-product path).
@@ -150,15 +150,15 @@ pub unsafe fn f64_avx2_8x6_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn f32_avx2_16x6_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx2,fma.
-    sized_tile!(__m256, [1] else 2, 6 / 3, false, kc, src, dest)
+    sized_tile!(__m256, [1] else 2, 6 / [3], false, kc, src, dest)
 }
 
-microkernel!(F64Avx2, f64, Isa::Avx2, 8 x 6, f64_avx2_8x6, f64_avx2_8x6_strided, params::F64_AVX2, {
+microkernel!(F64Avx2, f64, __m256d, Isa::Avx2, 8 x 6, f64_avx2_8x6, f64_avx2_8x6_strided, params::F64_AVX2, {
     fn pack_b(dst: &mut [f64], src: &[f64], strides: (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
         pack_b_6(dst, src, strides, rows, cols, transpose_f64_pairs);
     }
 });
-microkernel!(F32Avx2, f32, Isa::Avx2, 16 x 6, f32_avx2_16x6, f32_avx2_16x6_strided, params::F32_AVX2, {
+microkernel!(F32Avx2, f32, __m256, Isa::Avx2, 16 x 6, f32_avx2_16x6, f32_avx2_16x6_strided, params::F32_AVX2, {
     fn pack_b(dst: &mut [f32], src: &[f32], strides: (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
         pack_b_6(dst, src, strides, rows, cols, transpose_f32_pairs);
     }

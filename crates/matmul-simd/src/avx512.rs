@@ -123,7 +123,7 @@ impl Lanes for __m512 {
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f64_avx512_24x8(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx512f.
-    sized_tile!(__m512d, [1, 2] else 3, 8 / 4, true, kc, Strided { a, lda: 24, b, b_rs: 8, b_cs: 1 }, dest)
+    sized_tile!(__m512d, [1, 2] else 3, 8 / [4], true, kc, Strided { a, lda: 24, b, b_rs: 8, b_cs: 1 }, dest)
 }
 
 /// f32, AVX-512F, 32 × 12 register tile.
@@ -135,7 +135,7 @@ pub unsafe fn f64_avx512_24x8(kc: usize, a: *const f64, b: *const f64, dest: Des
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f32_avx512_32x12(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s, and this function enables avx512f.
-    sized_tile!(__m512, [1] else 2, 12 / 6, true, kc, Strided { a, lda: 32, b, b_rs: 12, b_cs: 1 }, dest)
+    sized_tile!(__m512, [1] else 2, 12 / [4, 8], true, kc, Strided { a, lda: 32, b, b_rs: 12, b_cs: 1 }, dest)
 }
 
 /// [`f64_avx512_24x8`] reading A and B in place (the small-product path).
@@ -147,7 +147,7 @@ pub unsafe fn f32_avx512_32x12(kc: usize, a: *const f32, b: *const f32, dest: De
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f64_avx512_24x8_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
-    sized_tile!(__m512d, [1, 2] else 3, 8 / 4, false, kc, src, dest)
+    sized_tile!(__m512d, [1, 2] else 3, 8 / [4], false, kc, src, dest)
 }
 
 /// [`f32_avx512_32x12`] reading A and B in place (the small-product path).
@@ -159,10 +159,10 @@ pub unsafe fn f64_avx512_24x8_strided(kc: usize, src: Strided<f64>, dest: Dest<f
 #[target_feature(enable = "avx512f")]
 pub unsafe fn f32_avx512_32x12_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form), and this function enables avx512f.
-    sized_tile!(__m512, [1] else 2, 12 / 6, false, kc, src, dest)
+    sized_tile!(__m512, [1] else 2, 12 / [4, 8], false, kc, src, dest)
 }
 
-microkernel!(F64Avx512, f64, Isa::Avx512, 24 x 8, f64_avx512_24x8, f64_avx512_24x8_strided, params::F64_AVX512, {
+microkernel!(F64Avx512, f64, __m512d, Isa::Avx512, 24 x 8, f64_avx512_24x8, f64_avx512_24x8_strided, params::F64_AVX512, {
     fn pack_b(dst: &mut [f64], src: &[f64], (rs, cs): (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
         pack_b_f64_8(dst, src, (rs, cs), rows, cols);
     }
@@ -284,7 +284,7 @@ mod tests {
         }
     }
 }
-microkernel!(F32Avx512, f32, Isa::Avx512, 32 x 12, f32_avx512_32x12, f32_avx512_32x12_strided, params::F32_AVX512, {
+microkernel!(F32Avx512, f32, __m512, Isa::Avx512, 32 x 12, f32_avx512_32x12, f32_avx512_32x12_strided, params::F32_AVX512, {
     fn pack_b(dst: &mut [f32], src: &[f32], (rs, cs): (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
         pack_b_f32_12(dst, src, (rs, cs), rows, cols);
     }

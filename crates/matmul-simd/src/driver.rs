@@ -245,59 +245,67 @@ unsafe fn rectangle<K: MicroKernel>(
 }
 
 /// The small-product path: loops 2 and 1 over the whole product, the kernel reading A and
-/// B where they are. Only the last, partial A panel (fewer than MR rows) and B panel (fewer
-/// than NR columns) are packed, zero-padded, because reading a whole MR × NR tile there
-/// would run past the operands. `k ≤ KC`, so the packed path would use one K block of depth
-/// k too: the kernels perform the same operations and the results are the same bits.
+/// B where they are. An edge tile reads only the columns of B it has; with masked kernels
+/// (AVX-512) it reads only the rows of A it has too, so nothing is packed and no buffer is
+/// touched; without masks the last, partial A panel (fewer than MR rows) is packed,
+/// zero-padded, because reading a whole MR-row panel there would run past A. `k ≤ KC`,
+/// so the packed path would use one K block of depth k too: the kernels perform the same
+/// operations and the results are the same bits.
 ///
 /// # Safety
 /// As [`run`], and `p.a.rs == 1`, `p.k ≤ K::BLOCKING.kc`.
 unsafe fn run_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) {
-    let (m, n, k) = (p.m, p.n, p.k);
-    let (m_full, n_full) = (m / K::MR * K::MR, n / K::NR * K::NR);
+    if K::MASKED || p.m % K::MR == 0 {
+        // SAFETY: forwarded; no A panel needs packing (masked reads, or whole panels).
+        unsafe { small_tiles::<K>(p, &[]) };
+        return;
+    }
     A_BUFFER.with_borrow_mut(|a_buffer| {
-        B_BUFFER.with_borrow_mut(|b_buffer| {
-            let a_edge: &mut [K::Elem] = a_buffer.get(K::MR * k);
-            if m_full < m {
-                pack_a_panel(a_edge, p.a, K::MR, (m_full, m - m_full), (0, k));
-            }
-            let b_edge: &mut [K::Elem] = b_buffer.get(K::NR * k);
-            if n_full < n {
-                K::pack_b(b_edge, p.b.data, (p.b.rs, p.b.cs), (0, k), (n_full, n - n_full));
-            }
-            // LOOP 2: NR columns at a time.
-            for j in (0..n).step_by(K::NR) {
-                let (b, b_rs, b_cs) = if j < n_full {
-                    (p.b.data[j * p.b.cs..].as_ptr(), p.b.rs, p.b.cs)
-                } else {
-                    (b_edge.as_ptr(), K::NR, 1)
-                };
-                // LOOP 1: MR rows at a time.
-                for i in (0..m).step_by(K::MR) {
-                    let (a, lda) = if i < m_full { (p.a.data[i..].as_ptr(), p.a.cs) } else { (a_edge.as_ptr(), K::MR) };
-                    // SAFETY: (i, j) is an element of C (i < m, j < n): inside the C the
-                    // caller of `run` vouched for.
-                    let ptr = unsafe { p.c.ptr.add(i * p.c.rs + j * p.c.cs) };
-                    let dest = Dest {
-                        ptr,
-                        rs: p.c.rs,
-                        cs: p.c.cs,
-                        rows: K::MR.min(m - i),
-                        cols: K::NR.min(n - j),
-                        alpha: p.alpha,
-                        beta: p.beta,
-                    };
-                    let src = Strided { a, lda, b, b_rs, b_cs };
-                    // SAFETY: the CPU supports K::ISA (`run`'s contract). A: a full panel
-                    // reads rows i .. i + MR ≤ m_full of columns p < k, inside A (unit row
-                    // stride); an edge panel reads the packed `MR·k` elements. B likewise:
-                    // columns j .. j + NR ≤ n_full of rows p < k, or the packed `NR·k`. The
-                    // tile lies inside C, and this thread alone writes C.
-                    unsafe { K::run_strided(k, src, dest) };
-                }
-            }
-        })
+        let m_full = p.m / K::MR * K::MR;
+        let a_edge: &mut [K::Elem] = a_buffer.get(K::MR * p.k);
+        pack_a_panel(a_edge, p.a, K::MR, (m_full, p.m - m_full), (0, p.k));
+        // SAFETY: forwarded; `a_edge` is the packed last panel, `MR·k` long.
+        unsafe { small_tiles::<K>(p, a_edge) };
     });
+}
+
+/// [`run_small`]'s loops, reading A's last, partial panel from `a_edge` when it is
+/// not empty.
+///
+/// # Safety
+/// As [`run_small`]; `a_edge` is empty when `K::MASKED` or MR divides m, else it is the
+/// packed panel of A's last `m mod MR` rows (`MR·k` elements).
+unsafe fn small_tiles<K: MicroKernel>(p: &Problem<'_, K::Elem>, a_edge: &[K::Elem]) {
+    let (m, n, k) = (p.m, p.n, p.k);
+    let m_full = if a_edge.is_empty() { m } else { m / K::MR * K::MR };
+    // LOOP 2: NR columns at a time.
+    for j in (0..n).step_by(K::NR) {
+        let b = p.b.data[j * p.b.cs..].as_ptr();
+        // LOOP 1: MR rows at a time.
+        for i in (0..m).step_by(K::MR) {
+            let (a, lda) = if i < m_full { (p.a.data[i..].as_ptr(), p.a.cs) } else { (a_edge.as_ptr(), K::MR) };
+            // SAFETY: (i, j) is an element of C (i < m, j < n): inside the C the
+            // caller of `run` vouched for.
+            let ptr = unsafe { p.c.ptr.add(i * p.c.rs + j * p.c.cs) };
+            let dest = Dest {
+                ptr,
+                rs: p.c.rs,
+                cs: p.c.cs,
+                rows: K::MR.min(m - i),
+                cols: K::NR.min(n - j),
+                alpha: p.alpha,
+                beta: p.beta,
+            };
+            let src = Strided { a, lda, b, b_rs: p.b.rs, b_cs: p.b.cs };
+            // SAFETY: the CPU supports K::ISA (`run`'s contract). A: rows i .. i + rows of
+            // columns p < k, inside A (unit row stride); a masked kernel reads only those,
+            // an unmasked one reads MR rows, which are all inside A unless this is the
+            // last panel of a ragged m, read from the packed `a_edge` instead. B: columns
+            // j .. j + cols ≤ n of rows p < k, inside B; the kernel reads no others. The
+            // tile lies inside C, and this thread alone writes C.
+            unsafe { K::run_strided(k, src, dest) };
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! `α·(A·B) + β·C` into an `mr × nr` tile of C. Everything else (blocking, packing,
 //! threads) is the driver's job; see [`MicroKernel`] for the exact rules.
 
+use std::mem::MaybeUninit;
+
 use matmul_core::Scalar;
 
 use crate::isa::Isa;
@@ -86,6 +88,10 @@ pub trait MicroKernel: Copy + Send + Sync + 'static {
     const NAME: &'static str;
     /// Its cache blocking (see [`crate::params`]).
     const BLOCKING: Blocking;
+    /// Whether its loads and stores take masks, so that [`MicroKernel::run_strided`] reads
+    /// only the `dest.rows` rows of A an edge tile needs (the small path then packs
+    /// nothing); without, it reads all `MR`.
+    const MASKED: bool;
 
     /// Runs the kernel on one tile.
     ///
@@ -105,8 +111,9 @@ pub trait MicroKernel: Copy + Send + Sync + 'static {
     /// # Safety
     ///
     /// As [`MicroKernel::run`], except for the operands: for every `p < kc`, the `MR`
-    /// elements `src.a + p·lda + (0..MR)` and the `NR` elements
-    /// `src.b + p·b_rs + j·b_cs` (`j < NR`) are readable (no alignment required).
+    /// elements `src.a + p·lda + (0..MR)` (only the first `dest.rows` of them when
+    /// [`MicroKernel::MASKED`]) and the `dest.cols` elements `src.b + p·b_rs + j·b_cs`
+    /// (`j < dest.cols`) are readable (no alignment required).
     unsafe fn run_strided(kc: usize, src: Strided<Self::Elem>, dest: Dest<Self::Elem>);
 
     /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` of B (element `(p, j)` at
@@ -176,16 +183,21 @@ const STAGE_CAPACITY: usize = 384;
 /// An `MR × NR` column-major tile on the stack, for the stores a kernel cannot make
 /// straight into C (general strides; edge tiles without masked stores).
 #[repr(C, align(64))]
-struct Stage<T>([T; STAGE_CAPACITY]);
+struct Stage<T>([MaybeUninit<T>; STAGE_CAPACITY]);
 
 /// The multiply-accumulate part of every kernel: `MV` vectors of A times `NR` broadcasts
 /// of B per step of `p`, into `MV × NR` accumulators that stay in registers (constant
 /// loop bounds, so LLVM unrolls them and promotes the array).
 ///
+/// Without PACKED (the small path, A and B read in place), only the tile's `rows × cols`
+/// are read: B's columns past `cols` read column `cols − 1` again (their sums are never
+/// stored), and with `V::MASKED` A's rows past `rows` are masked off (zero). Neither
+/// changes the operations of a stored element, so the bits are those of the packed path.
+///
 /// # Safety
-/// The CPU has `V`'s instruction set; with PACKED, `src.a` and `src.b` satisfy
-/// [`MicroKernel::run`]'s contract with `MR = MV·V::LANES`; without, they satisfy
-/// [`MicroKernel::run_strided`]'s.
+/// The CPU has `V`'s instruction set; `1 ≤ rows ≤ MV·LANES`, `1 ≤ cols ≤ NR`; with PACKED,
+/// `src.a` and `src.b` satisfy [`MicroKernel::run`]'s contract with `MR = MV·V::LANES`;
+/// without, they satisfy [`MicroKernel::run_strided`]'s for a `rows × cols` tile.
 // Indexed loops on purpose: `acc[i][j]` with constant bounds is the shape LLVM fully
 // unrolls into registers (shared/SIMD.md §6).
 #[allow(clippy::needless_range_loop)]
@@ -193,18 +205,32 @@ struct Stage<T>([T; STAGE_CAPACITY]);
 unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize, const PACKED: bool>(
     kc: usize,
     src: Strided<V::Elem>,
+    rows: usize,
+    cols: usize,
 ) -> [[V; NR]; MV] {
     // Packed panels have a compile-time unit stride between B's columns, so only
     // PACKED = false pays for computing NR addresses per step.
     // (A's column stride is the panel's MR, which an edge tile run with fewer vectors
     // (see `sized_tile!`) does not know at compile time; the same goes for B's panel width.)
-    let (lda, b_rs, b_cs) = if PACKED { (src.lda, src.b_rs, 1) } else { (src.lda, src.b_rs, src.b_cs) };
+    let (lda, b_rs) = (src.lda, src.b_rs);
+    // B's column offsets; in place, the columns past `cols` repeat the last one.
+    let b_off: [usize; NR] = std::array::from_fn(|j| if PACKED { j } else { j.min(cols.saturating_sub(1)) * src.b_cs });
+    // Elements of each A vector to load: all of them, except in place with masks, where
+    // the rows past `rows` are not read.
+    let a_len: [usize; MV] = std::array::from_fn(|i| {
+        if !PACKED && V::MASKED {
+            rows.saturating_sub(i * V::LANES).clamp(1, V::LANES)
+        } else {
+            V::LANES
+        }
+    });
     // SAFETY: the caller guarantees the instruction set.
     let mut acc = [[unsafe { V::zero() }; NR]; MV];
     for p in 0..kc {
         // SAFETY: p < kc, so `a + p·lda + i·LANES` stays inside the caller's A (packed:
         // its `MR·kc` elements, 64-byte aligned because `a` is and `MR·size` is a multiple
-        // of 64; strided: the MR readable elements of column p the caller vouched for).
+        // of 64; strided: the readable elements of column p the caller vouched for: all MR
+        // of them, or with masks the first `rows`, which is what `a_len` loads).
         let ap = unsafe { src.a.add(p * lda) };
         let mut av = [acc[0][0]; MV];
         for (i, v) in av.iter_mut().enumerate() {
@@ -213,13 +239,14 @@ unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize, const PACKED: b
                 if PACKED {
                     V::load_packed(ap.add(i * V::LANES))
                 } else {
-                    V::load_partial(ap.add(i * V::LANES), V::LANES)
+                    V::load_partial(ap.add(i * V::LANES), a_len[i])
                 }
             };
         }
         for j in 0..NR {
-            // SAFETY: element (p, j) of the caller's B (packed: `p·NR + j < kc·NR`).
-            let bj = unsafe { V::splat(*src.b.add(p * b_rs + j * b_cs)) };
+            // SAFETY: element (p, min(j, cols − 1)) of the caller's B (packed:
+            // `p·NR + j < kc·NR`; in place: a column below `cols`, which is readable).
+            let bj = unsafe { V::splat(*src.b.add(p * b_rs + b_off[j])) };
             for i in 0..MV {
                 // SAFETY: the caller guarantees the instruction set.
                 acc[i][j] = unsafe { V::fma(av[i], bj, acc[i][j]) };
@@ -281,16 +308,22 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACK
     let mr = MV * V::LANES;
     debug_assert!(mr * NR <= STAGE_CAPACITY);
     // SAFETY: forwarded from the caller.
-    let acc = unsafe { accumulate::<V, MV, NR, PACKED>(kc, src) };
+    let acc = unsafe { accumulate::<V, MV, NR, PACKED>(kc, src, d.rows, d.cols) };
     let direct = d.rs == 1 && (V::MASKED || (d.rows == mr && d.cols == NR));
     if direct {
         // SAFETY: unit row stride, and full rows unless masked: `store`'s conditions.
         unsafe { store::<V, MV, NR>(&acc, d) };
         return;
     }
-    let mut stage = Stage([V::Elem::ZERO; STAGE_CAPACITY]);
-    let sp = stage.0.as_mut_ptr();
+    // Left uninitialised: zeroing all 384 elements (3 KiB in f64) cost more than a small
+    // product's arithmetic. Only the `MR × NR` tile is used: zeroed here when the store
+    // will read it (β ≠ 0), else only written by the store before the copy out reads it.
+    let mut stage = Stage([const { MaybeUninit::<V::Elem>::uninit() }; STAGE_CAPACITY]);
+    let sp = stage.0.as_mut_ptr().cast::<V::Elem>();
     if d.beta != V::Elem::ZERO {
+        // SAFETY: `mr·NR ≤ STAGE_CAPACITY` elements of the stage, which this function owns;
+        // all-zero bytes are a valid float (0.0).
+        unsafe { sp.write_bytes(0, mr * NR) };
         for j in 0..d.cols {
             for i in 0..d.rows {
                 // SAFETY: (i, j) inside the tile, readable since β ≠ 0 (caller); the stage
@@ -311,46 +344,48 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACK
 }
 
 /// Runs [`tile`] with the fewest vectors of A that cover the tile's rows (one of
-/// `$mv…`, else `$full`), and with `$half` columns when the tile's fit in them: an edge
-/// tile then costs about what it holds instead of a full tile. Every element still gets
-/// the same operations in the same order, so the bits do not change.
+/// `$mv…`, else `$full`), and the fewest columns that cover its columns (one of `$cols…`,
+/// else `$nr`): an edge tile, or a whole small product, then costs about what it holds
+/// instead of a full tile. Every element still gets the same operations in the same
+/// order, so the bits do not change.
 macro_rules! sized_tile {
-    ($v:ty, [$($mv:literal),*] else $full:literal, $nr:literal / $half:literal, $packed:literal, $kc:expr, $src:expr, $d:expr) => {{
+    ($v:ty, [$($mv:literal),*] else $full:literal, $nr:literal / $cols:tt, $packed:literal, $kc:expr, $src:expr, $d:expr) => {{
         let (kc, src, d) = ($kc, $src, $d);
         let vectors = d.rows.div_ceil(<$v as $crate::kernel::Lanes>::LANES);
-        let half = d.cols <= $half;
         $(
             if vectors <= $mv {
-                // SAFETY: the caller's contract is `tile`'s for the full tile; a tile of
-                // fewer rows or columns reads a prefix of the same panels and writes the
-                // same `rows × cols` elements.
-                return unsafe {
-                    if half {
-                        $crate::kernel::tile::<$v, $mv, $half, $packed>(kc, src, d)
-                    } else {
-                        $crate::kernel::tile::<$v, $mv, $nr, $packed>(kc, src, d)
-                    }
-                };
+                $crate::kernel::sized_cols!($v, $mv, $nr / $cols, $packed, kc, src, d);
             }
         )*
-        // SAFETY: as above.
-        unsafe {
-            if half {
-                $crate::kernel::tile::<$v, $full, $half, $packed>(kc, src, d)
-            } else {
-                $crate::kernel::tile::<$v, $full, $nr, $packed>(kc, src, d)
-            }
-        }
+        $crate::kernel::sized_cols!($v, $full, $nr / $cols, $packed, kc, src, d);
     }};
 }
 pub(crate) use sized_tile;
 
+/// [`sized_tile!`]'s choice of columns for `$mv` vectors; returns from the kernel.
+macro_rules! sized_cols {
+    ($v:ty, $mv:literal, $nr:literal / [$($cols:literal),*], $packed:literal, $kc:expr, $src:expr, $d:expr) => {{
+        let (kc, src, d) = ($kc, $src, $d);
+        $(
+            if d.cols <= $cols {
+                // SAFETY: the caller's contract is `tile`'s for the full tile; a tile of
+                // fewer rows or columns reads a prefix of the same panels and writes the
+                // same `rows × cols` elements.
+                return unsafe { $crate::kernel::tile::<$v, $mv, $cols, $packed>(kc, src, d) };
+            }
+        )*
+        // SAFETY: as above.
+        return unsafe { $crate::kernel::tile::<$v, $mv, $nr, $packed>(kc, src, d) };
+    }};
+}
+pub(crate) use sized_cols;
+
 /// Declares a zero-sized kernel type and its `MicroKernel` impl around a kernel function.
 macro_rules! microkernel {
-    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr) => {
-        $crate::kernel::microkernel!($ty, $elem, $isa, $mr x $nr, $func, $strided, $blocking, {});
+    ($ty:ident, $elem:ty, $vec:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr) => {
+        $crate::kernel::microkernel!($ty, $elem, $vec, $isa, $mr x $nr, $func, $strided, $blocking, {});
     };
-    ($ty:ident, $elem:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr, { $($extra:item)* }) => {
+    ($ty:ident, $elem:ty, $vec:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr, { $($extra:item)* }) => {
         #[doc = concat!("The `", stringify!($func), "` kernel as a [`MicroKernel`](crate::kernel::MicroKernel).")]
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $ty;
@@ -362,6 +397,7 @@ macro_rules! microkernel {
             const NR: usize = $nr;
             const NAME: &'static str = stringify!($func);
             const BLOCKING: $crate::params::Blocking = $blocking;
+            const MASKED: bool = <$vec as $crate::kernel::Lanes>::MASKED;
 
             #[inline]
             unsafe fn run(kc: usize, a: *const $elem, b: *const $elem, dest: $crate::kernel::Dest<$elem>) {

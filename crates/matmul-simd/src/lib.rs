@@ -37,8 +37,9 @@
 //!
 //! * `m = 1` or `n = 1`: a matrix–vector product (`gemv`), one pass over A, no packing;
 //! * `m·n·k ≤ 10⁶` with `k ≤ KC` and A (after the orientation above) of unit row stride:
-//!   the same kernels reading A and B in place, packing only the ragged last panels — the
-//!   same bits as the packed path, without its copies;
+//!   the same kernels reading A and B in place, each tile reading only the rows and
+//!   columns it has (masked loads; without masks, i.e. AVX2 and portable, the ragged last
+//!   A panel is packed) — the same bits as the packed path, without its copies;
 //! * everything else: the packed five loops of the `driver` module.
 //!
 //! # Threads
@@ -341,7 +342,17 @@ mod tests {
         use OperandLayout::{ColMajor as C, General as G, RowMajor as R};
         for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
             let simd = Simd::new(Choice::Only(isa));
-            for (m, n, k) in [(64, 64, 64), (37, 29, 50), (50, 13, 200), (9, 70, 17)] {
+            for (m, n, k) in [
+                (64, 64, 64),
+                (37, 29, 50),
+                (50, 13, 200),
+                (9, 70, 17),
+                (4, 4, 4),
+                (8, 8, 8),
+                (16, 16, 16),
+                (5, 3, 7),
+                (33, 20, 9),
+            ] {
                 for (la, lb, lc) in [(R, R, R), (C, C, C), (R, C, G), (C, R, R)] {
                     let v = |s: usize| {
                         move |i: usize, j: usize| T::from_f64(((i * 7 + j * 13 + s) % 19) as f64 / 3.1 - 2.0)

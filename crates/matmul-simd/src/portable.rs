@@ -67,7 +67,7 @@ wide_lanes!(f32x8, f32, 8);
 #[inline(never)]
 pub unsafe fn f64_portable_8x4(kc: usize, a: *const f64, b: *const f64, dest: Dest<f64>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s; `wide` needs no run-time instruction set.
-    sized_tile!(f64x4, [1] else 2, 4 / 2, true, kc, Strided { a, lda: 8, b, b_rs: 4, b_cs: 1 }, dest)
+    sized_tile!(f64x4, [1] else 2, 4 / [2], true, kc, Strided { a, lda: 8, b, b_rs: 4, b_cs: 1 }, dest)
 }
 
 /// f32, portable (`wide`), 16 × 4 register tile.
@@ -77,7 +77,7 @@ pub unsafe fn f64_portable_8x4(kc: usize, a: *const f64, b: *const f64, dest: De
 #[inline(never)]
 pub unsafe fn f32_portable_16x4(kc: usize, a: *const f32, b: *const f32, dest: Dest<f32>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s; `wide` needs no run-time instruction set.
-    sized_tile!(f32x8, [1] else 2, 4 / 2, true, kc, Strided { a, lda: 16, b, b_rs: 4, b_cs: 1 }, dest)
+    sized_tile!(f32x8, [1] else 2, 4 / [2], true, kc, Strided { a, lda: 16, b, b_rs: 4, b_cs: 1 }, dest)
 }
 
 /// [`f64_portable_8x4`] reading A and B in place (the small-product path).
@@ -88,7 +88,7 @@ pub unsafe fn f32_portable_16x4(kc: usize, a: *const f32, b: *const f32, dest: D
 #[inline(never)]
 pub unsafe fn f64_portable_8x4_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form).
-    sized_tile!(f64x4, [1] else 2, 4 / 2, false, kc, src, dest)
+    sized_tile!(f64x4, [1] else 2, 4 / [2], false, kc, src, dest)
 }
 
 /// [`f32_portable_16x4`] reading A and B in place (the small-product path).
@@ -99,8 +99,8 @@ pub unsafe fn f64_portable_8x4_strided(kc: usize, src: Strided<f64>, dest: Dest<
 #[inline(never)]
 pub unsafe fn f32_portable_16x4_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {
     // `sized_tile!`'s unsafe calls rely on this: the caller's contract is `tile`'s (strided form).
-    sized_tile!(f32x8, [1] else 2, 4 / 2, false, kc, src, dest)
+    sized_tile!(f32x8, [1] else 2, 4 / [2], false, kc, src, dest)
 }
 
-microkernel!(F64Portable, f64, Isa::Portable, 8 x 4, f64_portable_8x4, f64_portable_8x4_strided, params::F64_PORTABLE);
-microkernel!(F32Portable, f32, Isa::Portable, 16 x 4, f32_portable_16x4, f32_portable_16x4_strided, params::F32_PORTABLE);
+microkernel!(F64Portable, f64, f64x4, Isa::Portable, 8 x 4, f64_portable_8x4, f64_portable_8x4_strided, params::F64_PORTABLE);
+microkernel!(F32Portable, f32, f32x8, Isa::Portable, 16 x 4, f32_portable_16x4, f32_portable_16x4_strided, params::F32_PORTABLE);
