@@ -25,17 +25,31 @@ enum Isa {
 }
 
 impl Isa {
+    /// The widest FMA this CPU runs: the SIMD backend's own detection when it is compiled
+    /// in, so the peak and the kernels it is compared with agree on the instruction set.
     fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(feature = "simd", target_arch = "x86_64"))]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Isa::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                return Isa::Avx2Fma;
+            match matmul_simd::isa::detected() {
+                matmul_simd::isa::Isa::Avx512 => Isa::Avx512,
+                matmul_simd::isa::Isa::Avx2 => Isa::Avx2Fma,
+                matmul_simd::isa::Isa::Portable => Isa::Scalar,
             }
         }
-        Isa::Scalar
+        #[cfg(all(not(feature = "simd"), target_arch = "x86_64"))]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                Isa::Avx512
+            } else if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                Isa::Avx2Fma
+            } else {
+                Isa::Scalar
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            Isa::Scalar
+        }
     }
 
     fn name(self) -> &'static str {
