@@ -119,7 +119,7 @@ fn numpy(tests: &Path, lib: &Path) -> anyhow::Result<()> {
 /// ScaLAPACK's pdgemm on 4 MPI processes, first on the system BLAS, then with the library
 /// preloaded (where every rank's local GEMMs must reach it).
 fn scalapack(tests: &Path, lib: &Path, out: &Path, n: usize) -> anyhow::Result<()> {
-    let hint = "install apt-get install libscalapack-openmpi-dev openmpi-bin, or pass --skip scalapack";
+    let hint = "install ScaLAPACK and Open MPI (apt-get install libscalapack-openmpi-dev openmpi-bin), or pass --skip scalapack";
     let exe = out.join("pdgemm");
     run_checked(
         Command::new("mpicc").args(["-O2", "-o"]).arg(&exe).arg(tests.join("c/pdgemm.c")).args([

@@ -28,21 +28,6 @@ pub fn backend() -> Option<&'static dyn Backend> {
     })
 }
 
-/// `name` as a NUL-terminated C string that lives as long as the process (one per
-/// distinct name, kept after the first request).
-pub fn c_name(name: &'static str) -> *const std::ffi::c_char {
-    static NAMES: std::sync::Mutex<Vec<(&'static str, std::ffi::CString)>> = std::sync::Mutex::new(Vec::new());
-    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, c)) = names.iter().find(|(n, _)| *n == name) {
-        return c.as_ptr();
-    }
-    let c = std::ffi::CString::new(name).expect("backend names hold no NUL byte");
-    let ptr = c.as_ptr();
-    // The CString's heap buffer does not move when the Vec reallocates, and entries are never removed.
-    names.push((name, c));
-    ptr
-}
-
 /// The backend for these settings; every problem with them goes to `warn` as one line.
 pub fn choose(
     requested: Option<&str>,

@@ -50,10 +50,13 @@ pub extern "C" fn matmul_blas_calls() -> u64 {
 /// if none can run.
 #[no_mangle]
 pub extern "C" fn matmul_blas_backend() -> *const c_char {
-    match config::backend() {
-        Some(b) => config::c_name(b.name()),
-        None => std::ptr::null(),
-    }
+    // One backend per process (config::backend), so one name, kept for the process's life.
+    static NAME: std::sync::OnceLock<Option<std::ffi::CString>> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        config::backend().map(|b| std::ffi::CString::new(b.name()).expect("backend names hold no NUL byte"))
+    })
+    .as_ref()
+    .map_or(std::ptr::null(), |name| name.as_ptr())
 }
 
 /// Runs `body`, turning a panic into one line on stderr: unwinding into C or Fortran is
@@ -125,7 +128,8 @@ unsafe fn cblas_gemm<T: AbiScalar>(
     c: *mut T,
     ldc: c_int,
 ) {
-    guarded(&T::CBLAS_NAME.to_string_lossy(), || {
+    // Routine names are ASCII: no allocation on every call for a name only a panic prints.
+    guarded(T::CBLAS_NAME.to_str().unwrap_or("cblas_?gemm"), || {
         match ColMajorGemm::check_cblas(order, trans_a, trans_b, m, n, k, lda, ldb, ldc) {
             Err(position) => {
                 let value = match position {
