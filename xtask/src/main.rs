@@ -11,6 +11,7 @@ mod asm;
 mod bench;
 mod blas_abi;
 mod check;
+mod compare;
 mod detect;
 mod runner;
 
@@ -35,6 +36,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Build the drop-in BLAS library (libmatmul_blas.so) and test it under C, numpy and ScaLAPACK programs.
     BlasAbi(blas_abi::BlasAbiArgs),
+    /// Time two revisions side by side (alternating processes, a Mann–Whitney test) and
+    /// fail on a confirmed regression of this project's backends.
+    Compare(compare::CompareArgs),
     /// Instruction counts of fixed small GEMMs under valgrind's callgrind, with baseline comparison.
     Icount(bench::icount::IcountArgs),
 }
@@ -47,5 +51,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Icount(args) => bench::icount::run(args),
         Command::BlasAbi(args) => blas_abi::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }

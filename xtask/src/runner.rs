@@ -90,6 +90,14 @@ pub fn workspace_root() -> PathBuf {
 /// this CPU has, as Numba's JIT does) and use their own target directory, `target/native`,
 /// so that switching flags does not rebuild the ordinary `target/` tree.
 pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
+    build_in(&workspace_root(), args)
+}
+
+/// [`build`] of the workspace checked out at `root` (another revision's `git worktree`,
+/// for `cargo xtask compare`), into this workspace's target directory: the dependencies
+/// built for one revision are reused by the other, while the workspace's own crates,
+/// being at another path, get their own artifacts.
+pub fn build_in(root: &Path, args: &BuildArgs) -> anyhow::Result<PathBuf> {
     let resolved;
     let args = if args.no_detect {
         args
@@ -110,7 +118,7 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
         );
     }
     let label = blas.first().map_or("rust", |f| f.as_str());
-    let root = workspace_root();
+    let target_root = workspace_root().join("target");
     // The pure-Rust backends and the peers are always built in: `check` does not use the
     // peers, but then `check` and `bench` share one binary per BLAS library instead of two.
     let mut features = vec!["naive".to_owned(), "simd".to_owned(), "peers".to_owned()];
@@ -121,7 +129,7 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root).args([
+    cmd.current_dir(root).args([
         "build",
         "--release",
         "--package",
@@ -131,12 +139,12 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
     ]);
     cmd.arg(features.join(","));
     let target_dir = if args.portable {
-        root.join("target")
+        target_root
     } else {
         let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
         flags.push_str(" -C target-cpu=native");
         cmd.env("RUSTFLAGS", flags.trim());
-        root.join("target").join("native")
+        target_root.join("native")
     };
     cmd.env("CARGO_TARGET_DIR", &target_dir);
     eprintln!(

@@ -47,7 +47,7 @@ impl RunnerOutput {
 }
 
 /// The machine line.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Machine {
     /// CPU model.
     pub cpu: String,

@@ -1,0 +1,532 @@
+//! `cargo xtask compare BASE [HEAD]`: did a change make this project's backends slower?
+//!
+//! Both revisions are built here, in one job ([`revision`]), and timed in alternating
+//! runner processes, ABBA…, so that whatever else the machine does falls on both sides
+//! alike. Each process measures every tracked point (this project's own backends, one
+//! thread, n ≥ 128, row- and column-major) and contributes its median per point; a point
+//! is flagged when the two sides' process medians pass the [`stats`] rule (a time ratio
+//! beyond `--factor` and a Mann–Whitney p below `--alpha`), and a flagged point is
+//! measured again, in new processes, to confirm. Exit status: non-zero on a confirmed
+//! regression, on a point measured on one side only (unless `--allow-missing`), and on
+//! sides whose provenance differs (unless `--force`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use matmul_bench_format::runner::{Availability, RunnerOutput};
+use matmul_bench_format::{Dtype, Experiment, Kind};
+use serde::{Deserialize, Serialize};
+
+use crate::runner::{self, BuildArgs};
+
+pub mod record;
+pub mod revision;
+pub mod stats;
+
+use record::{provenance_mismatch, TrackedPoint, TrackedProvenance, TrackedRun, TRACKED_SCHEMA};
+use revision::Revision;
+use stats::{Decision, Rule, Verdict};
+
+/// Options of `cargo xtask compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The base revision: a branch, tag, commit or expression such as `HEAD~1`.
+    pub base: String,
+    /// The head revision; default: the work tree as it is, uncommitted changes included.
+    pub head: Option<String>,
+    /// Runner processes per side, run in pairs alternating ABBA…. With n a side, the
+    /// Mann–Whitney test's smallest p is 2 / C(2n, n): 6 gives 0.0022, so one or two
+    /// inverted pairs still reject at 0.01; 5 gives 0.0079 and needs no inversion at all.
+    #[arg(long, default_value_t = 6)]
+    pub pairs: usize,
+    /// A point can be a regression when its time grew by more than this factor.
+    #[arg(long, default_value_t = 1.10)]
+    pub factor: f64,
+    /// Significance level of the Mann–Whitney U test.
+    #[arg(long, default_value_t = 0.01)]
+    pub alpha: f64,
+    /// Backends to track, comma-separated. Default: this project's own backends that run
+    /// here (`simd*`, `naive-ikj`, `naive-ijk-reassoc`), not the peers or BLAS libraries
+    /// (which change only with Cargo.lock) nor `naive-ijk` (seconds per call at n = 1024).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub backends: Vec<String>,
+    /// Square sizes, comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "256,1024")]
+    pub sizes: Vec<usize>,
+    /// Layouts of A, B, C, comma-separated: row-major everywhere, and column-major
+    /// everywhere (the SIMD driver packs the two differently).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "rrr,ccc")]
+    pub layouts: Vec<String>,
+    /// Seconds of timed calls per point in each process.
+    #[arg(long, default_value_t = 0.1, value_name = "SECONDS")]
+    pub min_time: f64,
+    /// Compare even when the sides were built or run differently (toolchain, code
+    /// generation, CPU).
+    #[arg(long)]
+    pub force: bool,
+    /// Do not fail when a point is measured on one side only (a backend added or
+    /// removed by the change); such points are listed either way.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Do not re-measure flagged points: a flag is then final.
+    #[arg(long)]
+    pub no_confirm: bool,
+    /// Output directory: compare.md, compare.json, the runners and their logs.
+    #[arg(long, value_name = "DIR", default_value = "target/matmul-compare")]
+    pub out: PathBuf,
+    /// Build for a generic x86-64 instead of `-C target-cpu=native`.
+    #[arg(long)]
+    pub portable: bool,
+}
+
+/// `compare.json`: both sides, and the decision on every point.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Comparison {
+    pub base: TrackedRun,
+    pub head: TrackedRun,
+    pub factor: f64,
+    pub alpha: f64,
+    pub rows: Vec<Row>,
+    /// Points measured on one side only, and which.
+    pub missing: Vec<String>,
+}
+
+/// One point's line of the table.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Row {
+    pub point: String,
+    pub base_gflops: f64,
+    pub head_gflops: f64,
+    pub decision: Decision,
+    /// The re-measurement of a flagged point, when one was made.
+    pub confirmation: Option<Decision>,
+}
+
+impl Row {
+    /// A regression that the re-measurement confirmed (or that stands unconfirmed when
+    /// there was none, with `--no-confirm`).
+    pub fn is_regression(&self) -> bool {
+        self.decision.verdict == Verdict::Slower && self.confirmation.is_none_or(|c| c.verdict == Verdict::Slower)
+    }
+
+    fn verdict_text(&self) -> String {
+        match (self.decision.verdict, self.confirmation) {
+            (Verdict::Slower, Some(c)) if c.verdict == Verdict::Slower => {
+                format!("REGRESSION (confirmed: {:.3}×, p = {:.4})", c.ratio, c.p)
+            }
+            (Verdict::Slower, Some(c)) => {
+                format!("not confirmed (re-measured {:.3}×, p = {:.4}: {})", c.ratio, c.p, c.verdict.as_str())
+            }
+            (Verdict::Slower, None) => "REGRESSION (not re-measured)".to_owned(),
+            (v, _) => v.as_str().to_owned(),
+        }
+    }
+}
+
+/// The table: one row per point, worst ratio first.
+pub fn table(c: &Comparison) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "base: {} ({}) · head: {} ({}) · factor {:.2}, alpha {} · {} process(es) a side\n",
+        c.base.provenance.revision,
+        short(&c.base.provenance.commit),
+        c.head.provenance.revision,
+        short(&c.head.provenance.commit),
+        c.factor,
+        c.alpha,
+        c.base.points.first().map_or(0, |p| p.seconds.len()),
+    );
+    let _ = writeln!(s, "| point | base GFLOP/s | head GFLOP/s | head/base time | p | verdict |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
+    let mut rows: Vec<&Row> = c.rows.iter().collect();
+    rows.sort_by(|a, b| b.decision.ratio.total_cmp(&a.decision.ratio));
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} | {:.2} | {:.3} | {:.4} | {} |",
+            r.point,
+            r.base_gflops,
+            r.head_gflops,
+            r.decision.ratio,
+            r.decision.p,
+            r.verdict_text()
+        );
+    }
+    for m in &c.missing {
+        let _ = writeln!(s, "\nMISSING: {m}");
+    }
+    let regressions = c.rows.iter().filter(|r| r.is_regression()).count();
+    let _ = writeln!(
+        s,
+        "\n{} point(s) compared: {regressions} confirmed regression(s), {} faster, {} changed below the threshold, {} missing.",
+        c.rows.len(),
+        c.rows.iter().filter(|r| r.decision.verdict == Verdict::Faster).count(),
+        c.rows.iter().filter(|r| r.decision.verdict == Verdict::ChangedBelowThreshold).count(),
+        c.missing.len()
+    );
+    s
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+/// The backends compare tracks by default, of those a runner lists: ours, runnable here.
+pub fn default_backends(listed: &[matmul_bench_format::runner::BackendInfo]) -> Vec<String> {
+    listed
+        .iter()
+        .filter(|b| matches!(b.kind, Kind::Simd | Kind::Loops) && b.name != "naive-ijk")
+        .filter(|b| b.availability.is_available())
+        .map(|b| b.name.clone())
+        .collect()
+}
+
+/// A built side: its runner and the backends it holds.
+struct Side {
+    revision: Revision,
+    binary: PathBuf,
+    provenance: TrackedProvenance,
+    holds: Vec<String>,
+}
+
+impl Side {
+    fn build(revision: Revision, label: &str, args: &CompareArgs, out: &Path) -> anyhow::Result<Side> {
+        let build = BuildArgs { features: Vec::new(), portable: args.portable, no_detect: true };
+        let binary = out.join("bin").join(format!("{label}-matmul-cli"));
+        let rustc = revision.build(&build, &binary)?;
+        let listed = runner::list(&binary)?;
+        let (subject, commit_time) = revision.subject_and_time();
+        let provenance = TrackedProvenance {
+            revision: revision.name(),
+            commit: revision.commit(),
+            subject,
+            commit_time,
+            rustc,
+            codegen: if args.portable { "generic x86-64" } else { "-C target-cpu=native" }.to_owned(),
+            machine: Default::default(),
+        };
+        let holds = listed.iter().filter(|b| b.availability.is_available()).map(|b| b.name.clone()).collect();
+        Ok(Side { revision, binary, provenance, holds })
+    }
+}
+
+/// What one round of processes measures.
+struct Round<'a> {
+    backends: &'a [String],
+    dtypes: Vec<Dtype>,
+    sizes: Vec<usize>,
+    layouts: Vec<String>,
+}
+
+pub fn run(args: CompareArgs) -> anyhow::Result<()> {
+    let rule = Rule { factor: args.factor, alpha: args.alpha };
+    if args.pairs < 2 || stats::smallest_p(args.pairs, args.pairs) >= args.alpha {
+        bail!(
+            "--pairs {}: with that many processes a side the test's smallest p-value is {:.4}, so it could never \
+             reject at --alpha {}; use more pairs",
+            args.pairs,
+            stats::smallest_p(args.pairs, args.pairs),
+            args.alpha
+        );
+    }
+    if args.factor.is_nan() || args.factor < 1.0 {
+        bail!("--factor {} must be at least 1", args.factor);
+    }
+    if args.sizes.contains(&0) {
+        bail!("--sizes: sizes must be at least 1");
+    }
+    let started = Instant::now();
+    let root = runner::workspace_root();
+    let out = if args.out.is_absolute() { args.out.clone() } else { root.join(&args.out) };
+    std::fs::create_dir_all(out.join("logs")).with_context(|| format!("creating {}", out.display()))?;
+
+    let base = Side::build(Revision::resolve(Some(&args.base))?, "base", &args, &out)?;
+    let head = Side::build(Revision::resolve(args.head.as_deref())?, "head", &args, &out)?;
+    let build_s = started.elapsed().as_secs_f64();
+
+    let wanted: Vec<String> =
+        if args.backends.is_empty() { default_backends(&runner::list(&head.binary)?) } else { args.backends.clone() };
+    let mut missing = Vec::new();
+    for name in &wanted {
+        for (side, other) in [(&base, &head), (&head, &base)] {
+            if !side.holds.contains(name) && other.holds.contains(name) {
+                missing.push(format!("{name} (only in {}: {})", other.revision.name(), side.revision.name()));
+            }
+        }
+        if !base.holds.contains(name) && !head.holds.contains(name) {
+            bail!("backend {name:?} is in neither runner (or cannot run here)");
+        }
+    }
+    let common: Vec<String> =
+        wanted.iter().filter(|n| base.holds.contains(n) && head.holds.contains(n)).cloned().collect();
+    if common.is_empty() {
+        bail!("no backend to compare: none of {wanted:?} is in both runners");
+    }
+    let round = Round {
+        backends: &common,
+        dtypes: Dtype::ALL.to_vec(),
+        sizes: args.sizes.clone(),
+        layouts: args.layouts.clone(),
+    };
+    // The history keeps this first round: every point with the same number of processes.
+    let (base_run, head_run) = measure_pairs(&base, &head, &round, &args, &out, "")?;
+    let mismatch = provenance_mismatch(&base_run.provenance, &head_run.provenance);
+    if !mismatch.is_empty() {
+        let why = mismatch.join("; ");
+        if args.force {
+            eprintln!("xtask compare: the sides differ beyond the commit ({why}); compared anyway (--force)");
+        } else {
+            bail!("the sides were built or run differently: {why}. Their times do not compare; --force compares them anyway");
+        }
+    }
+    // Points with a side measured but not the other (a backend that skipped a size).
+    for p in head_run.points.iter().filter(|p| base_run.point(&p.label()).is_none()) {
+        missing.push(format!("{} (measured in head only)", p.label()));
+    }
+    for p in base_run.points.iter().filter(|p| head_run.point(&p.label()).is_none()) {
+        missing.push(format!("{} (measured in base only)", p.label()));
+    }
+
+    let mut rows: Vec<Row> = head_run
+        .points
+        .iter()
+        .filter_map(|h| {
+            let b = base_run.point(&h.label())?;
+            Some(Row {
+                point: h.label(),
+                base_gflops: b.gflops(),
+                head_gflops: h.gflops(),
+                decision: stats::decide(&b.seconds, &h.seconds, rule),
+                confirmation: None,
+            })
+        })
+        .collect();
+
+    let flagged: Vec<String> =
+        rows.iter().filter(|r| r.decision.verdict == Verdict::Slower).map(|r| r.point.clone()).collect();
+    if !flagged.is_empty() && !args.no_confirm {
+        eprintln!("xtask compare: {} point(s) flagged; measuring them again in new processes", flagged.len());
+        let pick = |f: &dyn Fn(&TrackedPoint) -> String| -> Vec<String> {
+            let mut v: Vec<String> = head_run.points.iter().filter(|p| flagged.contains(&p.label())).map(f).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let backends = pick(&|p| p.backend.clone());
+        let again = Round {
+            backends: &backends,
+            dtypes: pick(&|p| p.dtype.to_string())
+                .iter()
+                .map(|d| if d == "f32" { Dtype::F32 } else { Dtype::F64 })
+                .collect(),
+            sizes: pick(&|p| p.n.to_string()).iter().filter_map(|n| n.parse().ok()).collect(),
+            layouts: pick(&|p| p.layout.clone()),
+        };
+        let (b2, h2) = measure_pairs(&base, &head, &again, &args, &out, "confirm-")?;
+        for row in rows.iter_mut().filter(|r| flagged.contains(&r.point)) {
+            if let (Some(b), Some(h)) = (b2.point(&row.point), h2.point(&row.point)) {
+                row.confirmation = Some(stats::decide(&b.seconds, &h.seconds, rule));
+            }
+        }
+    }
+
+    let comparison =
+        Comparison { base: base_run, head: head_run, factor: args.factor, alpha: args.alpha, rows, missing };
+    let text = table(&comparison);
+    println!("{text}");
+    let total = started.elapsed().as_secs_f64();
+    println!("xtask compare: {total:.0} s in all ({build_s:.0} s building the two runners)");
+    std::fs::write(out.join("compare.md"), &text)?;
+    std::fs::write(out.join("compare.json"), serde_json::to_string_pretty(&comparison)? + "\n")?;
+    comparison.head.save(&out.join("head.json"))?;
+    comparison.base.save(&out.join("base.json"))?;
+    println!("xtask compare: wrote {}", out.join("compare.md").display());
+
+    let regressions = comparison.rows.iter().filter(|r| r.is_regression()).count();
+    if regressions > 0 {
+        bail!("{regressions} confirmed regression(s) beyond {:.0} %", (args.factor - 1.0) * 100.0);
+    }
+    if !comparison.missing.is_empty() && !args.allow_missing {
+        bail!(
+            "{} point(s) measured on one side only (listed above); --allow-missing accepts that",
+            comparison.missing.len()
+        );
+    }
+    Ok(())
+}
+
+/// Runs `args.pairs` pairs of processes, ABBA…, each measuring `round`; returns each side's
+/// per-process medians.
+fn measure_pairs(
+    base: &Side,
+    head: &Side,
+    round: &Round,
+    args: &CompareArgs,
+    out: &Path,
+    tag: &str,
+) -> anyhow::Result<(TrackedRun, TrackedRun)> {
+    let order: Vec<(&Side, &str)> = (0..args.pairs)
+        .flat_map(|i| if i % 2 == 0 { [(base, "base"), (head, "head")] } else { [(head, "head"), (base, "base")] })
+        .collect();
+    let mut runs: [TrackedRun; 2] = [base, head].map(|s| TrackedRun {
+        schema: TRACKED_SCHEMA,
+        provenance: s.provenance.clone(),
+        points: Vec::new(),
+    });
+    let mut by_label: [BTreeMap<String, usize>; 2] = Default::default();
+    for (i, (side, name)) in order.iter().enumerate() {
+        let t = Instant::now();
+        let file = out.join("logs").join(format!("{tag}{i:02}-{name}.json"));
+        let output = measure_once(side, round, args, &file)?;
+        let which = usize::from(*name == "head");
+        if runs[which].provenance.machine.cpu.is_empty() {
+            runs[which].provenance.machine = output.machine.clone();
+        }
+        for m in output.results.iter().filter(|m| m.experiment == Experiment::Sweep) {
+            if !m.passed() {
+                bail!("{name}: {} failed its accuracy check ({} × the bound)", m.backend, m.max_err_over_bound);
+            }
+            let point = TrackedPoint {
+                backend: m.backend.clone(),
+                dtype: m.dtype,
+                layout: m.layout.clone(),
+                m: m.m,
+                n: m.n,
+                k: m.k,
+                threads: m.threads,
+                seconds: Vec::new(),
+            };
+            let idx = *by_label[which].entry(point.label()).or_insert_with(|| {
+                runs[which].points.push(point);
+                runs[which].points.len() - 1
+            });
+            runs[which].points[idx].seconds.push(m.seconds_median);
+        }
+        eprintln!(
+            "xtask compare: {tag}process {}/{} ({name}, {}) {:.1} s",
+            i + 1,
+            order.len(),
+            side.revision.name(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let [b, h] = runs;
+    Ok((b, h))
+}
+
+/// One runner process measuring `round` at one thread; its output.
+fn measure_once(side: &Side, round: &Round, args: &CompareArgs, file: &Path) -> anyhow::Result<RunnerOutput> {
+    let join = |v: &[String]| v.join(",");
+    let dtype = match round.dtypes[..] {
+        [Dtype::F32] => "f32",
+        [Dtype::F64] => "f64",
+        _ => "all",
+    };
+    let mut cli: Vec<String> = ["bench", "--json"].map(str::to_owned).to_vec();
+    cli.push(file.display().to_string());
+    cli.extend(["--backends".into(), join(round.backends)]);
+    cli.extend(["--sizes".into(), round.sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")]);
+    cli.extend(["--layouts".into(), join(&round.layouts)]);
+    cli.extend(["--dtype".into(), dtype.into(), "--threads".into(), "1".into(), "--layout-size".into(), "0".into()]);
+    cli.extend(["--min-time".into(), args.min_time.to_string()]);
+    let log = std::fs::File::create(file.with_extension("log"))?;
+    let status = runner::command(&side.binary)
+        .args(&cli)
+        .env("MATMUL_NUM_THREADS", "1")
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+        .with_context(|| format!("running {}", side.binary.display()))?;
+    if !status.success() {
+        bail!("the {} runner failed ({status}); see {}", side.revision.name(), file.with_extension("log").display());
+    }
+    let output = RunnerOutput::load(file)?;
+    if let Some(u) = output.backends.iter().find(|b| matches!(b.availability, Availability::Unavailable { .. })) {
+        bail!("{}: backend {} cannot run here", side.revision.name(), u.name);
+    }
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matmul_bench_format::runner::BackendInfo;
+
+    fn point(backend: &str, seconds: &[f64]) -> TrackedPoint {
+        TrackedPoint {
+            backend: backend.into(),
+            dtype: Dtype::F64,
+            layout: "rrr".into(),
+            m: 256,
+            n: 256,
+            k: 256,
+            threads: 1,
+            seconds: seconds.to_vec(),
+        }
+    }
+
+    fn row(verdict: Verdict, confirmation: Option<Verdict>) -> Row {
+        let d = |v| Decision { ratio: 1.2, p: 0.002, verdict: v };
+        Row {
+            point: "p".into(),
+            base_gflops: 1.0,
+            head_gflops: 0.8,
+            decision: d(verdict),
+            confirmation: confirmation.map(d),
+        }
+    }
+
+    #[test]
+    fn only_a_confirmed_flag_is_a_regression() {
+        assert!(row(Verdict::Slower, Some(Verdict::Slower)).is_regression());
+        assert!(!row(Verdict::Slower, Some(Verdict::ChangedBelowThreshold)).is_regression());
+        assert!(!row(Verdict::Slower, Some(Verdict::Unchanged)).is_regression());
+        assert!(row(Verdict::Slower, None).is_regression());
+        assert!(!row(Verdict::ChangedBelowThreshold, None).is_regression());
+        assert!(!row(Verdict::Faster, None).is_regression());
+    }
+
+    #[test]
+    fn the_table_lists_every_point_and_what_is_missing() {
+        let run = |pts| TrackedRun { schema: TRACKED_SCHEMA, provenance: TrackedProvenance::default(), points: pts };
+        let c = Comparison {
+            base: run(vec![point("simd", &[1.0; 6])]),
+            head: run(vec![point("simd", &[1.2; 6])]),
+            factor: 1.1,
+            alpha: 0.01,
+            rows: vec![Row {
+                point: "simd f64 rrr 256x256x256 t1".into(),
+                ..row(Verdict::Slower, Some(Verdict::Slower))
+            }],
+            missing: vec!["simd-avx2 (only in base: work tree)".into()],
+        };
+        let t = table(&c);
+        assert!(
+            t.contains("| simd f64 rrr 256x256x256 t1 | 1.00 | 0.80 | 1.200 | 0.0020 | REGRESSION (confirmed"),
+            "{t}"
+        );
+        assert!(t.contains("MISSING: simd-avx2"), "{t}");
+        assert!(t.contains("1 confirmed regression(s)") && t.contains("1 missing"), "{t}");
+    }
+
+    #[test]
+    fn the_default_backends_are_ours_and_runnable() {
+        let info = |name: &str, kind, ok: bool| BackendInfo {
+            availability: if ok { Availability::Available } else { Availability::Unavailable { why: "no".into() } },
+            ..crate::bench::merge::tests::info(name, kind)
+        };
+        let listed = [
+            info("simd", Kind::Simd, true),
+            info("simd-avx2", Kind::Simd, false),
+            info("naive-ikj", Kind::Loops, true),
+            info("naive-ijk", Kind::Loops, true),
+            info("openblas", Kind::Blas, true),
+            info("peer:gemm", Kind::Peer, true),
+        ];
+        assert_eq!(default_backends(&listed), ["simd", "naive-ikj"]);
+    }
+}
