@@ -199,7 +199,7 @@ pub fn sweep(results: &Results, dtype: Dtype, threads: usize, measure: Measure, 
 }
 
 /// Three significant digits, without trailing zeros: 0.0123, 1.5, 250.
-fn sig3(y: f64) -> String {
+pub fn sig3(y: f64) -> String {
     if y <= 0.0 || !y.is_finite() {
         return format!("{y}");
     }
