@@ -13,6 +13,7 @@ mod blas_abi;
 mod check;
 mod compare;
 mod detect;
+mod history;
 mod runner;
 
 #[derive(Debug, Parser)]
@@ -39,6 +40,8 @@ enum Command {
     /// Time two revisions side by side (alternating processes, a Mann–Whitney test) and
     /// fail on a confirmed regression of this project's backends.
     Compare(compare::CompareArgs),
+    /// GFLOP/s against commit for every tracked point, step changes marked, in one HTML page.
+    History(history::HistoryArgs),
     /// Instruction counts of fixed small GEMMs under valgrind's callgrind, with baseline comparison.
     Icount(bench::icount::IcountArgs),
 }
@@ -52,5 +55,6 @@ fn main() -> anyhow::Result<()> {
         Command::Icount(args) => bench::icount::run(args),
         Command::BlasAbi(args) => blas_abi::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::History(args) => history::run(args),
     }
 }

@@ -74,7 +74,7 @@ impl TrackedPoint {
 }
 
 impl TrackedRun {
-    #[allow(dead_code)] // until `cargo xtask history` reads them
+    /// Reads a file `save` wrote; errors name the file (unreadable, not JSON, another schema).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let run: TrackedRun = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
