@@ -200,6 +200,8 @@ fn draw_plot(history: &History, lines: &[Line], area: &Area) -> anyhow::Result<(
         // plotters labels a log axis at powers of ten only, often none on a narrow range:
         // the y ticks are drawn below instead.
         .disable_y_mesh()
+        // A light line between every two commits turns grey on a long history.
+        .light_line_style(TRANSPARENT)
         .y_label_formatter(&|_| String::new())
         .x_desc("commit (oldest left)")
         .y_desc("GFLOP/s (log)")

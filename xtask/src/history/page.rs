@@ -92,7 +92,7 @@ fn changes(s: &mut String, history: &History, charts: &[Chart]) {
             let _ = writeln!(
                 s,
                 "<tr class=\"boundary\">{commit}<td>all points</td><td class=\"num\">–</td><td class=\"num\">–</td>\
-                 <td class=\"verdict\">machine/toolchain changed: {}</td></tr>",
+                 <td class=\"verdict\">machine/toolchain changed (base: the commit before, head: this one): {}</td></tr>",
                 escape(&b.why.join("; "))
             );
         }
@@ -222,7 +222,9 @@ mod tests {
         assert!(html.contains("SLOWER"));
         // The toolchain change at index 4 is a boundary row, not a step.
         assert!(html.contains("<tr class=\"boundary\"><td><code>0000005</code></td>"));
-        assert!(html.contains("machine/toolchain changed: rustc: &quot;rustc 1.95.0&quot;"));
+        assert!(html.contains(
+            "machine/toolchain changed (base: the commit before, head: this one): rustc: &quot;rustc 1.95.0&quot;"
+        ));
         assert!(!html.contains("<tr class=\"faster\">"));
         assert!(html.contains("6 commits from 0000001 (2023-11-14 22:13 UTC)"), "{html}");
     }
