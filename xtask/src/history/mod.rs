@@ -374,6 +374,23 @@ mod tests {
     }
 
     #[test]
+    fn run_writes_the_page_with_its_charts_beside_it() {
+        let files: Vec<(String, Entry)> =
+            series(3, |_, _| 1.0).into_iter().map(|e| (e.file.to_string_lossy().into_owned(), e)).collect();
+        let named: Vec<(&str, Entry)> = files.iter().map(|(n, e)| (n.as_str(), e.clone())).collect();
+        let dir = write_dir("run", &named);
+        let out = dir.join("page").join("index.html");
+        run(HistoryArgs { dir: dir.clone(), out: Some(out.clone()) }).unwrap();
+        let html = std::fs::read_to_string(&out).unwrap();
+        for svg in ["simd-f32-t1.svg", "simd-f64-t1.svg", "naive-ikj-f32-t1.svg", "naive-ikj-f64-t1.svg"] {
+            let text = std::fs::read_to_string(dir.join("page").join(svg)).unwrap();
+            assert!(text.starts_with("<svg"), "{svg}");
+            assert!(html.contains(&format!("href=\"{svg}\"")), "{svg}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn the_summary_counts_what_was_found() {
         let entries = series(6, |i, label| if i >= 2 && label.starts_with("simd f64") { 1.15 } else { 1.0 });
         let h = History::new(entries, Rule::default());
