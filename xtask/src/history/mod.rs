@@ -244,10 +244,13 @@ pub fn summary(history: &History, out: &Path) -> String {
         _ => ("-", "-"),
     };
     let slower = history.steps.iter().filter(|s| s.decision.verdict == Verdict::Slower).count();
+    let read = match history.entries.len() {
+        1 => "1 entry".to_owned(),
+        n => format!("{n} entries"),
+    };
     format!(
-        "xtask history: {} entries ({first} .. {last}), {} points; {} step(s): {slower} slower, {} faster; \
+        "xtask history: {read} ({first} .. {last}), {} points; {} step(s): {slower} slower, {} faster; \
          {} machine/toolchain change(s)\nxtask history: wrote {}",
-        history.entries.len(),
         history.points.len(),
         history.steps.len(),
         history.steps.len() - slower,
