@@ -50,11 +50,11 @@ pub struct CompareArgs {
     pub alpha: f64,
     /// Backends to track, comma-separated. Default: this project's own backends that run
     /// here (`simd*`, `naive-ikj`, `naive-ijk-reassoc`), not the peers or BLAS libraries
-    /// (which change only with Cargo.lock) nor `naive-ijk` (seconds per call at n = 1024).
+    /// (which change only with Cargo.lock) nor `naive-ijk` (0.4 s per call at n = 512).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub backends: Vec<String>,
     /// Square sizes, comma-separated.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "256,1024")]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "256,512")]
     pub sizes: Vec<usize>,
     /// Layouts of A, B, C, comma-separated: row-major everywhere, and column-major
     /// everywhere (the SIMD driver packs the two differently).
