@@ -105,6 +105,22 @@ impl CudaBackend {
     /// only multiplies), each buffer at least as long as its matrix, and C distinct from A
     /// and B (the borrow checker ensures it). β = 0 writes C without reading it. A broken
     /// rule is an [`Error::Backend`], never a launch.
+    ///
+    /// ```no_run
+    /// use matmul_cuda::{Dims, CUDA_WARPTILE};
+    ///
+    /// let (m, n, k) = (1024, 1024, 1024);
+    /// let gpu = matmul_cuda::gpu().map_err(|why| format!("no GPU: {why}"))?;
+    /// let stream = gpu.stream();
+    /// let a = stream.clone_htod(&vec![1.0f32; m * k])?;
+    /// let b = stream.clone_htod(&vec![2.0f32; k * n])?;
+    /// let mut c = stream.alloc_zeros::<f32>(m * n)?;
+    /// CUDA_WARPTILE.gemm_device(1.0, &a, &b, 0.0, &mut c, Dims { m, n, k })?;
+    /// stream.synchronize()?; // the kernel has finished here
+    /// let c = stream.clone_dtoh(&c)?;
+    /// assert_eq!(c[0], 2.0 * k as f32);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::too_many_arguments)]
     pub fn gemm_device<T: CudaScalar>(
         &self,
