@@ -23,12 +23,15 @@ fn every_kernel_compiles_for_sm_90_without_spills_within_its_smem_budget() {
         return;
     }
     let (major, minor) = nvrtc::version().expect("NVRTC version");
-    println!("NVRTC {major}.{minor}, target {ARCH}");
     let mut options = nvrtc::base_options(ARCH);
     options.extend(nvrtc::NO_SPILL_OPTIONS.iter().map(|s| s.to_string()));
 
+    use std::fmt::Write as _;
     let mut failures = Vec::new();
-    println!("{:<78} {:>5} {:>7} {:>7} {:>6}  result", "configuration", "regs", "smem", "budget", "spill");
+    // The table is printed in one piece at the end, not interleaved with the other test's lines.
+    let mut table = format!("NVRTC {major}.{minor}, target {ARCH}\n");
+    writeln!(table, "{:<78} {:>5} {:>7} {:>7} {:>6}  result", "configuration", "regs", "smem", "budget", "spill")
+        .unwrap();
     for config in CONFIGS {
         let label = config.label();
         let entry = config.kernel.entry();
@@ -38,14 +41,16 @@ fn every_kernel_compiles_for_sm_90_without_spills_within_its_smem_budget() {
                 Some(r) => {
                     let spill = r.spill_stores + r.spill_loads;
                     let ok = spill == 0 && r.smem_bytes <= budget && !compiled.cubin.is_empty();
-                    println!(
+                    writeln!(
+                        table,
                         "{label:<78} {:>5} {:>7} {:>7} {:>6}  {}",
                         r.registers,
                         r.smem_bytes,
                         budget,
                         spill,
                         if ok { "ok" } else { "FAIL" }
-                    );
+                    )
+                    .unwrap();
                     if !ok {
                         failures.push(format!("{label}: {r:?} (budget {budget} bytes smem)"));
                     }
@@ -53,11 +58,12 @@ fn every_kernel_compiles_for_sm_90_without_spills_within_its_smem_budget() {
                 None => failures.push(format!("{label}: no ptxas report for {entry} in the log:\n{}", compiled.log)),
             },
             Err(e) => {
-                println!("{label:<78} compile error");
+                writeln!(table, "{label:<78} compile error").unwrap();
                 failures.push(format!("{label}: {e}"));
             }
         }
     }
+    print!("{table}");
     assert!(failures.is_empty(), "{} configuration(s) failed the gate:\n{}", failures.len(), failures.join("\n\n"));
 }
 
