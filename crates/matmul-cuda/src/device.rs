@@ -224,8 +224,10 @@ pub(crate) fn staging<'g, T: CudaScalar>(
 ) -> Result<&'g mut [T]> {
     if slot.as_ref().is_none_or(|s| s.len() < len) {
         *slot = None; // free the old buffer first
-                      // Round up so that a sequence of growing sizes reallocates rarely.
-        let want = len.checked_next_power_of_two().unwrap_or(len);
+                      // Round up to a whole MiB of elements, so that nearby sizes share a buffer, without
+        // the up-to-2x waste of a power of two (page-locked memory is taken from the OS).
+        const GRAIN: usize = 1 << 20;
+        let want = len.div_ceil(GRAIN).checked_mul(GRAIN).unwrap_or(len);
         // SAFETY: the memory is uninitialised after this call; it is zero-filled below
         // before any reference to it is made. Flags 0: not write-combined, since the host
         // reads C back from it.
