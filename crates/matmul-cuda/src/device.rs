@@ -223,8 +223,9 @@ pub(crate) fn staging<'g, T: CudaScalar>(
     len: usize,
 ) -> Result<&'g mut [T]> {
     if slot.as_ref().is_none_or(|s| s.len() < len) {
-        *slot = None; // free the old buffer first
-                      // Round up to a whole MiB of elements, so that nearby sizes share a buffer, without
+        // Free the old buffer first.
+        *slot = None;
+        // Round up to a whole MiB of elements, so that nearby sizes share a buffer, without
         // the up-to-2x waste of a power of two (page-locked memory is taken from the OS).
         const GRAIN: usize = 1 << 20;
         let want = len.div_ceil(GRAIN).checked_mul(GRAIN).unwrap_or(len);
