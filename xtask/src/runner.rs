@@ -121,7 +121,10 @@ pub fn build_in(root: &Path, args: &BuildArgs) -> anyhow::Result<PathBuf> {
     let target_root = workspace_root().join("target");
     // The pure-Rust backends and the peers are always built in: `check` does not use the
     // peers, but then `check` and `bench` share one binary per BLAS library instead of two.
-    let mut features = vec!["naive".to_owned(), "simd".to_owned(), "peers".to_owned()];
+    // So are the CUDA backends: they need no CUDA at build time, run where a GPU is (the
+    // runner is copied to the GPU machine, which has no Rust) and are skipped with their
+    // reason elsewhere.
+    let mut features = vec!["naive".to_owned(), "simd".to_owned(), "peers".to_owned(), "cuda".to_owned()];
     for f in &args.features {
         if !f.is_empty() && !features.contains(f) {
             features.push(f.clone());

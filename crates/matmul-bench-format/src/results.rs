@@ -198,6 +198,7 @@ mod tests {
             calls: 9,
             max_err_over_bound: 0.1,
             checked_entries: 16,
+            first_call_seconds: None,
         };
         let row = Row {
             gflops: m.gflops(),

@@ -235,6 +235,11 @@ pub struct Measurement {
     /// Entries of C checked against the reference.
     #[serde(default)]
     pub checked_entries: usize,
+    /// Seconds of the backend's first call in its runner process, when this point made
+    /// it (the cold start: a GPU's context, kernel compilation and module loading, a BLAS
+    /// library's thread pool, page faults); absent at every other point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_call_seconds: Option<f64>,
 }
 
 fn sweep() -> Experiment {
@@ -340,6 +345,7 @@ mod tests {
             calls: 3,
             max_err_over_bound: f64::NAN,
             checked_entries: 1,
+            first_call_seconds: None,
         };
         assert!((m.gflops() - 12.0).abs() < 1e-9);
         assert!(!m.passed());

@@ -9,6 +9,7 @@
 //! | `openblas` | `openblas` | `libopenblas-dev` (system OpenBLAS) |
 //! | `blis` | `blis` | `libblis-dev` (system BLIS) |
 //! | `mkl` | `mkl` | `libmkl-dev` (system Intel MKL, Debian non-free) |
+//! | `cuda` | `cuda-naive`, `cuda-tiled`, `cuda-regtile`, `cuda-warptile`, `cuda-dmma`, `cublas` | at run time only: an NVIDIA driver and GPU, NVRTC (our kernels), cuBLAS (`cublas`) |
 //!
 //! The BLAS features are mutually exclusive: every BLAS library exports the same
 //! `cblas_?gemm` symbols, so one binary can hold only one (see the `matmul-blas` crate).
@@ -25,6 +26,12 @@
 //!    kernels run anywhere), then `simd-avx512`, `simd-avx2`, `simd-portable` (each only
 //!    where the CPU has its instructions);
 //! 3. the naive loops: `naive-ikj`, `naive-ijk-reassoc`, `naive-ijk`.
+//!
+//! The GPU backends (feature `cuda`) are never [`best`]: this API multiplies host
+//! slices, and for those a GPU call pays for copying A, B and C over the bus both ways
+//! (and, on its first call, for the CUDA context and NVRTC), which loses to the CPU on
+//! small and medium products; whether it wins on large ones depends on the machine. They
+//! are listed last in [`backends()`] and chosen by name (`matmul::backend("cublas")`).
 //!
 //! So with the default features (`naive` + `simd`) and no BLAS library, [`gemm`] runs
 //! `simd`.
@@ -93,6 +100,19 @@ static REGISTRY: &[&dyn Backend] = &[
     &matmul_naive::NaiveIjkReassoc,
     #[cfg(feature = "naive")]
     &matmul_naive::NaiveIjk,
+    // GPU backends: by name only, never `best` (see the crate docs).
+    #[cfg(feature = "cuda")]
+    &matmul_cuda::CUDA_NAIVE,
+    #[cfg(feature = "cuda")]
+    &matmul_cuda::CUDA_TILED,
+    #[cfg(feature = "cuda")]
+    &matmul_cuda::CUDA_REGTILE,
+    #[cfg(feature = "cuda")]
+    &matmul_cuda::CUDA_WARPTILE,
+    #[cfg(feature = "cuda")]
+    &matmul_cuda::CUDA_DMMA,
+    #[cfg(feature = "cuda")]
+    &matmul_cuda::CUBLAS,
 ];
 
 /// Every compiled backend, best first, whether or not it can run on this machine
@@ -109,12 +129,14 @@ pub fn backend(name: &str) -> Result<&'static dyn Backend> {
     })
 }
 
-/// The best compiled backend that can run on this machine.
+/// The best compiled CPU backend that can run on this machine (GPU backends are chosen
+/// by name only; see the crate docs).
 pub fn best() -> Result<&'static dyn Backend> {
-    REGISTRY.iter().copied().find(|b| b.availability().is_available()).ok_or_else(|| Error::BackendUnavailable {
+    let cpu = || REGISTRY.iter().copied().filter(|b| b.kind() != BackendKind::Gpu);
+    cpu().find(|b| b.availability().is_available()).ok_or_else(|| Error::BackendUnavailable {
         backend: "any".to_owned(),
-        reason: if REGISTRY.is_empty() {
-            "no backend feature is enabled on the matmul crate".to_owned()
+        reason: if cpu().next().is_none() {
+            "no CPU backend feature is enabled on the matmul crate (GPU backends are chosen by name)".to_owned()
         } else {
             "no compiled backend can run on this machine".to_owned()
         },
@@ -163,6 +185,21 @@ mod tests {
     #[test]
     fn without_blas_the_best_backend_is_simd() {
         assert_eq!(best().unwrap().name(), "simd");
+    }
+
+    #[test]
+    fn gpu_backends_are_never_best() {
+        if let Ok(best) = best() {
+            assert_ne!(best.kind(), BackendKind::Gpu);
+        }
+    }
+
+    #[cfg(feature = "cuda")]
+    #[test]
+    fn cuda_backends_are_found_by_name() {
+        for name in ["cuda-naive", "cuda-tiled", "cuda-regtile", "cuda-warptile", "cuda-dmma", "cublas"] {
+            assert_eq!(backend(name).unwrap().kind(), BackendKind::Gpu, "{name}");
+        }
     }
 
     #[test]

@@ -176,6 +176,7 @@ pub(crate) mod tests {
             calls: 5,
             max_err_over_bound: 0.1,
             checked_entries: 1,
+            first_call_seconds: None,
         }
     }
 

@@ -160,6 +160,7 @@ pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
         }
     }
     accuracy_section(results, &mut doc);
+    first_call_section(results, &mut doc);
     skipped_section(results, &mut doc);
     if let Some(c) = comparison {
         doc.push(Block::Heading(2, "Comparison with the baseline".to_owned()));
@@ -589,6 +590,43 @@ fn accuracy_section(results: &Results, doc: &mut Vec<Block>) {
     ));
 }
 
+/// Each backend's first call in its runner process beside the steady-state median of the
+/// same point: what a one-shot user pays (for a GPU backend: context, NVRTC, module
+/// loading; for a BLAS library: its thread pool). Absent from results older than the field.
+fn first_call_section(results: &Results, doc: &mut Vec<Block>) {
+    let rows: Vec<&Row> = results.results.iter().filter(|r| r.measured.first_call_seconds.is_some()).collect();
+    if rows.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(2, "Cold first call".to_owned()));
+    doc.push(Block::Para(
+        "Each backend's first call in its runner process (the warm-up of its first point), beside the median of the \
+         calls that followed at the same point. Every other figure in this report is steady state."
+            .to_owned(),
+    ));
+    let body = rows
+        .iter()
+        .map(|r| {
+            let m = &r.measured;
+            let first = m.first_call_seconds.unwrap_or(f64::NAN);
+            vec![
+                m.backend.clone(),
+                m.dtype.to_string(),
+                format!("{}×{}×{}", m.m, m.n, m.k),
+                thread_word(m.threads),
+                human_time(first),
+                human_time(m.seconds_median),
+                format!("{:.1}×", first / m.seconds_median),
+            ]
+        })
+        .collect();
+    doc.push(Block::Table(
+        strings(&["backend", "dtype", "m×n×k", "threads", "first call", "steady median", "first / steady"]),
+        vec![false, false, true, true, true, true, true],
+        body,
+    ));
+}
+
 fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
     doc.push(Block::Heading(2, "Skipped".to_owned()));
     if results.skipped.is_empty() {
@@ -777,6 +815,25 @@ mod tests {
         let refs: Vec<&Row> = rows.iter().collect();
         assert_eq!(largest_common_size(&refs), Some(16));
         assert_eq!(largest_common_size(&[]), None);
+    }
+
+    #[test]
+    fn the_cold_first_call_table_lists_only_first_calls() {
+        let mut results = Results::default();
+        let mut cold = row("cublas", 64);
+        cold.measured.first_call_seconds = Some(0.5);
+        results.results = vec![cold, row("cublas", 128), row("simd", 64)];
+        let mut doc = Vec::new();
+        first_call_section(&results, &mut doc);
+        let Some(Block::Table(_, _, body)) = doc.last() else { panic!("{doc:?}") };
+        assert_eq!(body.len(), 1);
+        assert_eq!(body[0][0], "cublas");
+        assert_eq!(body[0][2], "64×64×64");
+        // Results without the field: no section at all.
+        results.results.remove(0);
+        let mut doc = Vec::new();
+        first_call_section(&results, &mut doc);
+        assert!(doc.is_empty());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! backend wrote it — after its warm-up and after its last timed call — and an entry a
 //! backend skips cannot pass on another backend's value.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
 use matmul_core::reference::{compare_sample, Problem};
@@ -54,6 +55,21 @@ pub struct Measured {
     pub max_err_over_bound: f64,
     /// Entries checked.
     pub checked: usize,
+    /// Seconds of the warm-up call when it was the backend's first call in this process.
+    pub first_call: Option<f64>,
+}
+
+/// Whether `backend` has not been called yet in this process; marks it called. The first
+/// call pays what later ones do not (a GPU's context, NVRTC and module loading, a BLAS
+/// library's thread pool, lazily resolved symbols), so it is reported apart.
+fn first_call_in_process(backend: &dyn Backend) -> bool {
+    static CALLED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut called = CALLED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let first = !called.contains(&backend.name());
+    if first {
+        called.push(backend.name());
+    }
+    first
 }
 
 /// Why a backend has no measurement at a point.
@@ -117,6 +133,7 @@ struct State {
     calls: usize,
     err: f64,
     checked: usize,
+    first_call: Option<f64>,
     outcome: Option<Result<Measured, NotMeasured>>,
 }
 
@@ -150,10 +167,12 @@ pub fn measure_point<T: Scalar>(
     let mut states: Vec<State> = Vec::with_capacity(backends.len());
     for &backend in backends {
         poison(&mut c);
+        let first = first_call_in_process(backend);
         let start = Instant::now();
         let result = call(backend, ops, &mut c);
         let took = start.elapsed().as_secs_f64();
         let (err, checked) = check(ops, &c);
+        let first_call = (first && result.is_ok()).then_some(took);
         let outcome = match result {
             Err(e) => Some(Err(NotMeasured::Failed(e))),
             Ok(()) if took > max_call => Some(Err(NotMeasured::OverBudget(took))),
@@ -169,6 +188,7 @@ pub fn measure_point<T: Scalar>(
             calls: 0,
             err,
             checked,
+            first_call,
             outcome,
         });
     }
@@ -233,6 +253,7 @@ fn finish(s: &State, err: f64, checked: usize) -> Measured {
         calls: s.calls,
         max_err_over_bound: err,
         checked: checked + s.checked,
+        first_call: s.first_call,
     }
 }
 
@@ -319,6 +340,11 @@ mod tests {
         assert!(good.max_err_over_bound <= 1.0 && good.samples >= 3 && good.min <= good.median);
         assert!(bad.max_err_over_bound > 1.0);
         assert_eq!(good.checked, 128);
+        // OffByOne exists in this test only: its warm-up above was its first call in the
+        // process, and is reported as such once, never again.
+        assert!(bad.first_call.is_some_and(|s| s > 0.0));
+        let again = measure_point(&[&OffByOne], &ops, timing, 10.0, || {});
+        assert_eq!(again[0].as_ref().unwrap().first_call, None);
     }
 
     /// Records where each call's C lies, and optionally skips writing C's entry (0, 0).
@@ -414,6 +440,7 @@ mod tests {
                     calls: 0,
                     err: 0.0,
                     checked: 0,
+                    first_call: None,
                     outcome: None,
                 })
                 .collect()

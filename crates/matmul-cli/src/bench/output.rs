@@ -109,6 +109,7 @@ pub fn measurement(backend: &str, at: &At<'_>, r: &Measured) -> Measurement {
         calls: r.calls,
         max_err_over_bound: r.max_err_over_bound,
         checked_entries: r.checked,
+        first_call_seconds: r.first_call,
     }
 }
 

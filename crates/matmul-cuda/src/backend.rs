@@ -1,0 +1,337 @@
+//! The backends: one type, [`CudaBackend`], for our kernels and for cuBLAS, the host-slice
+//! GEMM of the [`Backend`] trait and the device-resident [`CudaBackend::gemm_device`].
+
+use std::sync::OnceLock;
+
+use cudarc::cublas::sys::cublasOperation_t;
+use cudarc::cublas::GemmConfig;
+use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
+use matmul_core::{Availability, Backend, BackendKind, Error, MatMut, MatRef, Result};
+
+use crate::device::{gpu, staging, CudaScalar, Gpu};
+use crate::host::{self, Dims, HostGemm, Packed};
+use crate::kernels::{default_config, Dtype, Kernel};
+use crate::nvrtc;
+
+/// What a backend runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// One of our kernels.
+    Kernel(Kernel),
+    /// cuBLAS `sgemm`/`dgemm` in its default math mode (pure FP32/FP64, no TF32).
+    Cublas,
+}
+
+/// A GPU backend (see the crate docs for the list).
+#[derive(Debug)]
+pub struct CudaBackend {
+    name: &'static str,
+    description: &'static str,
+    method: Method,
+    /// The availability, found on the first ask and kept for the process.
+    availability: OnceLock<Availability>,
+}
+
+impl CudaBackend {
+    const fn new(name: &'static str, description: &'static str, method: Method) -> Self {
+        CudaBackend { name, description, method, availability: OnceLock::new() }
+    }
+
+    /// What it runs.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The kernel it launches for `dtype`: its own, except `cuda-dmma` in f32, which has
+    /// no single-precision DMMA and runs the warp-tiled kernel.
+    pub fn kernel_for(&self, dtype: Dtype) -> Option<Kernel> {
+        match (self.method, dtype) {
+            (Method::Kernel(Kernel::Dmma), Dtype::F32) => Some(Kernel::WarpTile),
+            (Method::Kernel(k), _) => Some(k),
+            (Method::Cublas, _) => None,
+        }
+    }
+
+    fn find_availability(&self) -> Availability {
+        let gpu = match gpu() {
+            Ok(gpu) => gpu,
+            Err(reason) => return Availability::Unavailable(reason.to_owned()),
+        };
+        match self.method {
+            Method::Kernel(kernel) => {
+                if !nvrtc::is_present() {
+                    return Availability::Unavailable(nvrtc::missing());
+                }
+                let need = kernel.min_compute_capability();
+                if gpu.compute_capability < need {
+                    return Availability::Unavailable(format!(
+                        "{} has compute capability {}.{}; this kernel needs {}.{} (cp.async{})",
+                        gpu.name,
+                        gpu.compute_capability.0,
+                        gpu.compute_capability.1,
+                        need.0,
+                        need.1,
+                        if kernel == Kernel::Dmma { ", DMMA" } else { "" }
+                    ));
+                }
+                Availability::Available
+            }
+            Method::Cublas => match gpu.cublas() {
+                Ok(_) => Availability::Available,
+                Err(reason) => Availability::Unavailable(reason),
+            },
+        }
+    }
+
+    /// The GPU, if this backend can run on it; else [`Error::BackendUnavailable`].
+    fn ready(&self) -> Result<&'static Gpu> {
+        match self.availability() {
+            Availability::Available => gpu().map_err(|reason| self.unavailable(reason.to_owned())),
+            Availability::Unavailable(reason) => Err(self.unavailable(reason)),
+        }
+    }
+
+    fn unavailable(&self, reason: String) -> Error {
+        Error::BackendUnavailable { backend: self.name.to_owned(), reason }
+    }
+
+    /// `C ← α·A·B + β·C` on matrices already on the GPU: A `m × k`, B `k × n`, C `m × n`,
+    /// row-major and contiguous, in buffers allocated on [`crate::gpu`]'s context. Only
+    /// the kernel (or cuBLAS) runs: no copy, no packing. The call is **asynchronous**: it
+    /// returns once the work is queued on the crate's stream ([`Gpu::stream`]); synchronise
+    /// that stream (or copy C back, which does) before reading C, and to time the kernel.
+    ///
+    /// Rules: `m, n, k ≥ 1`, α ≠ 0 (the BLAS special cases are the host API's: this one
+    /// only multiplies), each buffer at least as long as its matrix, and C distinct from A
+    /// and B (the borrow checker ensures it). β = 0 writes C without reading it. A broken
+    /// rule is an [`Error::Backend`], never a launch.
+    ///
+    /// ```no_run
+    /// use matmul_cuda::{Dims, CUDA_WARPTILE};
+    ///
+    /// let (m, n, k) = (1024, 1024, 1024);
+    /// let gpu = matmul_cuda::gpu().map_err(|why| format!("no GPU: {why}"))?;
+    /// let stream = gpu.stream();
+    /// let a = stream.clone_htod(&vec![1.0f32; m * k])?;
+    /// let b = stream.clone_htod(&vec![2.0f32; k * n])?;
+    /// let mut c = stream.alloc_zeros::<f32>(m * n)?;
+    /// CUDA_WARPTILE.gemm_device(1.0, &a, &b, 0.0, &mut c, Dims { m, n, k })?;
+    /// stream.synchronize()?; // the kernel has finished here
+    /// let c = stream.clone_dtoh(&c)?;
+    /// assert_eq!(c[0], 2.0 * k as f32);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    pub fn gemm_device<T: CudaScalar>(
+        &self,
+        alpha: T,
+        a: &CudaSlice<T>,
+        b: &CudaSlice<T>,
+        beta: T,
+        c: &mut CudaSlice<T>,
+        dims: Dims,
+    ) -> Result<()> {
+        let gpu = self.ready()?;
+        let dims = Dims::new(self.name, dims.m, dims.n, dims.k)?;
+        if alpha == T::ZERO {
+            return Err(Error::backend(self.name, "gemm_device needs α ≠ 0 (the host-slice gemm handles α = 0)"));
+        }
+        let lens = dims.lens().ok_or_else(|| Error::backend(self.name, "the matrices' sizes overflow usize"))?;
+        for ((what, need), have) in
+            [("A", lens[0]), ("B", lens[1]), ("C", lens[2])].into_iter().zip([a.len(), b.len(), c.len()])
+        {
+            if have < need {
+                return Err(Error::backend(
+                    self.name,
+                    format!(
+                        "device buffer {what} has {have} elements; a {}×{}×{} product needs {need}",
+                        dims.m, dims.n, dims.k
+                    ),
+                ));
+            }
+        }
+        self.launch(gpu, alpha, a, b, beta, c, dims)
+    }
+
+    /// Queues the product on the stream. Lengths and dims were checked by the caller.
+    #[allow(clippy::too_many_arguments)]
+    fn launch<T: CudaScalar>(
+        &self,
+        gpu: &Gpu,
+        alpha: T,
+        a: &CudaSlice<T>,
+        b: &CudaSlice<T>,
+        beta: T,
+        c: &mut CudaSlice<T>,
+        dims: Dims,
+    ) -> Result<()> {
+        let Some(kernel) = self.kernel_for(Dtype::of::<T>()) else {
+            return self.launch_cublas(gpu, alpha, a, b, beta, c, dims);
+        };
+        let dtype = Dtype::of::<T>();
+        let (index, config) = default_config(kernel, dtype)
+            .ok_or_else(|| Error::backend(self.name, format!("no {kernel:?} kernel for {}", dtype.name())))?;
+        let function = gpu.function(index).map_err(|message| Error::backend(self.name, message))?;
+        let (gx, gy) = config.grid(dims.m, dims.n).ok_or_else(|| {
+            Error::backend(self.name, format!("a {}×{} C needs more blocks than a CUDA grid holds", dims.m, dims.n))
+        })?;
+        let [m, n, k] = dims.as_i32();
+        let cfg =
+            LaunchConfig { grid_dim: (gx, gy, 1), block_dim: (config.block.0, config.block.1, 1), shared_mem_bytes: 0 };
+        let mut launch = gpu.stream().launch_builder(function);
+        launch.arg(&m).arg(&n).arg(&k).arg(&alpha).arg(a).arg(b).arg(&beta).arg(c);
+        // SAFETY: the arguments match the kernel's signature in order and type (the
+        // contract in `kernels`: three ints, T, two const T*, T, T*); A, B and C hold at
+        // least m·k, k·n and m·n elements (checked by `gemm_device`, or allocated so by
+        // `run_on_gpu`) and are distinct allocations; 1 ≤ m, n, k ≤ i32::MAX (`Dims::new`);
+        // the grid covers C with the configuration's tiles and the block is the one it
+        // was compiled for; the kernel guards every access beyond m, n, k.
+        unsafe { launch.launch(cfg) }.map_err(|e| Error::backend_with_source(self.name, "kernel launch failed", e))?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn launch_cublas<T: CudaScalar>(
+        &self,
+        gpu: &Gpu,
+        alpha: T,
+        a: &CudaSlice<T>,
+        b: &CudaSlice<T>,
+        beta: T,
+        c: &mut CudaSlice<T>,
+        dims: Dims,
+    ) -> Result<()> {
+        let blas = gpu.cublas().map_err(|reason| self.unavailable(reason))?;
+        let call = host::row_major_as_col_major(dims);
+        // Every value fits an i32: each is m, n or k, checked by `Dims::new`.
+        let int = |v: usize| v as i32;
+        let cfg = GemmConfig {
+            transa: cublasOperation_t::CUBLAS_OP_N,
+            transb: cublasOperation_t::CUBLAS_OP_N,
+            m: int(call.m),
+            n: int(call.n),
+            k: int(call.k),
+            alpha,
+            lda: int(call.lda),
+            ldb: int(call.ldb),
+            beta,
+            ldc: int(call.ldc),
+        };
+        // SAFETY: `row_major_as_col_major` describes our row-major B (k·n elements), A
+        // (m·k) and C (m·n) as the column-major n×k, k×m and n×m operands of the call, with
+        // the minimal leading dimensions; the buffers hold at least that many elements
+        // (checked by `gemm_device` or allocated so by `run_on_gpu`). cuBLAS does not read C
+        // when β = 0.
+        unsafe { T::cublas_gemm(blas, cfg, b, a, c) }
+            .map_err(|e| Error::backend_with_source(self.name, "cuBLAS gemm failed", e))
+    }
+
+    /// The device step of the host-slice path: upload, multiply, download, wait.
+    fn run_on_gpu<T: CudaScalar>(&self, gpu: &Gpu, p: Packed<'_, T>) -> Result<()> {
+        let err = |what: &'static str| move |e| Error::backend_with_source(self.name, what, e);
+        let stream = gpu.stream();
+        let a = stream.clone_htod(p.a).map_err(err("copying A to the GPU"))?;
+        let b = stream.clone_htod(p.b).map_err(err("copying B to the GPU"))?;
+        // With β = 0 C is neither read on the host nor copied up: the kernel writes it.
+        let mut c = if p.beta == T::ZERO {
+            stream.alloc_zeros::<T>(p.c.len()).map_err(err("allocating C on the GPU"))?
+        } else {
+            stream.clone_htod(&*p.c).map_err(err("copying C to the GPU"))?
+        };
+        self.launch(gpu, p.alpha, &a, &b, p.beta, &mut c, p.dims)?;
+        stream.memcpy_dtoh(&c, p.c).map_err(err("copying C from the GPU"))?;
+        stream.synchronize().map_err(err("waiting for the GPU"))
+    }
+
+    fn host_gemm<T: CudaScalar>(
+        &self,
+        alpha: T,
+        a: MatRef<'_, T>,
+        b: MatRef<'_, T>,
+        beta: T,
+        c: MatMut<'_, T>,
+    ) -> Result<()> {
+        let gpu = self.ready()?;
+        let _one_at_a_time = gpu.lock_host_calls();
+        let mut slot = T::staging(gpu).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let slot = &mut *slot;
+        host::run_packed(
+            self.name,
+            HostGemm { alpha, a, b, beta, c },
+            move |len| staging(self.name, gpu, slot, len),
+            |packed| self.run_on_gpu(gpu, packed),
+        )
+    }
+}
+
+impl Backend for CudaBackend {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn description(&self) -> &'static str {
+        self.description
+    }
+    fn kind(&self) -> BackendKind {
+        BackendKind::Gpu
+    }
+    fn availability(&self) -> Availability {
+        self.availability.get_or_init(|| self.find_availability()).clone()
+    }
+    fn details(&self) -> String {
+        let Ok(gpu) = gpu() else { return String::new() };
+        let device = format!(
+            "{} (sm_{}{}), driver CUDA {}.{}",
+            gpu.name, gpu.compute_capability.0, gpu.compute_capability.1, gpu.driver_version.0, gpu.driver_version.1
+        );
+        match self.method {
+            Method::Cublas => format!("{device}, cuBLAS default math mode"),
+            Method::Kernel(_) => {
+                let nvrtc =
+                    nvrtc::version().map(|(a, b)| format!("NVRTC {a}.{b}")).unwrap_or_else(|_| "no NVRTC".into());
+                let tiles: Vec<String> = [Dtype::F32, Dtype::F64]
+                    .into_iter()
+                    .filter_map(|d| self.kernel_for(d).and_then(|k| default_config(k, d)).map(|(_, c)| c.label()))
+                    .collect();
+                format!("{device}, {nvrtc}; {}", tiles.join("; "))
+            }
+        }
+    }
+    matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.host_gemm(alpha, a, b, beta, c));
+}
+
+/// One thread per element of C.
+pub static CUDA_NAIVE: CudaBackend = CudaBackend::new(
+    "cuda-naive",
+    "CUDA: one thread per element of C (16 × 16 blocks), operands read from global memory",
+    Method::Kernel(Kernel::Naive),
+);
+/// 32 × 32 shared-memory tiles.
+pub static CUDA_TILED: CudaBackend = CudaBackend::new(
+    "cuda-tiled",
+    "CUDA: 32 × 32 shared-memory tiles, one element of C per thread",
+    Method::Kernel(Kernel::Tiled),
+);
+/// Register tiles with vector loads.
+pub static CUDA_REGTILE: CudaBackend = CudaBackend::new(
+    "cuda-regtile",
+    "CUDA: 128 × 128 block tiles, an 8 × 8 register tile per thread, 16-byte vector loads",
+    Method::Kernel(Kernel::RegTile),
+);
+/// Warp tiles, cp.async double buffering, swizzled shared memory.
+pub static CUDA_WARPTILE: CudaBackend = CudaBackend::new(
+    "cuda-warptile",
+    "CUDA: warp tiles, cp.async double-buffered shared memory, XOR-swizzled A layout",
+    Method::Kernel(Kernel::WarpTile),
+);
+/// f64 on the tensor cores (DMMA); f32 runs the warp-tiled kernel.
+pub static CUDA_DMMA: CudaBackend = CudaBackend::new(
+    "cuda-dmma",
+    "CUDA: f64 on the tensor cores (mma.sync m8n8k4 DMMA, cp.async double buffering); f32 runs cuda-warptile's kernel",
+    Method::Kernel(Kernel::Dmma),
+);
+/// cuBLAS.
+pub static CUBLAS: CudaBackend =
+    CudaBackend::new("cublas", "NVIDIA cuBLAS sgemm/dgemm (default math mode: no TF32)", Method::Cublas);
+
+/// Every CUDA backend, our kernels in step order, then cuBLAS.
+pub static ALL: [&CudaBackend; 6] = [&CUDA_NAIVE, &CUDA_TILED, &CUDA_REGTILE, &CUDA_WARPTILE, &CUDA_DMMA, &CUBLAS];
