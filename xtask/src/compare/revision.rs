@@ -102,10 +102,19 @@ impl Revision {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::copy(&built, dest).with_context(|| format!("copying {} to {}", built.display(), dest.display()))?;
-        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
-        let out = Command::new(rustc).arg("--version").current_dir(&dir).output().context("running rustc --version")?;
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        rustc_version(&dir)
     }
+}
+
+/// `rustc --version` of the toolchain cargo uses in `dir` (its `rust-toolchain.toml`
+/// decides, through rustup).
+pub fn rustc_version(dir: &Path) -> anyhow::Result<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let out = Command::new(rustc).arg("--version").current_dir(dir).output().context("running rustc --version")?;
+    if !out.status.success() {
+        bail!("rustc --version failed in {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Runs git in `dir`; its trimmed stdout, or an error with its stderr.
