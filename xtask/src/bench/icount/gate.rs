@@ -150,8 +150,11 @@ pub fn table(cmp: &Comparison, base: &IcountProvenance, head: &IcountProvenance,
             r.backend, r.case, r.base, r.head, r.ratio
         );
     }
+    if !cmp.missing.is_empty() {
+        s.push('\n');
+    }
     for m in &cmp.missing {
-        let _ = writeln!(s, "\nMISSING: {m}");
+        let _ = writeln!(s, "MISSING: {m}");
     }
     let _ = writeln!(
         s,
