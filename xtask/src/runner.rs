@@ -118,7 +118,6 @@ pub fn build_in(root: &Path, args: &BuildArgs) -> anyhow::Result<PathBuf> {
         );
     }
     let label = blas.first().map_or("rust", |f| f.as_str());
-    let target_root = workspace_root().join("target");
     // The pure-Rust backends and the peers are always built in: `check` does not use the
     // peers, but then `check` and `bench` share one binary per BLAS library instead of two.
     // So are the CUDA backends: they need no CUDA at build time, run where a GPU is (the
@@ -141,14 +140,12 @@ pub fn build_in(root: &Path, args: &BuildArgs) -> anyhow::Result<PathBuf> {
         "--features",
     ]);
     cmd.arg(features.join(","));
-    let target_dir = if args.portable {
-        target_root
-    } else {
+    let target_dir = target_dir(args);
+    if !args.portable {
         let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
         flags.push_str(" -C target-cpu=native");
         cmd.env("RUSTFLAGS", flags.trim());
-        target_root.join("native")
-    };
+    }
     cmd.env("CARGO_TARGET_DIR", &target_dir);
     eprintln!(
         "xtask: building matmul-cli (release, features: {}, codegen: {})",
@@ -163,6 +160,17 @@ pub fn build_in(root: &Path, args: &BuildArgs) -> anyhow::Result<PathBuf> {
     let copy = target_dir.join("release").join(format!("matmul-cli-{label}"));
     std::fs::copy(&built, &copy).with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
     Ok(copy)
+}
+
+/// The target directory [`build_in`] builds into: `target/`, or `target/native` for
+/// `-C target-cpu=native`.
+pub fn target_dir(args: &BuildArgs) -> PathBuf {
+    let root = workspace_root().join("target");
+    if args.portable {
+        root
+    } else {
+        root.join("native")
+    }
 }
 
 /// The environment of every runner process, unless the user set these variables: idle

@@ -97,15 +97,63 @@ impl Revision {
     pub fn build(&self, build: &BuildArgs, dest: &Path) -> anyhow::Result<String> {
         let dir = self.checkout()?;
         eprintln!("xtask compare: building {} ({}) in {}", self.name(), self.commit(), dir.display());
+        forget_workspace_artifacts(&dir, build)?;
         let built = runner::build_in(&dir, build)?;
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::copy(&built, dest).with_context(|| format!("copying {} to {}", built.display(), dest.display()))?;
-        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
-        let out = Command::new(rustc).arg("--version").current_dir(&dir).output().context("running rustc --version")?;
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        rustc_version(&dir)
     }
+}
+
+/// Removes the release artifacts of the workspace's own packages (as `dir` lists them)
+/// from the target directory that [`runner::build_in`] uses, so that they are built from
+/// `dir`'s sources.
+///
+/// Both checkouts build into one target directory, and cargo names a path package's
+/// artifacts by its name, version and settings, not by its path: base and head write the
+/// same files. Building the head after the base then found the base's `matmul-cli` fresh
+/// (the head's sources were older than it) and the "head" runner was the base's (seen in
+/// `cargo xtask icount --base`: the head listed the base's cases). The dependencies stay,
+/// shared.
+fn forget_workspace_artifacts(dir: &Path, build: &BuildArgs) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let meta = Command::new(&cargo)
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(dir)
+        .output()
+        .context("running cargo metadata")?;
+    if !meta.status.success() {
+        bail!("cargo metadata failed in {}: {}", dir.display(), String::from_utf8_lossy(&meta.stderr).trim());
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&meta.stdout).context("parsing cargo metadata")?;
+    let names: Vec<&str> =
+        meta["packages"].as_array().map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect()).unwrap_or_default();
+    if names.is_empty() {
+        bail!("cargo metadata lists no package in {}", dir.display());
+    }
+    let mut clean = Command::new(&cargo);
+    clean.args(["clean", "--release", "--quiet"]).current_dir(dir).env("CARGO_TARGET_DIR", runner::target_dir(build));
+    for name in names {
+        clean.args(["-p", name]);
+    }
+    let status = clean.status().context("running cargo clean")?;
+    if !status.success() {
+        bail!("cargo clean of the workspace's packages failed in {} ({status})", dir.display());
+    }
+    Ok(())
+}
+
+/// `rustc --version` of the toolchain cargo uses in `dir` (its `rust-toolchain.toml`
+/// decides, through rustup).
+pub fn rustc_version(dir: &Path) -> anyhow::Result<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let out = Command::new(rustc).arg("--version").current_dir(dir).output().context("running rustc --version")?;
+    if !out.status.success() {
+        bail!("rustc --version failed in {}: {}", dir.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Runs git in `dir`; its trimmed stdout, or an error with its stderr.
