@@ -90,14 +90,6 @@ pub fn workspace_root() -> PathBuf {
 /// this CPU has, as Numba's JIT does) and use their own target directory, `target/native`,
 /// so that switching flags does not rebuild the ordinary `target/` tree.
 pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
-    build_in(&workspace_root(), args)
-}
-
-/// [`build`] of the workspace checked out at `root` (another revision's `git worktree`,
-/// for `cargo xtask compare`), into this workspace's target directory: the dependencies
-/// built for one revision are reused by the other, while the workspace's own crates,
-/// being at another path, get their own artifacts.
-pub fn build_in(root: &Path, args: &BuildArgs) -> anyhow::Result<PathBuf> {
     let resolved;
     let args = if args.no_detect {
         args
@@ -129,40 +121,40 @@ pub fn build_in(root: &Path, args: &BuildArgs) -> anyhow::Result<PathBuf> {
             features.push(f.clone());
         }
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root).args([
-        "build",
-        "--release",
-        "--package",
-        "matmul-cli",
-        "--no-default-features",
-        "--features",
-    ]);
-    cmd.arg(features.join(","));
     let target_dir = target_dir(args);
-    if !args.portable {
-        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        flags.push_str(" -C target-cpu=native");
-        cmd.env("RUSTFLAGS", flags.trim());
-    }
-    cmd.env("CARGO_TARGET_DIR", &target_dir);
-    eprintln!(
-        "xtask: building matmul-cli (release, features: {}, codegen: {})",
-        features.join(","),
-        if args.portable { "generic x86-64" } else { "-C target-cpu=native" }
-    );
-    let status = cmd.status().context("running cargo build")?;
-    if !status.success() {
-        bail!("building matmul-cli failed ({status})");
-    }
+    cargo_build(&workspace_root(), &features, args.portable, &target_dir)?;
     let built = target_dir.join("release").join("matmul-cli");
     let copy = target_dir.join("release").join(format!("matmul-cli-{label}"));
     std::fs::copy(&built, &copy).with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
     Ok(copy)
 }
 
-/// The target directory [`build_in`] builds into: `target/`, or `target/native` for
+/// `cargo build --release -p matmul-cli` of the workspace at `root` with exactly `features`,
+/// into `target_dir`, with `-C target-cpu=native` unless `portable`.
+pub fn cargo_build(root: &Path, features: &[String], portable: bool, target_dir: &Path) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root).args(["build", "--release", "--package", "matmul-cli", "--no-default-features", "--features"]);
+    cmd.arg(features.join(","));
+    if !portable {
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        flags.push_str(" -C target-cpu=native");
+        cmd.env("RUSTFLAGS", flags.trim());
+    }
+    cmd.env("CARGO_TARGET_DIR", target_dir);
+    eprintln!(
+        "xtask: building matmul-cli (release, features: {}, codegen: {})",
+        features.join(","),
+        if portable { "generic x86-64" } else { "-C target-cpu=native" }
+    );
+    let status = cmd.status().context("running cargo build")?;
+    if !status.success() {
+        bail!("building matmul-cli failed ({status})");
+    }
+    Ok(())
+}
+
+/// The target directory [`build`] builds into: `target/`, or `target/native` for
 /// `-C target-cpu=native`.
 pub fn target_dir(args: &BuildArgs) -> PathBuf {
     let root = workspace_root().join("target");

@@ -187,13 +187,14 @@ pub fn run(args: IcountArgs) -> anyhow::Result<()> {
 fn with_base(args: &IcountArgs, setup: &Setup, base_rev: &str) -> anyhow::Result<()> {
     // One pure-Rust runner a side: the BLAS libraries and the peers do not change with
     // this repository's code.
-    let ours = BuildArgs { features: args.build.features.clone(), portable: true, no_detect: true };
+    let ours: Vec<String> =
+        crate::compare::OUR_FEATURES.iter().map(|f| f.to_string()).chain(args.build.features.iter().cloned()).collect();
     let (base_bin, head_bin) =
         (setup.out.join("bin").join("base-matmul-cli"), setup.out.join("bin").join("head-matmul-cli"));
     let base_revision = Revision::resolve(Some(base_rev))?;
     let head_revision = Revision::resolve(None)?;
-    let base_prov = setup.provenance(&base_revision, base_revision.build(&ours, &base_bin)?);
-    let head_prov = setup.provenance(&head_revision, head_revision.build(&ours, &head_bin)?);
+    let base_prov = setup.provenance(&base_revision, base_revision.build(&ours, true, &base_bin)?);
+    let head_prov = setup.provenance(&head_revision, head_revision.build(&ours, true, &head_bin)?);
     // Refused before the counting, not after.
     let mismatch = gate::provenance_mismatch(&base_prov, &head_prov);
     if !mismatch.is_empty() && !args.force {

@@ -20,7 +20,7 @@ use matmul_bench_format::runner::{Availability, RunnerOutput};
 use matmul_bench_format::{Dtype, Experiment, Kind};
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{self, BuildArgs};
+use crate::runner;
 
 pub mod record;
 pub mod revision;
@@ -175,6 +175,9 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
 }
 
+/// The runner features of this project's own CPU backends: all that a comparison builds.
+pub const OUR_FEATURES: [&str; 2] = ["naive", "simd"];
+
 /// The backends compare tracks by default, of those a runner lists: ours, runnable here.
 pub fn default_backends(listed: &[matmul_bench_format::runner::BackendInfo]) -> Vec<String> {
     listed
@@ -195,9 +198,8 @@ struct Side {
 
 impl Side {
     fn build(revision: Revision, label: &str, args: &CompareArgs, out: &Path) -> anyhow::Result<Side> {
-        let build = BuildArgs { features: Vec::new(), portable: args.portable, no_detect: true };
         let binary = out.join("bin").join(format!("{label}-matmul-cli"));
-        let rustc = revision.build(&build, &binary)?;
+        let rustc = revision.build(&OUR_FEATURES.map(str::to_owned), args.portable, &binary)?;
         let listed = runner::list(&binary)?;
         let (subject, commit_time) = revision.subject_and_time();
         let provenance = TrackedProvenance {

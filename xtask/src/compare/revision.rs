@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-use crate::runner::{self, BuildArgs};
+use crate::runner;
 
 /// A revision to build: a commit of the repository, or the work tree as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,57 +92,36 @@ impl Revision {
         Ok(dir)
     }
 
-    /// Builds its runner and copies it to `dest`; returns `rustc --version` of the
-    /// toolchain that built it (the checkout's own `rust-toolchain.toml` decides).
-    pub fn build(&self, build: &BuildArgs, dest: &Path) -> anyhow::Result<String> {
+    /// Builds its runner with exactly `features` (those of its `matmul-cli`: a base that
+    /// predates a feature has none of it) and copies it to `dest`; returns `rustc --version`
+    /// of the toolchain that built it (the checkout's own `rust-toolchain.toml` decides).
+    ///
+    /// Each revision has its own target directory, `target/compare/build/<commit>` (or
+    /// `work-tree`), with `-portable` for a generic build. One shared directory does not
+    /// work: cargo names a workspace package's artifacts by name, version and settings, not
+    /// by its path, so two checkouts write the same files, and a head built after its base
+    /// was found up to date and was the base's binary. A revision's dependencies are built
+    /// once, on its first comparison (about a minute here).
+    pub fn build(&self, features: &[String], portable: bool, dest: &Path) -> anyhow::Result<String> {
         let dir = self.checkout()?;
-        eprintln!("xtask compare: building {} ({}) in {}", self.name(), self.commit(), dir.display());
-        forget_workspace_artifacts(&dir, build)?;
-        let built = runner::build_in(&dir, build)?;
+        let name = match self {
+            Revision::Commit { hash, .. } => hash[..12.min(hash.len())].to_owned(),
+            Revision::WorkTree { .. } => "work-tree".to_owned(),
+        };
+        let target = runner::workspace_root()
+            .join("target")
+            .join("compare")
+            .join("build")
+            .join(if portable { format!("{name}-portable") } else { name });
+        eprintln!("xtask: building {} ({}) from {}", self.name(), self.commit(), dir.display());
+        runner::cargo_build(&dir, features, portable, &target)?;
+        let built = target.join("release").join("matmul-cli");
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::copy(&built, dest).with_context(|| format!("copying {} to {}", built.display(), dest.display()))?;
         rustc_version(&dir)
     }
-}
-
-/// Removes the release artifacts of the workspace's own packages (as `dir` lists them)
-/// from the target directory that [`runner::build_in`] uses, so that they are built from
-/// `dir`'s sources.
-///
-/// Both checkouts build into one target directory, and cargo names a path package's
-/// artifacts by its name, version and settings, not by its path: base and head write the
-/// same files. Building the head after the base then found the base's `matmul-cli` fresh
-/// (the head's sources were older than it) and the "head" runner was the base's (seen in
-/// `cargo xtask icount --base`: the head listed the base's cases). The dependencies stay,
-/// shared.
-fn forget_workspace_artifacts(dir: &Path, build: &BuildArgs) -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let meta = Command::new(&cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1"])
-        .current_dir(dir)
-        .output()
-        .context("running cargo metadata")?;
-    if !meta.status.success() {
-        bail!("cargo metadata failed in {}: {}", dir.display(), String::from_utf8_lossy(&meta.stderr).trim());
-    }
-    let meta: serde_json::Value = serde_json::from_slice(&meta.stdout).context("parsing cargo metadata")?;
-    let names: Vec<&str> =
-        meta["packages"].as_array().map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect()).unwrap_or_default();
-    if names.is_empty() {
-        bail!("cargo metadata lists no package in {}", dir.display());
-    }
-    let mut clean = Command::new(&cargo);
-    clean.args(["clean", "--release", "--quiet"]).current_dir(dir).env("CARGO_TARGET_DIR", runner::target_dir(build));
-    for name in names {
-        clean.args(["-p", name]);
-    }
-    let status = clean.status().context("running cargo clean")?;
-    if !status.success() {
-        bail!("cargo clean of the workspace's packages failed in {} ({status})", dir.display());
-    }
-    Ok(())
 }
 
 /// `rustc --version` of the toolchain cargo uses in `dir` (its `rust-toolchain.toml`
