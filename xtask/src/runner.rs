@@ -134,7 +134,14 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
 pub fn cargo_build(root: &Path, features: &[String], portable: bool, target_dir: &Path) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root).args(["build", "--release", "--package", "matmul-cli", "--no-default-features", "--features"]);
+    cmd.current_dir(root).args([
+        "build",
+        "--release",
+        "--package",
+        "matmul-cli",
+        "--no-default-features",
+        "--features",
+    ]);
     cmd.arg(features.join(","));
     if !portable {
         let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();

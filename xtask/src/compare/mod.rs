@@ -188,6 +188,40 @@ pub fn default_backends(listed: &[matmul_bench_format::runner::BackendInfo]) -> 
         .collect()
 }
 
+/// The backends of `wanted` that both sides hold (to measure), and a line for each that
+/// only one side holds (a missing point); an error for one that neither holds. Each side
+/// is `(its name, the backends it holds)`.
+pub fn split_backends(
+    wanted: &[String],
+    base: (&str, &[String]),
+    head: (&str, &[String]),
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let (mut common, mut missing) = (Vec::new(), Vec::new());
+    for name in wanted {
+        match (base.1.contains(name), head.1.contains(name)) {
+            (true, true) => common.push(name.clone()),
+            (true, false) => missing.push(format!("{name} (only in {}: not in {})", base.0, head.0)),
+            (false, true) => missing.push(format!("{name} (only in {}: not in {})", head.0, base.0)),
+            (false, false) => bail!("backend {name:?} is in neither runner (or cannot run here)"),
+        }
+    }
+    Ok((common, missing))
+}
+
+/// A line for each point measured on one side only (a backend that skipped a size on one).
+pub fn missing_points(base: &TrackedRun, head: &TrackedRun) -> Vec<String> {
+    let one_side = |run: &TrackedRun, other: &TrackedRun, which: &str| -> Vec<String> {
+        run.points
+            .iter()
+            .filter(|p| other.point(&p.label()).is_none())
+            .map(|p| format!("{} (measured in {which} only)", p.label()))
+            .collect()
+    };
+    let mut out = one_side(head, base, "head");
+    out.extend(one_side(base, head, "base"));
+    out
+}
+
 /// A built side: its runner and the backends it holds.
 struct Side {
     revision: Revision,
@@ -287,19 +321,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
 
     let wanted: Vec<String> =
         if args.backends.is_empty() { default_backends(&runner::list(&head.binary)?) } else { args.backends.clone() };
-    let mut missing = Vec::new();
-    for name in &wanted {
-        for (side, other) in [(&base, &head), (&head, &base)] {
-            if !side.holds.contains(name) && other.holds.contains(name) {
-                missing.push(format!("{name} (only in {}: {})", other.revision.name(), side.revision.name()));
-            }
-        }
-        if !base.holds.contains(name) && !head.holds.contains(name) {
-            bail!("backend {name:?} is in neither runner (or cannot run here)");
-        }
-    }
-    let common: Vec<String> =
-        wanted.iter().filter(|n| base.holds.contains(n) && head.holds.contains(n)).cloned().collect();
+    let (common, mut missing) =
+        split_backends(&wanted, (&base.revision.name(), &base.holds), (&head.revision.name(), &head.holds))?;
     if common.is_empty() {
         bail!("no backend to compare: none of {wanted:?} is in both runners");
     }
@@ -320,13 +343,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             bail!("the sides were built or run differently: {why}. Their times do not compare; --force compares them anyway");
         }
     }
-    // Points with a side measured but not the other (a backend that skipped a size).
-    for p in head_run.points.iter().filter(|p| base_run.point(&p.label()).is_none()) {
-        missing.push(format!("{} (measured in head only)", p.label()));
-    }
-    for p in base_run.points.iter().filter(|p| head_run.point(&p.label()).is_none()) {
-        missing.push(format!("{} (measured in base only)", p.label()));
-    }
+    missing.extend(missing_points(&base_run, &head_run));
 
     let mut rows: Vec<Row> = head_run
         .points
@@ -564,6 +581,41 @@ mod tests {
         assert!(t.contains("1 confirmed regression(s)") && t.contains("1 missing"), "{t}");
     }
 
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A backend on one side only is a missing point (the run fails unless
+    /// `--allow-missing`); one on neither side is an error; the rest are measured.
+    #[test]
+    fn backends_on_one_side_only_are_missing() {
+        let wanted = names(&["simd", "simd-new", "naive-ikj"]);
+        let base = names(&["simd", "naive-ikj", "naive-old"]);
+        let head = names(&["simd", "simd-new", "naive-ikj"]);
+        let (common, missing) = split_backends(&wanted, ("main", &base), ("work tree", &head)).unwrap();
+        assert_eq!(common, ["simd", "naive-ikj"]);
+        assert_eq!(missing, ["simd-new (only in work tree: not in main)"]);
+        let err = split_backends(&names(&["cuda-naive"]), ("main", &base), ("work tree", &head)).unwrap_err();
+        assert!(err.to_string().contains("cuda-naive"), "{err}");
+    }
+
+    #[test]
+    fn points_on_one_side_only_are_missing() {
+        let run = |pts| TrackedRun { schema: TRACKED_SCHEMA, provenance: TrackedProvenance::default(), points: pts };
+        let mut big = point("naive-ikj", &[1.0; 6]);
+        big.n = 512;
+        let base = run(vec![point("simd", &[1.0; 6]), big]);
+        let head = run(vec![point("simd", &[1.0; 6]), point("simd-avx2", &[1.0; 6])]);
+        assert_eq!(
+            missing_points(&base, &head),
+            [
+                "simd-avx2 f64 rrr 256x256x256 t1 (measured in head only)",
+                "naive-ikj f64 rrr 256x512x256 t1 (measured in base only)"
+            ]
+        );
+        assert!(missing_points(&base, &base).is_empty());
+    }
+
     #[test]
     fn naive_ikj_is_grouped_row_major_only() {
         let pairs: Vec<(String, String)> = ["simd", "naive-ikj", "naive-ijk-reassoc"]
@@ -571,7 +623,6 @@ mod tests {
             .flat_map(|b| ["rrr", "ccc"].map(|l| (b.to_string(), l.to_string())))
             .collect();
         let g = groups(&pairs);
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
             g,
             [

@@ -108,11 +108,11 @@ impl Revision {
             Revision::Commit { hash, .. } => hash[..12.min(hash.len())].to_owned(),
             Revision::WorkTree { .. } => "work-tree".to_owned(),
         };
-        let target = runner::workspace_root()
-            .join("target")
-            .join("compare")
-            .join("build")
-            .join(if portable { format!("{name}-portable") } else { name });
+        let target = runner::workspace_root().join("target").join("compare").join("build").join(if portable {
+            format!("{name}-portable")
+        } else {
+            name
+        });
         eprintln!("xtask: building {} ({}) from {}", self.name(), self.commit(), dir.display());
         runner::cargo_build(&dir, features, portable, &target)?;
         let built = target.join("release").join("matmul-cli");
