@@ -199,6 +199,7 @@ mod tests {
             max_err_over_bound: 0.1,
             checked_entries: 16,
             first_call_seconds: None,
+            gpu: None,
         };
         let row = Row {
             gflops: m.gflops(),

@@ -240,6 +240,35 @@ pub struct Measurement {
     /// library's thread pool, page faults); absent at every other point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_call_seconds: Option<f64>,
+    /// GPU backends only: the device-resident figures (operands already on the GPU, the
+    /// kernel's own time, the copies' rates); absent for every other backend and in
+    /// results older than the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuFigures>,
+}
+
+/// What a GPU backend measured besides the host-slice call (which includes the copies).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct GpuFigures {
+    /// Median seconds of one kernel (or cuBLAS) call on operands already on the GPU,
+    /// timed with CUDA events on the stream.
+    pub kernel_seconds_median: f64,
+    /// Fastest seconds of one such call.
+    pub kernel_seconds_min: f64,
+    /// Host → device copy rate of the operands, GB/s (10⁹ bytes per second).
+    pub h2d_gbps: f64,
+    /// Device → host copy rate of C, GB/s.
+    pub d2h_gbps: f64,
+    /// Whether the host side of those copies was pinned (page-locked) memory, as in the
+    /// host-slice path, rather than pageable memory.
+    pub pinned: bool,
+}
+
+impl GpuFigures {
+    /// 2·m·n·k / median kernel seconds / 1e9.
+    pub fn kernel_gflops(&self, shape: Shape) -> f64 {
+        shape.flops() / self.kernel_seconds_median / 1e9
+    }
 }
 
 fn sweep() -> Experiment {
@@ -346,8 +375,37 @@ mod tests {
             max_err_over_bound: f64::NAN,
             checked_entries: 1,
             first_call_seconds: None,
+            gpu: None,
         };
         assert!((m.gflops() - 12.0).abs() < 1e-9);
         assert!(!m.passed());
+    }
+
+    const OLD_ROW: &str = r#"{"backend": "cublas", "dtype": "f32", "m": 8, "n": 8, "k": 8, "threads": 1,
+        "layout": "rrr", "seconds_median": 1e-3, "seconds_min": 1e-3, "max_err_over_bound": 0.1}"#;
+
+    /// A measurement written before the GPU figures existed loads without them, and a CPU
+    /// row without them writes no `gpu` key (its JSON is what it was).
+    #[test]
+    fn measurements_without_gpu_figures_load_and_write_unchanged() {
+        let m: Measurement = serde_json::from_str(OLD_ROW).unwrap();
+        assert_eq!((m.gpu, m.first_call_seconds, m.experiment), (None, None, Experiment::Sweep));
+        assert!(!serde_json::to_string(&m).unwrap().contains("gpu"));
+    }
+
+    #[test]
+    fn gpu_figures_round_trip_and_give_kernel_gflops() {
+        let mut m: Measurement = serde_json::from_str(OLD_ROW).unwrap();
+        let g = GpuFigures {
+            kernel_seconds_median: 1e-6,
+            kernel_seconds_min: 0.9e-6,
+            h2d_gbps: 20.0,
+            d2h_gbps: 18.5,
+            pinned: true,
+        };
+        m.gpu = Some(g);
+        let back: Measurement = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+        assert!((g.kernel_gflops(m.shape()) - 1.024).abs() < 1e-9);
     }
 }

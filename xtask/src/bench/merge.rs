@@ -177,6 +177,7 @@ pub(crate) mod tests {
             max_err_over_bound: 0.1,
             checked_entries: 1,
             first_call_seconds: None,
+            gpu: None,
         }
     }
 

@@ -110,6 +110,7 @@ pub fn measurement(backend: &str, at: &At<'_>, r: &Measured) -> Measurement {
         max_err_over_bound: r.max_err_over_bound,
         checked_entries: r.checked,
         first_call_seconds: r.first_call,
+        gpu: None,
     }
 }
 
