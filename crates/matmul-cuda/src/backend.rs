@@ -84,7 +84,7 @@ impl CudaBackend {
     }
 
     /// The GPU, if this backend can run on it; else [`Error::BackendUnavailable`].
-    fn ready(&self) -> Result<&'static Gpu> {
+    pub(crate) fn ready(&self) -> Result<&'static Gpu> {
         match self.availability() {
             Availability::Available => gpu().map_err(|reason| self.unavailable(reason.to_owned())),
             Availability::Unavailable(reason) => Err(self.unavailable(reason)),

@@ -12,7 +12,10 @@
 //! * `device`: the process's GPU, found once, its compiled kernels, cuBLAS handle and
 //!   pinned staging buffers;
 //! * `backend`: [`CudaBackend`], the host-slice GEMM and the device-resident
-//!   [`CudaBackend::gemm_device`].
+//!   [`CudaBackend::gemm_device`];
+//! * `resident`: [`DeviceMatrices`] (operands uploaded once), [`CudaBackend::time_kernel`]
+//!   (the kernel's own time, by CUDA events) and [`DeviceMatrices::copy_rates`] (the
+//!   copies' GB/s), for the bench runner; unverified on hardware.
 //!
 //! # Backends
 //!
@@ -72,10 +75,12 @@ mod device;
 pub mod host;
 pub mod kernels;
 pub mod nvrtc;
+mod resident;
 
 pub use backend::{CudaBackend, Method, ALL, CUBLAS, CUDA_DMMA, CUDA_NAIVE, CUDA_REGTILE, CUDA_TILED, CUDA_WARPTILE};
 pub use device::{cublas_present, driver_present, gpu, CudaScalar, Gpu, NO_DRIVER};
 pub use host::Dims;
+pub use resident::{CopyRates, DeviceMatrices, KernelTimes, KernelTiming};
 
 /// cudarc, re-exported so that users of [`CudaBackend::gemm_device`] allocate device
 /// buffers with the same version.
