@@ -37,8 +37,10 @@ impl DtypeChoice {
 #[derive(Clone, Debug, PartialEq, clap::Args)]
 pub struct BenchOptions {
     /// Square sizes n (m = n = k) of the scaling sweep, comma-separated. Default: 4, 8, …,
-    /// 2048 (4, 16, 64 with `--quick`); a backend is skipped at sizes where one call is
-    /// predicted to take longer than `--max-call`.
+    /// 2048 (4, 16, 64 with `--quick`), and for GPU backends also 4096, and 8192 for
+    /// cuda-regtile, cuda-warptile, cuda-dmma and cublas (not with `--quick` or given
+    /// sizes); a backend is skipped at sizes where one call is predicted to take longer
+    /// than `--max-call`.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub sizes: Vec<usize>,
     /// Rectangular products m×n×k to measure besides the sweep, comma-separated, e.g.

@@ -7,6 +7,7 @@
 //!
 //! * [`measure`]: timing one point, backends interleaved.
 //! * [`fairness`]: two handles to one backend must time alike (the `fairness` subcommand).
+//! * [`gpu`]: a GPU backend's larger sizes and its kernel-only time and copy rates.
 //! * [`peak`]: the FMA-throughput microbenchmark.
 //! * [`predict`]: a call's time at the next size, to skip sizes over the budget.
 //! * [`machine`]: the machine line.
@@ -27,6 +28,7 @@ use matmul_bench_format::runner::{Machine, Measurement, Peak, PeakRates, RunnerO
 use matmul_bench_format::{Dtype, Experiment, Shape};
 
 pub mod fairness;
+mod gpu;
 pub mod icount;
 mod machine;
 mod measure;
@@ -54,7 +56,10 @@ const ALL_LAYOUTS: [&str; 8] = ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr",
 struct Plan {
     backends: Vec<&'static dyn Backend>,
     dtypes: &'static [Dtype],
+    /// The sweep's sizes for every backend.
     sizes: Vec<usize>,
+    /// Whether GPU backends also get [`gpu::extra_sweep_sizes`] (only with the default sizes).
+    gpu_extra_sizes: bool,
     shapes: Vec<Shape>,
     threads: Vec<usize>,
     layouts: Vec<[Layout; 3]>,
@@ -191,6 +196,7 @@ impl Plan {
             backends: select(&options.backends)?,
             dtypes: options.dtype.dtypes(),
             sizes,
+            gpu_extra_sizes: options.sizes.is_empty() && !options.quick,
             shapes: options.shapes.clone(),
             threads,
             layouts,
@@ -310,12 +316,35 @@ impl Plan {
             .collect()
     }
 
+    /// Whether `b` has a sweep point at size `n`: every backend at the plan's sizes, GPU
+    /// backends also at their extra ones.
+    fn sweeps_at(&self, b: &dyn Backend, n: usize) -> bool {
+        self.sizes.contains(&n) || (self.gpu_extra_sizes && gpu::extra_sweep_sizes(b.kind(), b.name()).contains(&n))
+    }
+
+    /// Every size of the sweep, for any backend, ascending.
+    fn all_sweep_sizes(&self) -> Vec<usize> {
+        let mut all = self.sizes.clone();
+        if self.gpu_extra_sizes {
+            for b in &self.backends {
+                all.extend_from_slice(gpu::extra_sweep_sizes(b.kind(), b.name()));
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     /// Progress-bar steps: one per backend and point.
     fn tasks(&self) -> usize {
         let mut n = 0;
+        let sizes = self.all_sweep_sizes();
         for &t in &self.threads {
             let (run, skip) = self.eligible(t);
-            n += (run.len() + skip.len()) * (self.sizes.len() + self.shapes.len()) * self.layouts.len();
+            for b in run.iter().copied().chain(skip.iter().map(|(b, _)| *b)) {
+                let points = sizes.iter().filter(|&&size| self.sweeps_at(b, size)).count() + self.shapes.len();
+                n += points * self.layouts.len();
+            }
         }
         if self.layout_size > 0 && self.threads.contains(&1) {
             n += self.layout_run().len() * ALL_LAYOUTS.len();
@@ -335,11 +364,17 @@ impl Plan {
         // Per (backend, threads, layout): the sizes measured so far, to predict the next
         // size's call time and skip it when over budget.
         let mut history: HashMap<(&str, usize, String), predict::CallTimes> = HashMap::new();
-        for &n in &self.sizes {
+        for n in self.all_sweep_sizes() {
+            if !self.backends.iter().any(|b| self.sweeps_at(*b, n)) {
+                continue;
+            }
             let a0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8);
             let b0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8 ^ 1);
             for &threads in &self.threads {
-                let (eligible, fixed_skips) = self.eligible(threads);
+                let (mut eligible, mut fixed_skips) = self.eligible(threads);
+                // A size beyond the CPU sweep (4096, 8192) is a GPU backend's alone.
+                eligible.retain(|b| self.sweeps_at(*b, n));
+                fixed_skips.retain(|(b, _)| self.sweeps_at(*b, n));
                 for layout in &self.layouts {
                     let lname = layout_name(layout);
                     let at =
@@ -468,6 +503,13 @@ impl Plan {
                 Ok(r) => {
                     let mut m = output::measurement(b.name(), at, &r);
                     m.threads_used = threads_used(*b, at.threads).ok().filter(|&used| used != at.threads);
+                    match gpu::figures(*b, ops, self.timing) {
+                        Some(Ok(figures)) => m.gpu = Some(figures),
+                        Some(Err(why)) => rec
+                            .progress
+                            .suspend(|| eprintln!("{}: kernel-only time and copy rates not measured: {why}", b.name())),
+                        None => {}
+                    }
                     rec.progress.suspend(|| print_row::<T>(&m));
                     rec.results.push(m);
                     out.push(Some(r.min));
@@ -503,6 +545,16 @@ fn print_row<T: Scalar>(m: &Measurement) {
         if m.passed() { "PASS" } else { "FAIL" },
         m.threads_used.map_or(String::new(), |used| format!("  ({used} threads used)"))
     );
+    if let Some(g) = &m.gpu {
+        println!(
+            "{:>48} kernel only {:>9.3} GF/s  copies {:.1} GB/s up, {:.1} GB/s down ({})",
+            "",
+            g.kernel_gflops(shape),
+            g.h2d_gbps,
+            g.d2h_gbps,
+            if g.pinned { "pinned" } else { "pageable" }
+        );
+    }
 }
 
 fn skip(backend: &str, at: &At<'_>, reason: String) -> Skip {
