@@ -159,6 +159,7 @@ pub fn build(results: &Results, comparison: Option<&str>) -> Vec<Block> {
             layout_section(results, dtype, &mut doc);
         }
     }
+    gpu_section(results, &mut doc);
     accuracy_section(results, &mut doc);
     first_call_section(results, &mut doc);
     skipped_section(results, &mut doc);
@@ -627,6 +628,81 @@ fn first_call_section(results: &Results, doc: &mut Vec<Block>) {
     ));
 }
 
+/// The backend every GPU row's kernel-only speed is compared with.
+const GPU_REFERENCE: &str = "cublas";
+
+/// Kernel-only GFLOP/s of `r`, if its runner measured it.
+fn kernel_gflops(r: &Row) -> Option<f64> {
+    r.measured.gpu.map(|g| g.kernel_gflops(r.measured.shape()))
+}
+
+/// `r`'s kernel-only speed over cuBLAS's at the same point, if both were measured.
+fn ratio_to_cublas(results: &Results, r: &Row) -> Option<f64> {
+    let point = r.measured.point();
+    let reference = results
+        .results
+        .iter()
+        .find(|c| c.measured.backend == GPU_REFERENCE && c.measured.point() == point)
+        .and_then(kernel_gflops)?;
+    Some(kernel_gflops(r)? / reference)
+}
+
+/// Every row of a GPU backend: its kernel-only speed (operands already on the GPU) beside
+/// the with-transfer speed every other table shows, the copies' rates, and the kernel-only
+/// ratio to cuBLAS. Nothing when no GPU backend ran.
+fn gpu_section(results: &Results, doc: &mut Vec<Block>) {
+    let gpu: Vec<&str> = results.backends.iter().filter(|b| b.kind == Kind::Gpu).map(|b| b.name.as_str()).collect();
+    let mut rows: Vec<&Row> = results.results.iter().filter(|r| gpu.contains(&r.measured.backend.as_str())).collect();
+    if rows.is_empty() {
+        return;
+    }
+    rows.sort_by_key(|r| (r.measured.dtype, r.measured.experiment, r.measured.shape(), r.measured.layout.clone()));
+    doc.push(Block::Heading(2, "GPU".to_owned()));
+    doc.push(Block::Para(format!(
+        "Kernel only: A, B and C uploaded once (row-major), then repeated device-resident calls timed by CUDA \
+         events. With transfers: the host-slice call every other table shows (pack, copy up, multiply, copy C \
+         back, through a pinned staging buffer). Copies: A and B up, C down, best of three. × {GPU_REFERENCE}: \
+         kernel only, at the same point. No % of peak: the GPU's own peak is not recorded, and the CPU's does \
+         not apply. Points with a column-major operand have no kernel-only figures (–)."
+    )));
+    let body = rows
+        .iter()
+        .map(|r| {
+            let m = &r.measured;
+            let g = m.gpu;
+            let dash = || "–".to_owned();
+            vec![
+                m.backend.clone(),
+                m.dtype.to_string(),
+                format!("{}×{}×{}", m.m, m.n, m.k),
+                m.layout.clone(),
+                kernel_gflops(r).map_or_else(dash, gf),
+                gf(r.gflops),
+                g.map_or_else(dash, |g| format!("{:.1}", g.h2d_gbps)),
+                g.map_or_else(dash, |g| format!("{:.1}", g.d2h_gbps)),
+                g.map_or_else(dash, |g| if g.pinned { "pinned" } else { "pageable" }.to_owned()),
+                ratio_to_cublas(results, r).map_or_else(dash, |x| format!("{x:.2}×")),
+            ]
+        })
+        .collect();
+    doc.push(Block::Table(
+        strings(&[
+            "backend",
+            "dtype",
+            "m×n×k",
+            "layout",
+            "kernel GFLOP/s",
+            "with transfers GFLOP/s",
+            "up GB/s",
+            "down GB/s",
+            "host memory",
+            &format!("× {GPU_REFERENCE}"),
+        ]),
+        vec![false, false, true, false, true, true, true, true, false, true],
+        body,
+    ));
+}
+
 fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
     doc.push(Block::Heading(2, "Skipped".to_owned()));
     if results.skipped.is_empty() {
@@ -795,7 +871,8 @@ fn html_into(doc: &[Block], dir: &Path, s: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::merge::tests::measurement;
+    use crate::bench::merge::tests::{info, measurement};
+    use matmul_bench_format::runner::GpuFigures;
 
     fn row(backend: &str, n: usize) -> Row {
         let m = measurement(backend, n, 1.0);
@@ -834,6 +911,81 @@ mod tests {
         let mut doc = Vec::new();
         first_call_section(&results, &mut doc);
         assert!(doc.is_empty());
+    }
+
+    fn gpu_row(backend: &str, n: usize, with_transfers: f64, kernel: Option<f64>) -> Row {
+        let mut r = row(backend, n);
+        r.measured.seconds_median = r.measured.shape().flops() / with_transfers / 1e9;
+        r.gflops = r.measured.gflops();
+        r.measured.gpu = kernel.map(|gflops| GpuFigures {
+            kernel_seconds_median: r.measured.shape().flops() / gflops / 1e9,
+            kernel_seconds_min: r.measured.shape().flops() / gflops / 1e9,
+            h2d_gbps: 21.04,
+            d2h_gbps: 19.96,
+            pinned: true,
+        });
+        r
+    }
+
+    fn gpu_results(rows: Vec<Row>) -> Results {
+        let mut results = Results::default();
+        results.backends = vec![
+            info("cublas", Kind::Gpu),
+            info("cuda-regtile", Kind::Gpu),
+            info("cuda-naive", Kind::Gpu),
+            info("simd", Kind::Simd),
+        ];
+        results.results = rows;
+        results
+    }
+
+    fn gpu_table(results: &Results) -> Vec<Vec<String>> {
+        let mut doc = Vec::new();
+        gpu_section(results, &mut doc);
+        assert!(matches!(&doc[0], Block::Heading(2, h) if h == "GPU"), "{doc:?}");
+        let Some(Block::Table(header, _, body)) = doc.last() else { panic!("{doc:?}") };
+        assert_eq!(header.len(), body[0].len());
+        body.clone()
+    }
+
+    #[test]
+    fn the_gpu_table_gives_kernel_only_beside_with_transfers_and_the_ratio_to_cublas() {
+        let results = gpu_results(vec![
+            gpu_row("cublas", 4096, 20_000.0, Some(50_000.0)),
+            gpu_row("cuda-regtile", 4096, 15_000.0, Some(35_000.0)),
+            gpu_row("cuda-regtile", 8192, 18_000.0, Some(35_500.0)),
+            row("simd", 4096),
+        ]);
+        let body = gpu_table(&results);
+        assert_eq!(body.len(), 3, "the CPU row is not listed: {body:?}");
+        let regtile = body.iter().find(|r| r[0] == "cuda-regtile" && r[2] == "4096×4096×4096").unwrap();
+        assert_eq!(&regtile[4..], ["35000", "15000", "21.0", "20.0", "pinned", "0.70×"]);
+        let cublas = body.iter().find(|r| r[0] == "cublas").unwrap();
+        assert_eq!(cublas[9], "1.00×");
+        // No cuBLAS row at 8192: no ratio there.
+        let big = body.iter().find(|r| r[2] == "8192×8192×8192").unwrap();
+        assert_eq!(big[9], "–");
+    }
+
+    #[test]
+    fn a_gpu_row_without_kernel_figures_shows_dashes() {
+        let results =
+            gpu_results(vec![gpu_row("cublas", 64, 100.0, Some(400.0)), gpu_row("cuda-naive", 64, 80.0, None)]);
+        let body = gpu_table(&results);
+        let naive = body.iter().find(|r| r[0] == "cuda-naive").unwrap();
+        assert_eq!(naive[4], "–");
+        assert_eq!(naive[5], "80.0");
+        assert_eq!(&naive[6..], ["–", "–", "–", "–"]);
+    }
+
+    #[test]
+    fn without_gpu_rows_there_is_no_gpu_section() {
+        let mut doc = Vec::new();
+        gpu_section(&gpu_results(vec![row("simd", 64)]), &mut doc);
+        assert!(doc.is_empty(), "{doc:?}");
+        // A GPU backend listed but never measured (skipped here): no section either.
+        gpu_section(&gpu_results(Vec::new()), &mut doc);
+        assert!(doc.is_empty(), "{doc:?}");
     }
 
     #[test]
