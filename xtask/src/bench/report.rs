@@ -928,15 +928,16 @@ mod tests {
     }
 
     fn gpu_results(rows: Vec<Row>) -> Results {
-        let mut results = Results::default();
-        results.backends = vec![
-            info("cublas", Kind::Gpu),
-            info("cuda-regtile", Kind::Gpu),
-            info("cuda-naive", Kind::Gpu),
-            info("simd", Kind::Simd),
-        ];
-        results.results = rows;
-        results
+        Results {
+            backends: vec![
+                info("cublas", Kind::Gpu),
+                info("cuda-regtile", Kind::Gpu),
+                info("cuda-naive", Kind::Gpu),
+                info("simd", Kind::Simd),
+            ],
+            results: rows,
+            ..Results::default()
+        }
     }
 
     fn gpu_table(results: &Results) -> Vec<Vec<String>> {

@@ -582,6 +582,38 @@ mod tests {
     use super::*;
     use matmul_bench_format::options::DtypeChoice;
 
+    /// GPU backends get 4096 (and the fast ones 8192) beyond the default sizes; CPU
+    /// backends keep exactly the default sizes; `--quick` and `--sizes` add nothing.
+    #[test]
+    fn gpu_backends_get_larger_sweep_sizes_and_cpu_ones_do_not() {
+        let options = BenchOptions { backends: vec!["naive-ikj".into()], threads: vec![1], ..BenchOptions::default() };
+        let plan = Plan::new(&options).unwrap();
+        let naive = plan.backends[0];
+        let defaults: Vec<usize> = (2..=11).map(|p| 1 << p).collect();
+        assert_eq!(plan.all_sweep_sizes(), defaults, "no GPU backend, no extra size");
+        assert!(defaults.iter().all(|&n| plan.sweeps_at(naive, n)));
+        assert!(!plan.sweeps_at(naive, 4096) && !plan.sweeps_at(naive, 8192));
+        for options in
+            [BenchOptions { quick: true, ..options.clone() }, BenchOptions { sizes: vec![64, 128], ..options.clone() }]
+        {
+            let plan = Plan::new(&options).unwrap();
+            assert!(!plan.gpu_extra_sizes);
+            assert_eq!(plan.all_sweep_sizes(), options.sweep_sizes());
+        }
+        #[cfg(feature = "cuda")]
+        {
+            let mut plan = plan;
+            // Pushed past `select`, which refuses them on a machine without a GPU.
+            plan.backends.extend([&matmul_cuda::CUDA_NAIVE as &dyn Backend, &matmul_cuda::CUBLAS]);
+            let mut all = defaults;
+            all.extend([4096, 8192]);
+            assert_eq!(plan.all_sweep_sizes(), all);
+            assert!(plan.sweeps_at(&matmul_cuda::CUDA_NAIVE, 4096) && !plan.sweeps_at(&matmul_cuda::CUDA_NAIVE, 8192));
+            assert!(plan.sweeps_at(&matmul_cuda::CUBLAS, 8192));
+            assert!(plan.sweeps_at(&matmul_cuda::CUBLAS, 2048));
+        }
+    }
+
     /// `--shapes` measures each m×n×k product at every thread count and layout, checked
     /// against the reference like the sweep's points.
     #[test]
