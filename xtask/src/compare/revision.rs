@@ -1,7 +1,7 @@
 //! A git revision built into a runner: resolved to a commit, checked out as a detached
-//! `git worktree` under `target/compare/worktrees/`, and built with [`runner::build_in`]
-//! into this workspace's target directory (so its dependencies are built once for both
-//! sides). The work tree itself, uncommitted changes included, is the default head.
+//! `git worktree` under `target/compare/worktrees/`, and built with [`runner::cargo_build`]
+//! into a target directory of its own (see [`Revision::build`]). The work tree itself,
+//! uncommitted changes included, is the default head.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
