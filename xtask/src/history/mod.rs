@@ -89,6 +89,22 @@ pub struct Step {
     pub point: String,
     /// The rule's verdict: [`Verdict::Slower`] or [`Verdict::Faster`].
     pub decision: Decision,
+    /// The history's confirmation, like `compare`'s re-measurement: whether the next entry
+    /// still differs from the one before the step, by the same rule and in the same
+    /// direction. `None` when there is no next entry to tell (the latest commit, a point
+    /// the next entry lacks, or a provenance boundary after it).
+    pub sustained: Option<bool>,
+}
+
+impl Step {
+    /// How the page and the summary say whether the next commit kept the step.
+    pub fn sustained_text(&self) -> &'static str {
+        match self.sustained {
+            Some(true) => "kept at the next commit",
+            Some(false) => "not kept at the next commit (a one-off?)",
+            None => "not confirmed yet",
+        }
+    }
 }
 
 /// Entry `index` was built or run differently from entry `index - 1`: its times do not
@@ -149,7 +165,14 @@ impl History {
                 let (Some(a), Some(b)) = (history.point(i - 1, label), history.point(i, label)) else { continue };
                 let decision = stats::decide(&a.seconds, &b.seconds, rule);
                 if matches!(decision.verdict, Verdict::Slower | Verdict::Faster) {
-                    history.steps.push(Step { index: i, point: label.clone(), decision });
+                    let next_comparable = history.entries.get(i + 1).is_some_and(|next| {
+                        record::provenance_mismatch(&history.entries[i].run.provenance, &next.run.provenance).is_empty()
+                    });
+                    let sustained = history
+                        .point(i + 1, label)
+                        .filter(|_| next_comparable)
+                        .map(|c| stats::decide(&a.seconds, &c.seconds, rule).verdict == decision.verdict);
+                    history.steps.push(Step { index: i, point: label.clone(), decision, sustained });
                 }
             }
         }
@@ -244,16 +267,20 @@ pub fn summary(history: &History, out: &Path) -> String {
         _ => ("-", "-"),
     };
     let slower = history.steps.iter().filter(|s| s.decision.verdict == Verdict::Slower).count();
+    let kept = history.steps.iter().filter(|s| s.sustained == Some(true)).count();
+    let one_off = history.steps.iter().filter(|s| s.sustained == Some(false)).count();
     let read = match history.entries.len() {
         1 => "1 entry".to_owned(),
         n => format!("{n} entries"),
     };
     format!(
-        "xtask history: {read} ({first} .. {last}), {} points; {} step(s): {slower} slower, {} faster; \
+        "xtask history: {read} ({first} .. {last}), {} points; {} step(s): {slower} slower, {} faster \
+         ({kept} kept at the next commit, {one_off} not kept, {} not confirmed yet); \
          {} machine/toolchain change(s)\nxtask history: wrote {}",
         history.points.len(),
         history.steps.len(),
         history.steps.len() - slower,
+        history.steps.len() - kept - one_off,
         history.boundaries.len(),
         out.display()
     )
@@ -285,6 +312,25 @@ mod tests {
         assert!(h.boundaries.is_empty());
         let ratio = h.steps[0].decision.ratio;
         assert!((ratio - 1.15).abs() < 0.05, "{ratio}");
+        // The slowdown stays: the next commit confirms it.
+        assert!(h.steps.iter().all(|s| s.sustained == Some(true)), "{:?}", h.steps);
+    }
+
+    /// A one-commit excursion (slower at index 2, back at index 3) is two steps: the
+    /// excursion is not kept, the return is; a step at the latest commit is not confirmed yet.
+    #[test]
+    fn a_one_off_is_not_kept_and_the_latest_step_is_unconfirmed() {
+        let entries = series(5, |i, label| match i {
+            2 if label.starts_with("simd f64") => 1.15,
+            4 if label.starts_with("naive") => 0.8,
+            _ => 1.0,
+        });
+        let h = History::new(entries, Rule::default());
+        let at = |i: usize| h.steps.iter().filter(move |s| s.index == i);
+        assert!(at(2).count() > 0 && at(2).all(|s| s.sustained == Some(false)), "{:?}", h.steps);
+        assert!(at(3).count() > 0 && at(3).all(|s| s.sustained == Some(true)), "{:?}", h.steps);
+        assert!(at(4).count() > 0 && at(4).all(|s| s.sustained.is_none()), "{:?}", h.steps);
+        assert_eq!(at(4).next().map(Step::sustained_text), Some("not confirmed yet"));
     }
 
     #[test]

@@ -101,11 +101,12 @@ fn changes(s: &mut String, history: &History, charts: &[Chart]) {
             let _ = writeln!(
                 s,
                 "<tr class=\"{class}\">{commit}<td>{}</td><td class=\"num\">{:.3}</td><td class=\"num\">{:.4}</td>\
-                 <td class=\"verdict\">{}</td></tr>",
+                 <td class=\"verdict\">{} ({})</td></tr>",
                 point_link(&step.point, charts),
                 step.decision.ratio,
                 step.decision.p,
-                step.decision.verdict.as_str()
+                step.decision.verdict.as_str(),
+                step.sustained_text()
             );
         }
     }
