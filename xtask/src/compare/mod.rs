@@ -202,7 +202,11 @@ pub fn split_backends(
             (true, true) => common.push(name.clone()),
             (true, false) => missing.push(format!("{name} (only in {}: not in {})", base.0, head.0)),
             (false, true) => missing.push(format!("{name} (only in {}: not in {})", head.0, base.0)),
-            (false, false) => bail!("backend {name:?} is in neither runner (or cannot run here)"),
+            (false, false) => bail!(
+                "backend {name:?} is in neither runner, or cannot run here: compare builds only this project's own \
+                 backends (runner features {}), not the BLAS libraries or the peers",
+                OUR_FEATURES.join(", ")
+            ),
         }
     }
     Ok((common, missing))
