@@ -42,6 +42,24 @@ __device__ __forceinline__ void cp_async_elem(T* smem, const T* gmem, bool valid
     }
 }
 
+// One VEC-wide chunk of a row-major rows x cols matrix M, from (r, c) on, to shared memory
+// at `smem` with cp.async, zero-filled where it falls outside M: one 16-byte copy when the
+// rows are 16-byte aligned (`aligned`: cols a multiple of VEC, so a chunk starting inside
+// a row ends inside it), else element by element.
+__device__ __forceinline__ void cp_async_chunk(T* smem, const T* __restrict__ M, int rows, int cols, int r, int c,
+                                               bool aligned) {
+    if (aligned) {
+        bool ok = r < rows && c < cols;
+        cp_async_16(smem, ok ? M + (size_t)r * cols + c : M, ok);
+    } else {
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+            bool ok = r < rows && c + e < cols;
+            cp_async_elem(smem + e, ok ? M + (size_t)r * cols + c + e : M, ok);
+        }
+    }
+}
+
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::); }
 

@@ -47,31 +47,11 @@ matmul_dmma(int m, int n, int k, T alpha, const T* __restrict__ A, const T* __re
     auto copy_slice = [&](int p0, int s) {
         for (int idx = t; idx < A_CHUNKS; idx += NT) {
             int i = idx / (BK / VEC), pc = (idx % (BK / VEC)) * VEC;
-            int gr = row0 + i, gp = p0 + pc;
-            if (vec_a) {
-                bool ok = gr < m && gp < k;
-                cp_async_16(&As[s][i][pc], ok ? A + (size_t)gr * k + gp : A, ok);
-            } else {
-#pragma unroll
-                for (int e = 0; e < VEC; ++e) {
-                    bool ok = gr < m && gp + e < k;
-                    cp_async_elem(&As[s][i][pc + e], ok ? A + (size_t)gr * k + gp + e : A, ok);
-                }
-            }
+            cp_async_chunk(&As[s][i][pc], A, m, k, row0 + i, p0 + pc, vec_a);
         }
         for (int idx = t; idx < B_CHUNKS; idx += NT) {
             int p = idx / (BN / VEC), jc = (idx % (BN / VEC)) * VEC;
-            int gp = p0 + p, gc = col0 + jc;
-            if (vec_b) {
-                bool ok = gp < k && gc < n;
-                cp_async_16(&Bs[s][p][jc], ok ? B + (size_t)gp * n + gc : B, ok);
-            } else {
-#pragma unroll
-                for (int e = 0; e < VEC; ++e) {
-                    bool ok = gp < k && gc + e < n;
-                    cp_async_elem(&Bs[s][p][jc + e], ok ? B + (size_t)gp * n + gc + e : B, ok);
-                }
-            }
+            cp_async_chunk(&Bs[s][p][jc], B, k, n, p0 + p, col0 + jc, vec_b);
         }
         cp_async_commit();
     };

@@ -89,17 +89,7 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
         for (int l = 0; l < B_LOADS; ++l) {
             int idx = t + l * NT;
             int p = idx / (BN / VEC), jc = (idx % (BN / VEC)) * VEC;
-            int gp = p0 + p, gc = col0 + jc;
-            if (vec_b) {
-                bool ok = gp < k && gc < n;
-                cp_async_16(&Bs[s][p][jc], ok ? B + (size_t)gp * n + gc : B, ok);
-            } else {
-#pragma unroll
-                for (int e = 0; e < VEC; ++e) {
-                    bool ok = gp < k && gc + e < n;
-                    cp_async_elem(&Bs[s][p][jc + e], ok ? B + (size_t)gp * n + gc + e : B, ok);
-                }
-            }
+            cp_async_chunk(&Bs[s][p][jc], B, k, n, p0 + p, col0 + jc, vec_b);
         }
         cp_async_commit();
     };
