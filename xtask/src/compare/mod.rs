@@ -314,6 +314,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     if args.sizes.contains(&0) {
         bail!("--sizes: sizes must be at least 1");
     }
+    if let Some(bad) = args.layouts.iter().find(|l| l.len() != 3 || !l.chars().all(|c| c == 'r' || c == 'c')) {
+        bail!(
+            "--layouts: {bad:?} is not a layout; write A, B and C as r (row-major) or c (column-major), e.g. rrr,rcr"
+        );
+    }
     let started = Instant::now();
     let root = runner::workspace_root();
     let out = if args.out.is_absolute() { args.out.clone() } else { root.join(&args.out) };
