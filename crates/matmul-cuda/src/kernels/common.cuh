@@ -21,6 +21,7 @@ __device__ __forceinline__ void store_c(T* __restrict__ C, int n, int row, int c
     *p = beta == (T)0 ? alpha * acc : alpha * acc + beta * *p;
 }
 
+#ifndef MATMUL_CPU_EMULATION
 // cp.async (sm_80+): copy global -> shared without a trip through registers. `valid`
 // false copies no byte and fills the destination with zeros (the src-size operand is 0),
 // which is how an edge tile is padded.
@@ -41,6 +42,7 @@ __device__ __forceinline__ void cp_async_elem(T* smem, const T* gmem, bool valid
         asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(gmem), "r"(bytes));
     }
 }
+#endif  // the CPU emulation (tests/emulator/cuda_emu.h) brings its own cp.async
 
 // One VEC-wide chunk of a row-major rows x cols matrix M, from (r, c) on, to shared memory
 // at `smem` with cp.async, zero-filled where it falls outside M: one 16-byte copy when the
@@ -60,8 +62,10 @@ __device__ __forceinline__ void cp_async_chunk(T* smem, const T* __restrict__ M,
     }
 }
 
+#ifndef MATMUL_CPU_EMULATION
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_all;\n" ::); }
+#endif
 
 // A 16-byte vector of T: one 128-bit load or store (LDG.128 / LDS.128).
 struct __align__(16) vec_t {

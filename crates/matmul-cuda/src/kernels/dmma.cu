@@ -22,11 +22,13 @@
 #define A_CHUNKS (BM * BK / VEC)
 #define B_CHUNKS (BK * BN / VEC)
 
+#ifndef MATMUL_CPU_EMULATION
 __device__ __forceinline__ void dmma_8x8x4(double& c0, double& c1, double a, double b) {
     asm volatile("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0, %1}, {%2}, {%3}, {%0, %1};\n"
                  : "+d"(c0), "+d"(c1)
                  : "d"(a), "d"(b));
 }
+#endif  // the CPU emulation brings its own DMMA, built from the PTX ISA's fragment tables
 
 extern "C" __global__ void __launch_bounds__(NT)
 matmul_dmma(int m, int n, int k, T alpha, const T* __restrict__ A, const T* __restrict__ B, T beta, T* __restrict__ C) {

@@ -1,0 +1,353 @@
+//! Every kernel configuration, its own CUDA C source unchanged, run on the CPU.
+//!
+//! `tests/emulator/cuda_emu.h` maps the CUDA C the kernels use onto C++ threads and
+//! barriers (one OS thread per CUDA thread; `cp.async` and the f64 `mma.sync` emulated by
+//! their PTX semantics, see that header). For each row of [`CONFIGS`] this test compiles
+//! header + `KernelConfig::source()` + `tests/emulator/launcher.cpp` with the system C++
+//! compiler, twice:
+//!
+//! * **memcheck**: AddressSanitizer + UndefinedBehaviorSanitizer, aborting on the first
+//!   report. Each matrix is an allocation of exactly its size, so a stray index, a
+//!   misaligned vector load or a misaligned `cp.async` fails the test, as
+//!   `compute-sanitizer --tool memcheck` would on the GPU. The cases (below) put every
+//!   configuration through partial tiles in m, n and k, aligned and unaligned rows (the
+//!   vector and the element paths), odd and even numbers of k slices (both buffers of a
+//!   double-buffered kernel), α, β, and β = 0 with C full of NaN (C must stay unread);
+//!   each result is judged by the project's one error bound, through the same host path
+//!   (`host::run_packed`) the CUDA backends use.
+//! * **racecheck**: ThreadSanitizer on two cases: a data race between two barriers in
+//!   shared memory (a missing `__syncthreads`) fails the test.
+//!
+//! What this proves and what it does not: the kernels' index arithmetic, guards, shared
+//! layouts (the swizzle included), pipeline order and fragment layouts are right by the
+//! PTX ISA's definitions of `cp.async` and `mma.m8n8k4.f64`. The asm strings that emit
+//! those instructions, the hardware's behaviour and every speed are checked only on a GPU
+//! (`tests/availability.rs`, `cargo xtask check`, the bench).
+//!
+//! `MATMUL_EMULATED_CONFIGS=warptile` (any part of a label) runs only the configurations
+//! whose label contains it, while working on one kernel.
+//!
+//! A machine without a C++ compiler skips these tests with a message, unless
+//! `MATMUL_REQUIRE_EMULATOR=1` (as `.ci/run` sets), which makes that a failure.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
+
+use matmul_core::testing::{run_case, Case, OperandLayout};
+use matmul_core::{Backend, BackendKind, Error, MatMut, MatRef, Result, Scalar};
+use matmul_cuda::host::{self, HostGemm, Packed};
+use matmul_cuda::kernels::{Dtype, KernelConfig, CONFIGS};
+
+const EMULATION_HEADER: &str = include_str!("emulator/cuda_emu.h");
+const LAUNCHER: &str = include_str!("emulator/launcher.cpp");
+
+/// The flags of every build: C++20 for `std::barrier`, debug information for the
+/// sanitizers' reports, no strict aliasing (the kernels load `vec_t` through `T*`).
+const COMMON_FLAGS: &[&str] =
+    &["-std=c++20", "-O1", "-g", "-pthread", "-fno-strict-aliasing", "-fno-omit-frame-pointer"];
+
+/// The two builds of each configuration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Check {
+    Memcheck,
+    Racecheck,
+}
+
+impl Check {
+    fn name(self) -> &'static str {
+        match self {
+            Check::Memcheck => "memcheck",
+            Check::Racecheck => "racecheck",
+        }
+    }
+
+    fn sanitizer_flags(self) -> &'static [&'static str] {
+        match self {
+            Check::Memcheck => &["-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
+            Check::Racecheck => &["-fsanitize=thread"],
+        }
+    }
+
+    /// Seconds a launch may take before the watchdog calls it a deadlock.
+    fn watchdog_seconds(self) -> u32 {
+        match self {
+            Check::Memcheck => 120,
+            Check::Racecheck => 600,
+        }
+    }
+}
+
+/// The C++ compiler, or `None` (with the reason printed) when this machine has none and
+/// the emulator is not required.
+fn compiler() -> Option<String> {
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
+    let found = Command::new(&cxx).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    match found {
+        Ok(status) if status.success() => Some(cxx),
+        _ if std::env::var("MATMUL_REQUIRE_EMULATOR").as_deref() == Ok("1") => {
+            panic!("MATMUL_REQUIRE_EMULATOR=1 but no C++ compiler runs as `{cxx}` (set CXX, or install g++)")
+        }
+        _ => {
+            eprintln!("skipped: no C++ compiler runs as `{cxx}`, so the kernels cannot be emulated here");
+            None
+        }
+    }
+}
+
+/// A file-name-safe form of a configuration's label.
+fn slug(config: &KernelConfig) -> String {
+    config.label().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
+}
+
+/// Compiles one configuration's emulator; the error holds the compiler's output.
+fn build(cxx: &str, config: &KernelConfig, check: Check) -> std::result::Result<PathBuf, String> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulated-kernels");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let stem = format!("{}-{}", slug(config), check.name());
+    let source = dir.join(format!("{stem}.cpp"));
+    let exe = dir.join(stem);
+    let flags: Vec<&str> = COMMON_FLAGS.iter().chain(check.sanitizer_flags()).copied().collect();
+    // The compiler and its flags head the source, so a build is reused only when all of
+    // it is unchanged.
+    let text = format!(
+        "// {cxx} {}\n{EMULATION_HEADER}\n{}\n#define MATMUL_ENTRY {}\n{LAUNCHER}",
+        flags.join(" "),
+        config.source(),
+        config.kernel.entry()
+    );
+    if exe.exists() && std::fs::read_to_string(&source).is_ok_and(|old| old == text) {
+        return Ok(exe);
+    }
+    std::fs::write(&source, &text).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&exe);
+    let out = Command::new(cxx).args(&flags).arg(&source).arg("-o").arg(&exe).output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(exe)
+    } else {
+        Err(format!(
+            "{} ({}) does not compile:\n{}",
+            config.label(),
+            check.name(),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// One running emulator process, serving launches over its stdin and stdout.
+struct Emulator {
+    config: &'static KernelConfig,
+    io: Mutex<(BufWriter<ChildStdin>, BufReader<ChildStdout>)>,
+}
+
+impl Emulator {
+    fn spawn(exe: &Path, config: &'static KernelConfig, check: Check) -> (Emulator, Child) {
+        let mut child = Command::new(exe)
+            .arg(check.watchdog_seconds().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+        let stdin = BufWriter::new(child.stdin.take().expect("piped stdin"));
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        (Emulator { config, io: Mutex::new((stdin, stdout)) }, child)
+    }
+
+    /// The device step of `host::run_packed`: one emulated launch with the geometry the
+    /// real launcher uses (`KernelConfig::grid`, `KernelConfig::block`).
+    fn launch<T: Scalar>(&self, p: Packed<'_, T>) -> Result<()> {
+        let fail = |what: String| Error::backend(self.name(), what);
+        let (gx, gy) = self.config.grid(p.dims.m, p.dims.n).ok_or_else(|| fail("grid too large".into()))?;
+        let [m, n, k] = p.dims.as_i32();
+        let mut io = self.io.lock().unwrap_or_else(|e| e.into_inner());
+        let (stdin, stdout) = &mut *io;
+        let mut request = Vec::new();
+        for v in [gx, gy, self.config.block.0, self.config.block.1] {
+            request.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [m, n, k] {
+            request.extend_from_slice(&v.to_le_bytes());
+        }
+        for &v in [p.alpha, p.beta].iter().chain(p.a).chain(p.b).chain(p.c.iter()) {
+            put(&mut request, v);
+        }
+        let sent = stdin.write_all(&request).and_then(|()| stdin.flush());
+        sent.map_err(|e| fail(format!("the emulator stopped taking launches: {e}")))?;
+        let width = std::mem::size_of::<T>();
+        let mut reply = vec![0u8; std::mem::size_of_val(p.c)];
+        stdout.read_exact(&mut reply).map_err(|e| fail(format!("the emulator gave no result: {e}")))?;
+        for (c, bytes) in p.c.iter_mut().zip(reply.chunks_exact(width)) {
+            *c = get(bytes);
+        }
+        Ok(())
+    }
+
+    fn gemm<T: Scalar>(&self, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) -> Result<()> {
+        if Dtype::of::<T>() != self.config.dtype {
+            return Err(Error::backend(
+                self.name(),
+                format!("this configuration is compiled for {}", self.config.dtype.name()),
+            ));
+        }
+        let mut buf = Vec::new();
+        let staging = &mut buf;
+        let gemm = HostGemm { alpha, a, b, beta, c };
+        host::run_packed(self.name(), gemm, move |len| Ok(nan_filled(staging, len)), |p| self.launch(p))
+    }
+}
+
+/// A staging buffer of `len` elements full of NaN (whatever a pinned buffer held before),
+/// so a kernel that reads C under β = 0 shows.
+fn nan_filled<T: Scalar>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    buf.clear();
+    buf.resize(len, T::NAN);
+    &mut buf[..]
+}
+
+/// Appends `v` in the kernel's element type, little-endian.
+fn put<T: Scalar>(out: &mut Vec<u8>, v: T) {
+    if std::mem::size_of::<T>() == 4 {
+        out.extend_from_slice(&(v.to_f64() as f32).to_le_bytes());
+    } else {
+        out.extend_from_slice(&v.to_f64().to_le_bytes());
+    }
+}
+
+/// Reads one element of the kernel's type.
+fn get<T: Scalar>(bytes: &[u8]) -> T {
+    match bytes.len() {
+        4 => T::from_f64(f32::from_le_bytes(bytes.try_into().expect("4 bytes")) as f64),
+        _ => T::from_f64(f64::from_le_bytes(bytes.try_into().expect("8 bytes"))),
+    }
+}
+
+impl Backend for Emulator {
+    fn name(&self) -> &'static str {
+        "emulated-kernel"
+    }
+    fn description(&self) -> &'static str {
+        "a CUDA kernel configuration run on the CPU by tests/emulator"
+    }
+    fn kind(&self) -> BackendKind {
+        BackendKind::Loops
+    }
+    matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
+}
+
+/// The depth of one k slice of a configuration's shared tiles.
+fn k_slice(config: &KernelConfig) -> usize {
+    let define = |name| config.defines.iter().find(|(k, _)| *k == name).map(|&(_, v)| v as usize);
+    define("BK").or(define("TILE")).or(define("BS")).expect("every kernel has BK, TILE or BS")
+}
+
+/// The cases of one configuration, from its tile shape (`tm × tn` per block, `bk` per k
+/// slice); `vec` is the elements per 16-byte vector, 4 for f32 and 2 for f64.
+fn cases(config: &KernelConfig, check: Check) -> Vec<Case> {
+    let (tm, tn, bk) = (config.tile_m as usize, config.tile_n as usize, k_slice(config));
+    let vec = if config.dtype == Dtype::F32 { 4 } else { 2 };
+    let r = OperandLayout::RowMajor;
+    let case = |(m, n, k): (usize, usize, usize), (alpha, beta, nan_in_c): (f64, f64, bool), seed| Case {
+        m,
+        n,
+        k,
+        layouts: [r, r, r],
+        alpha,
+        beta,
+        nan_in_c,
+        seed,
+    };
+    let plain = (1.0, 0.0, false);
+    let scaled = (-0.5, 2.0, false);
+    let accumulate = (1.0, 1.0, false);
+    let nan_c = (2.0, 0.0, true);
+    match check {
+        Check::Memcheck => vec![
+            // One element: every thread but one is outside C.
+            case((1, 1, 1), nan_c, 1),
+            // Exactly one block and one k slice, every row a whole number of vectors.
+            case((tm, tn, bk), plain, 2),
+            // A partial block in m and n, and an odd k: the element-wise load paths.
+            case((tm + 1, tn + 1, bk + 1), scaled, 3),
+            // Two blocks down, a thin C, an even number of k slices, β = 0 over NaN.
+            case((2 * tm - 1, 3, 2 * bk), nan_c, 4),
+            // Three blocks across; k a multiple of the vector width but not of the slice,
+            // n not: vector loads for A, element loads for B.
+            case((3, 2 * tn + 5, 3 * bk + vec), accumulate, 5),
+            // n a multiple of the vector width, k not: the other way round.
+            case((tm + 3, tn + vec, 5 * bk + 1), scaled, 6),
+            // Sizes that fit no tile at all.
+            case((17, 33, 31), scaled, 7),
+            // A long k: many slices through both buffers.
+            case((5, 7, 37 * bk + 3), accumulate, 8),
+        ],
+        Check::Racecheck => vec![case((tm + 1, tn + 1, 2 * bk + 1), scaled, 11), case((tm, 2 * tn, 3 * bk), nan_c, 12)],
+    }
+}
+
+fn run_check(check: Check) {
+    let Some(cxx) = compiler() else { return };
+    // Compile every configuration in parallel, then run them in turn.
+    // MATMUL_EMULATED_CONFIGS=dmma (say) runs only the configurations whose label has it.
+    let only = std::env::var("MATMUL_EMULATED_CONFIGS").unwrap_or_default();
+    let selected = CONFIGS.iter().filter(|c| c.label().contains(only.as_str()));
+    let builds: Vec<(&'static KernelConfig, std::result::Result<PathBuf, String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = selected.map(|config| (config, s.spawn(|| build(&cxx, config, check)))).collect();
+        handles.into_iter().map(|(config, h)| (config, h.join().expect("build thread"))).collect()
+    });
+    let mut failures = Vec::new();
+    for (config, exe) in builds {
+        let exe = match exe {
+            Ok(exe) => exe,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        let (emulator, child) = Emulator::spawn(&exe, config, check);
+        let mut wrong = Vec::new();
+        for case in cases(config, check) {
+            let outcome = match config.dtype {
+                Dtype::F32 => run_case::<f32>(&emulator, &case),
+                Dtype::F64 => run_case::<f64>(&emulator, &case),
+            };
+            if !outcome.passed() {
+                wrong.push(format!("  {case}: {outcome}"));
+                if outcome.error.is_some() {
+                    break; // the process may be gone: its stderr below says why
+                }
+            }
+        }
+        // End the loop (a grid x of 0) and collect what the sanitizers said.
+        if let Ok(mut io) = emulator.io.lock() {
+            let _ = io.0.write_all(&[0u8; 16]).and_then(|()| io.0.flush());
+        }
+        drop(emulator);
+        let out = child.wait_with_output().expect("emulator exit");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() || !wrong.is_empty() || !stderr.trim().is_empty() {
+            failures.push(format!(
+                "{} under {}: exit {:?}\n{}\n{}",
+                config.label(),
+                check.name(),
+                out.status,
+                wrong.join("\n"),
+                stderr.lines().take(60).collect::<Vec<_>>().join("\n")
+            ));
+        } else {
+            eprintln!("{} under {}: {} cases passed", config.label(), check.name(), cases(config, check).len());
+        }
+    }
+    assert!(failures.is_empty(), "{} configuration(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn memcheck_every_configuration() {
+    run_check(Check::Memcheck);
+}
+
+#[test]
+fn racecheck_every_configuration() {
+    run_check(Check::Racecheck);
+}

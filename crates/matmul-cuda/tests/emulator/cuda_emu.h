@@ -1,0 +1,146 @@
+// A CPU emulation of the part of CUDA C that this crate's kernels use, so that the kernels
+// themselves (not a model of them) run without a GPU: every CUDA thread of a block is an
+// OS thread, __syncthreads is a barrier of the block's threads, a warp-wide instruction
+// is a barrier of the warp's 32 threads, and blocks run one after another.
+//
+// The test `tests/emulated_kernels.rs` compiles, for each kernel configuration, this
+// header, then the kernel's NVRTC source unchanged (`KernelConfig::source`), then
+// `launcher.cpp`, with g++ under AddressSanitizer + UndefinedBehaviorSanitizer (out-of-
+// bounds and misaligned accesses, the faults `compute-sanitizer --tool memcheck` reports)
+// and under ThreadSanitizer (data races between the barriers, as `--tool racecheck`).
+//
+// What is emulated, and how strictly:
+// * `cp.async`: the copy is recorded and the destination overwritten with NaN at issue;
+//   the data lands at `cp.async.wait_all`. So a kernel that reads a stage before waiting
+//   for it, or copies into a stage that another warp still reads, computes NaN. A 16-byte
+//   copy needs 16-byte-aligned addresses, a 4- or 8-byte copy its own size, as on the
+//   GPU; a copy never waited for is a fault.
+// * `mma.sync.aligned.m8n8k4.row.col.f64`: the 32 lanes' operands are gathered after a
+//   warp barrier and D = A·B + C is formed with the fragment layouts of the PTX ISA
+//   (section "Matrix Fragments for mma.m8n8k4 with .f64"): A(r, c) in lane 4r + c,
+//   B(r, c) in lane 4c + r, D(r, 2t + i) in register i of lane 4r + t. A lane that skips
+//   the instruction leaves the warp waiting, which the launcher's watchdog reports.
+// * Global memory: each matrix is its own allocation of exactly its size, 256-byte
+//   aligned like cudaMalloc's, so a stray index is an out-of-bounds access.
+// * Shared memory: `__shared__` arrays are static, one copy shared by the block's
+//   threads; it keeps the previous block's contents, as a GPU's does.
+//
+// Not emulated: the asm strings themselves (the NVRTC gate compiles them), timing, and
+// warp-synchronous execution (none of the kernels relies on it).
+
+#include <barrier>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#define MATMUL_CPU_EMULATION 1
+
+struct dim3 {
+    unsigned x = 1, y = 1, z = 1;
+};
+
+namespace emu {
+
+[[noreturn]] inline void fault(const char* what) {
+    std::fprintf(stderr, "emulated CUDA fault: %s\n", what);
+    std::fflush(stderr);
+    std::abort();
+}
+
+inline dim3 grid_dim, block_dim;
+inline thread_local dim3 thread_idx, block_idx;
+
+// The barrier of __syncthreads, one per launch.
+inline std::barrier<>* block_barrier = nullptr;
+
+inline unsigned linear_thread() { return thread_idx.x + thread_idx.y * block_dim.x; }
+
+// The scratch a warp-wide instruction gathers its lanes' operands in.
+struct Warp {
+    std::barrier<> arrived{32};
+    double a[32], b[32], c[32][2];
+};
+inline Warp* warps = nullptr;
+
+// A cp.async in flight.
+struct Copy {
+    unsigned char* dst;
+    const unsigned char* src;
+    int size;      // cp-size: 4, 8 or 16 bytes
+    int src_size;  // bytes read from src; the rest of dst is zero-filled
+};
+inline thread_local std::vector<Copy> in_flight;
+
+inline void cp_async(void* smem, const void* gmem, int size, bool valid) {
+    if (reinterpret_cast<std::uintptr_t>(smem) % size != 0) fault("cp.async: shared address not aligned to the copy size");
+    if (valid && reinterpret_cast<std::uintptr_t>(gmem) % size != 0)
+        fault("cp.async: global address not aligned to the copy size");
+    auto* dst = static_cast<unsigned char*>(smem);
+    // Until the wait, the destination holds no valid data: NaN in every element.
+    std::memset(dst, 0xff, size);
+    in_flight.push_back(Copy{dst, static_cast<const unsigned char*>(gmem), size, valid ? size : 0});
+}
+
+}  // namespace emu
+
+#define threadIdx (emu::thread_idx)
+#define blockIdx (emu::block_idx)
+#define blockDim (emu::block_dim)
+#define gridDim (emu::grid_dim)
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
+
+inline void __syncthreads() { emu::block_barrier->arrive_and_wait(); }
+
+inline void cp_async_16(void* smem, const void* gmem, bool valid) { emu::cp_async(smem, gmem, 16, valid); }
+
+template <class E>
+inline void cp_async_elem(E* smem, const E* gmem, bool valid) {
+    emu::cp_async(smem, gmem, sizeof(E), valid);
+}
+
+// Only wait_all is used, so the groups need no bookkeeping.
+inline void cp_async_commit() {}
+
+inline void cp_async_wait_all() {
+    for (const emu::Copy& c : emu::in_flight) {
+        if (c.src_size > 0) std::memcpy(c.dst, c.src, c.src_size);
+        std::memset(c.dst + c.src_size, 0, c.size - c.src_size);
+    }
+    emu::in_flight.clear();
+}
+
+inline void dmma_8x8x4(double& c0, double& c1, double a, double b) {
+    unsigned t = emu::linear_thread();
+    emu::Warp& w = emu::warps[t / 32];
+    unsigned lane = t % 32;
+    w.a[lane] = a;
+    w.b[lane] = b;
+    w.c[lane][0] = c0;
+    w.c[lane][1] = c1;
+    w.arrived.arrive_and_wait();
+    // This lane's two elements of D: row g, columns 2q and 2q + 1.
+    unsigned g = lane / 4, q = lane % 4;
+    double d[2];
+    for (unsigned i = 0; i < 2; ++i) {
+        unsigned col = 2 * q + i;
+        double sum = w.c[lane][i];
+        for (unsigned p = 0; p < 4; ++p) sum = std::fma(w.a[4 * g + p], w.b[4 * col + p], sum);
+        d[i] = sum;
+    }
+    // Nobody may overwrite the scratch until every lane has read it.
+    w.arrived.arrive_and_wait();
+    c0 = d[0];
+    c1 = d[1];
+}
