@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{BackendInfo, Machine, Measurement, Peak, Settings, Skip};
+use crate::runner::{BackendInfo, GpuPeak, Machine, Measurement, Peak, Settings, Skip};
 use crate::{Dtype, Kind, SCHEMA};
 
 /// A whole merged results file.
@@ -19,6 +19,9 @@ pub struct Results {
     pub machine: Machine,
     /// Per dtype, the largest of every process's start and end peaks.
     pub peaks: Vec<Peak>,
+    /// Per dtype, the GPU's theoretical peak, when a GPU backend ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_peaks: Vec<GpuPeak>,
     /// Every backend measured, in the order of the processes.
     pub backends: Vec<BackendInfo>,
     /// The first process's settings (every process gets the same options).
@@ -72,11 +75,12 @@ pub struct Row {
 /// The peak a row of `kind` at `threads` threads is measured against, in GFLOP/s.
 ///
 /// CPU backends: the one-thread peak at 1 thread, the all-core peak at every core, and
-/// the smaller of `threads` × one-thread and all-core in between. A GPU row is never
-/// measured against the CPU: no backend reports a GPU peak yet, so it has none.
-pub fn peak_for(kind: Kind, dtype: Dtype, threads: usize, peaks: &[Peak]) -> Option<f64> {
+/// the smaller of `threads` × one-thread and all-core in between. A GPU row is measured
+/// against the GPU's theoretical peak for its dtype, never the CPU's: none when the
+/// runner recorded no GPU peak.
+pub fn peak_for(kind: Kind, dtype: Dtype, threads: usize, peaks: &[Peak], gpu_peaks: &[GpuPeak]) -> Option<f64> {
     match kind {
-        Kind::Gpu => None,
+        Kind::Gpu => gpu_peaks.iter().find(|p| p.dtype == dtype).map(|p| p.gflops),
         Kind::Loops | Kind::Simd | Kind::Blas | Kind::Peer => {
             let p = peaks.iter().find(|p| p.dtype == dtype)?;
             Some(if threads == 1 {
@@ -159,12 +163,16 @@ mod tests {
     #[test]
     fn peak_is_kind_aware_and_scales_with_threads() {
         let peaks = [peak(Dtype::F64, 50.0, 150.0)];
-        assert_eq!(peak_for(Kind::Loops, Dtype::F64, 1, &peaks), Some(50.0));
-        assert_eq!(peak_for(Kind::Blas, Dtype::F64, 2, &peaks), Some(100.0));
-        assert_eq!(peak_for(Kind::Blas, Dtype::F64, 3, &peaks), Some(150.0));
-        assert_eq!(peak_for(Kind::Peer, Dtype::F64, 4, &peaks), Some(150.0));
-        assert_eq!(peak_for(Kind::Gpu, Dtype::F64, 1, &peaks), None, "a GPU row never uses the CPU peak");
-        assert_eq!(peak_for(Kind::Simd, Dtype::F32, 1, &peaks), None, "no f32 peak measured");
+        assert_eq!(peak_for(Kind::Loops, Dtype::F64, 1, &peaks, &[]), Some(50.0));
+        assert_eq!(peak_for(Kind::Blas, Dtype::F64, 2, &peaks, &[]), Some(100.0));
+        assert_eq!(peak_for(Kind::Blas, Dtype::F64, 3, &peaks, &[]), Some(150.0));
+        assert_eq!(peak_for(Kind::Peer, Dtype::F64, 4, &peaks, &[]), Some(150.0));
+        assert_eq!(peak_for(Kind::Gpu, Dtype::F64, 1, &peaks, &[]), None, "a GPU row never uses the CPU peak");
+        assert_eq!(peak_for(Kind::Simd, Dtype::F32, 1, &peaks, &[]), None, "no f32 peak measured");
+        let gpu = [GpuPeak { device: "NVIDIA H200".into(), dtype: Dtype::F64, gflops: 66_908.0, basis: String::new() }];
+        assert_eq!(peak_for(Kind::Gpu, Dtype::F64, 1, &peaks, &gpu), Some(66_908.0));
+        assert_eq!(peak_for(Kind::Gpu, Dtype::F32, 1, &peaks, &gpu), None, "no f32 GPU peak recorded");
+        assert_eq!(peak_for(Kind::Blas, Dtype::F64, 1, &peaks, &gpu), Some(50.0), "a CPU row never uses the GPU's");
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct RunnerOutput {
     pub machine: Machine,
     /// The FMA-throughput peak per dtype, measured at the start and the end of the process.
     pub peaks: Vec<Peak>,
+    /// The GPU's theoretical peak per dtype, when a GPU backend ran (absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_peaks: Vec<GpuPeak>,
     /// Every backend this process measured.
     pub backends: Vec<BackendInfo>,
     pub settings: Settings,
@@ -135,6 +138,20 @@ impl Peak {
     pub fn all(&self) -> f64 {
         self.start.all.max(self.end.all)
     }
+}
+
+/// A GPU's theoretical peak for one dtype: SMs × clock × FMA rate × 2, from matmul-cuda's
+/// table per compute capability (the f64 figure is the tensor cores' where they are
+/// faster). GPU rows' % of peak is taken against it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct GpuPeak {
+    /// The device's name, e.g. `NVIDIA H200`.
+    pub device: String,
+    pub dtype: Dtype,
+    /// GFLOP/s.
+    pub gflops: f64,
+    /// How it was derived, e.g. `132 SMs × 1980 MHz × 128 FP32 FMA/clk × 2`.
+    pub basis: String,
 }
 
 /// Whether a compiled backend can run here.

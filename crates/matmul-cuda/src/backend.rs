@@ -280,8 +280,14 @@ impl Backend for CudaBackend {
     fn details(&self) -> String {
         let Ok(gpu) = gpu() else { return String::new() };
         let device = format!(
-            "{} (sm_{}{}), driver CUDA {}.{}",
-            gpu.name, gpu.compute_capability.0, gpu.compute_capability.1, gpu.driver_version.0, gpu.driver_version.1
+            "{} (sm_{}{}, {} SMs, {} MHz), driver CUDA {}.{}",
+            gpu.name,
+            gpu.compute_capability.0,
+            gpu.compute_capability.1,
+            gpu.sm_count,
+            gpu.max_clock_mhz,
+            gpu.driver_version.0,
+            gpu.driver_version.1
         );
         match self.method {
             Method::Cublas => format!("{device}, cuBLAS default math mode"),

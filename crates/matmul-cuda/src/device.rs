@@ -11,12 +11,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use cudarc::cublas::{CudaBlas, Gemm, GemmConfig};
+use cudarc::driver::sys::CUdevice_attribute;
 use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, DeviceRepr, PinnedHostSlice, ValidAsZeroBits};
 use cudarc::nvrtc::Ptx;
 use matmul_core::{Error, Result, Scalar};
 
-use crate::kernels::{KernelConfig, CONFIGS};
+use crate::kernels::{Dtype, KernelConfig, CONFIGS};
 use crate::nvrtc;
+use crate::peak::{theoretical_peak, TheoreticalPeak};
 
 /// The message when the driver library is missing.
 pub const NO_DRIVER: &str =
@@ -32,6 +34,10 @@ pub struct Gpu {
     pub name: String,
     /// The driver's CUDA version as (major, minor), e.g. (13, 0).
     pub driver_version: (i32, i32),
+    /// Streaming multiprocessors (0 if the driver did not say).
+    pub sm_count: u32,
+    /// The SMs' maximum clock in MHz (0 if the driver did not say).
+    pub max_clock_mhz: u32,
     /// One slot per row of [`CONFIGS`]: the loaded kernel, or why it could not be built.
     functions: Vec<OnceLock<std::result::Result<CudaFunction, String>>>,
     cublas: OnceLock<std::result::Result<CudaBlas, String>>,
@@ -95,6 +101,10 @@ fn probe_device() -> std::result::Result<Gpu, String> {
         Ok(()) => (version / 1000, (version % 1000) / 10),
         Err(_) => (0, 0),
     };
+    let attribute = |a| ctx.attribute(a).ok().and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
+    let sm_count = attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+    // In kHz.
+    let max_clock_mhz = attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_CLOCK_RATE) / 1000;
     let stream = ctx.new_stream().map_err(|e| format!("cannot create a CUDA stream: {e}"))?;
     Ok(Gpu {
         ctx,
@@ -102,6 +112,8 @@ fn probe_device() -> std::result::Result<Gpu, String> {
         compute_capability: (major.max(0) as u32, minor.max(0) as u32),
         name,
         driver_version,
+        sm_count,
+        max_clock_mhz,
         functions: CONFIGS.iter().map(|_| OnceLock::new()).collect(),
         cublas: OnceLock::new(),
         staging_f32: Mutex::new(None),
@@ -119,6 +131,11 @@ impl Gpu {
     /// The context.
     pub fn context(&self) -> &Arc<CudaContext> {
         &self.ctx
+    }
+
+    /// The theoretical peak of `dtype` on this GPU ([`crate::peak`]), or why there is none.
+    pub fn peak(&self, dtype: Dtype) -> std::result::Result<TheoreticalPeak, String> {
+        theoretical_peak(self.compute_capability, self.sm_count, self.max_clock_mhz, dtype)
     }
 
     /// `sm_XY` for NVRTC.

@@ -75,6 +75,7 @@ mod device;
 pub mod host;
 pub mod kernels;
 pub mod nvrtc;
+pub mod peak;
 mod resident;
 
 pub use backend::{CudaBackend, Method, ALL, CUBLAS, CUDA_DMMA, CUDA_NAIVE, CUDA_REGTILE, CUDA_TILED, CUDA_WARPTILE};

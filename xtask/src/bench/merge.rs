@@ -33,6 +33,12 @@ pub fn merge(partials: Vec<Partial>, provenance: Provenance) -> Results {
         out.settings = first.output.settings.clone();
     }
     out.peaks = largest_peaks(&partials);
+    // Every process ran on the same GPU: the first peak of each dtype stands for all.
+    for p in partials.iter().flat_map(|p| &p.output.gpu_peaks) {
+        if !out.gpu_peaks.iter().any(|q| q.dtype == p.dtype) {
+            out.gpu_peaks.push(p.clone());
+        }
+    }
     for p in &partials {
         for b in &p.output.backends {
             if out.backend(&b.name).is_none() {
@@ -56,7 +62,7 @@ pub fn merge(partials: Vec<Partial>, provenance: Provenance) -> Results {
             Row {
                 gflops,
                 peak_fraction: kind(&m.backend)
-                    .and_then(|k| peak_for(k, m.dtype, m.threads, &out.peaks))
+                    .and_then(|k| peak_for(k, m.dtype, m.threads, &out.peaks, &out.gpu_peaks))
                     .map(|p| gflops / p),
                 ratio_to_best_blas: winner.map(|w| gflops / w.gflops),
                 best_blas: winner.map(|w| w.backend.clone()),
@@ -155,7 +161,7 @@ fn skips(partials: &[Partial], rows: &[Row]) -> Vec<matmul_bench_format::runner:
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use matmul_bench_format::runner::{Availability, BackendInfo, Machine, PeakRates, Settings};
+    use matmul_bench_format::runner::{Availability, BackendInfo, GpuPeak, Machine, PeakRates, Settings};
     use matmul_bench_format::{Dtype, Experiment};
 
     pub(crate) fn measurement(backend: &str, n: usize, gflops: f64) -> Measurement {
@@ -204,6 +210,7 @@ pub(crate) mod tests {
                 start: PeakRates { one: peak_one, all: 2.0 * peak_one },
                 end: PeakRates { one: peak_one / 2.0, all: peak_one },
             }],
+            gpu_peaks: Vec::new(),
             backends,
             settings: Settings::default(),
             results,
@@ -222,6 +229,25 @@ pub(crate) mod tests {
                 peak_one,
             ),
         }
+    }
+
+    #[test]
+    fn gpu_rows_take_the_gpu_peak_and_cpu_rows_the_cpu_peak() {
+        let mut out = output(
+            vec![info("naive-ikj", Kind::Loops), info("cublas", Kind::Gpu)],
+            vec![measurement("naive-ikj", 64, 4.0), measurement("cublas", 64, 30_000.0)],
+            40.0,
+        );
+        out.gpu_peaks =
+            vec![GpuPeak { device: "NVIDIA H200".into(), dtype: Dtype::F64, gflops: 60_000.0, basis: String::new() }];
+        let merged = merge(
+            vec![Partial { build: "rust".into(), threads: 1, file: "rust.json".into(), output: out }],
+            Provenance::default(),
+        );
+        assert_eq!(merged.gpu_peaks.len(), 1);
+        let fraction = |b: &str| merged.results.iter().find(|r| r.measured.backend == b).unwrap().peak_fraction;
+        assert!((fraction("cublas").unwrap() - 0.5).abs() < 1e-9);
+        assert!((fraction("naive-ikj").unwrap() - 0.1).abs() < 1e-9);
     }
 
     #[test]

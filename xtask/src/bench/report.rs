@@ -311,7 +311,11 @@ fn peak_line(results: &Results) -> String {
         );
     }
     if results.backends.iter().any(|b| b.kind == Kind::Gpu) {
-        p.push_str(" GPU rows are not measured against the CPU's peak: they show none.");
+        p.push_str(if results.gpu_peaks.is_empty() {
+            " GPU rows are not measured against the CPU's peak: they show none."
+        } else {
+            " GPU rows are measured against the GPU's theoretical peak (see GPU), never the CPU's."
+        });
     }
     p
 }
@@ -662,8 +666,9 @@ fn gpu_section(results: &Results, doc: &mut Vec<Block>) {
         "Kernel only: A, B and C uploaded once (row-major), then repeated device-resident calls timed by CUDA \
          events. With transfers: the host-slice call every other table shows (pack, copy up, multiply, copy C \
          back, through a pinned staging buffer). Copies: A and B up, C down, best of three. × {GPU_REFERENCE}: \
-         kernel only, at the same point. No % of peak: the GPU's own peak is not recorded, and the CPU's does \
-         not apply. Points with a column-major operand have no kernel-only figures (–)."
+         kernel only, at the same point. Points with a column-major operand have no kernel-only figures (–). \
+         {}",
+        gpu_peak_sentence(results)
     )));
     let body = rows
         .iter()
@@ -677,6 +682,9 @@ fn gpu_section(results: &Results, doc: &mut Vec<Block>) {
                 format!("{}×{}×{}", m.m, m.n, m.k),
                 m.layout.clone(),
                 kernel_gflops(r).map_or_else(dash, gf),
+                kernel_gflops(r)
+                    .zip(gpu_peak(results, m.dtype))
+                    .map_or_else(dash, |(k, peak)| format!("{:.1}", 100.0 * k / peak)),
                 gf(r.gflops),
                 g.map_or_else(dash, |g| format!("{:.1}", g.h2d_gbps)),
                 g.map_or_else(dash, |g| format!("{:.1}", g.d2h_gbps)),
@@ -692,15 +700,41 @@ fn gpu_section(results: &Results, doc: &mut Vec<Block>) {
             "m×n×k",
             "layout",
             "kernel GFLOP/s",
+            "kernel % of peak",
             "with transfers GFLOP/s",
             "up GB/s",
             "down GB/s",
             "host memory",
             &format!("× {GPU_REFERENCE}"),
         ]),
-        vec![false, false, true, false, true, true, true, true, false, true],
+        vec![false, false, true, false, true, true, true, true, true, false, true],
         body,
     ));
+}
+
+/// The GPU's theoretical peak of `dtype`, if the runner recorded one.
+fn gpu_peak(results: &Results, dtype: Dtype) -> Option<f64> {
+    results.gpu_peaks.iter().find(|p| p.dtype == dtype).map(|p| p.gflops)
+}
+
+/// What the GPU table's % of peak is taken against, or why it has none.
+fn gpu_peak_sentence(results: &Results) -> String {
+    if results.gpu_peaks.is_empty() {
+        return "No % of peak: no GPU peak was recorded (a compute capability outside matmul-cuda's table, or \
+                results from before it), and the CPU's does not apply."
+            .to_owned();
+    }
+    let parts: Vec<String> = results
+        .gpu_peaks
+        .iter()
+        .map(|p| format!("{} {:.1} TFLOP/s ({})", p.dtype, p.gflops / 1000.0, p.basis))
+        .collect();
+    format!(
+        "% of peak: kernel only, against the theoretical peak of the {}: {}; the f64 figure is the tensor cores' \
+         where they outrun the FMA units, so an FMA-only f64 kernel tops out near half of it.",
+        results.gpu_peaks[0].device,
+        parts.join("; ")
+    )
 }
 
 fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
@@ -872,7 +906,7 @@ fn html_into(doc: &[Block], dir: &Path, s: &mut String) {
 mod tests {
     use super::*;
     use crate::bench::merge::tests::{info, measurement};
-    use matmul_bench_format::runner::GpuFigures;
+    use matmul_bench_format::runner::{GpuFigures, GpuPeak};
 
     fn row(backend: &str, n: usize) -> Row {
         let m = measurement(backend, n, 1.0);
@@ -960,12 +994,32 @@ mod tests {
         let body = gpu_table(&results);
         assert_eq!(body.len(), 3, "the CPU row is not listed: {body:?}");
         let regtile = body.iter().find(|r| r[0] == "cuda-regtile" && r[2] == "4096×4096×4096").unwrap();
-        assert_eq!(&regtile[4..], ["35000", "15000", "21.0", "20.0", "pinned", "0.70×"]);
+        assert_eq!(&regtile[4..], ["35000", "–", "15000", "21.0", "20.0", "pinned", "0.70×"]);
         let cublas = body.iter().find(|r| r[0] == "cublas").unwrap();
-        assert_eq!(cublas[9], "1.00×");
+        assert_eq!(cublas[10], "1.00×");
         // No cuBLAS row at 8192: no ratio there.
         let big = body.iter().find(|r| r[2] == "8192×8192×8192").unwrap();
-        assert_eq!(big[9], "–");
+        assert_eq!(big[10], "–");
+    }
+
+    #[test]
+    fn with_a_gpu_peak_the_table_gives_kernel_percent_of_peak() {
+        let mut results = gpu_results(vec![gpu_row("cublas", 4096, 20_000.0, Some(50_000.0))]);
+        results.gpu_peaks = vec![GpuPeak {
+            device: "NVIDIA H200".into(),
+            dtype: Dtype::F64,
+            gflops: 66_908.16,
+            basis: "132 SMs × 1980 MHz × 128 FP64 tensor-core FMA/clk × 2".into(),
+        }];
+        let body = gpu_table(&results);
+        assert_eq!(body[0][5], "74.7", "{body:?}");
+        let mut doc = Vec::new();
+        gpu_section(&results, &mut doc);
+        let Block::Para(text) = &doc[1] else { panic!("{doc:?}") };
+        assert!(text.contains("NVIDIA H200: f64 66.9 TFLOP/s (132 SMs × 1980 MHz"), "{text}");
+        // An f32 row has no f32 peak recorded here: a dash.
+        results.gpu_peaks[0].dtype = Dtype::F32;
+        assert_eq!(gpu_table(&results)[0][5], "–");
     }
 
     #[test]
@@ -975,8 +1029,8 @@ mod tests {
         let body = gpu_table(&results);
         let naive = body.iter().find(|r| r[0] == "cuda-naive").unwrap();
         assert_eq!(naive[4], "–");
-        assert_eq!(naive[5], "80.0");
-        assert_eq!(&naive[6..], ["–", "–", "–", "–"]);
+        assert_eq!(naive[6], "80.0");
+        assert_eq!(&naive[7..], ["–", "–", "–", "–"]);
     }
 
     #[test]

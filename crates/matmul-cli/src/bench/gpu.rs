@@ -7,7 +7,8 @@
 //! (the bench selects no other), and every failure is an error message, never a panic.
 
 use matmul::Backend;
-use matmul_bench_format::runner::GpuFigures;
+use matmul_bench_format::runner::{GpuFigures, GpuPeak};
+use matmul_bench_format::Dtype;
 use matmul_core::BackendKind;
 
 use super::measure::{Operands, Timing};
@@ -48,6 +49,41 @@ pub fn figures<T: matmul::Scalar>(
         return None;
     }
     device::figures(b, ops, timing)
+}
+
+/// The GPU's theoretical peak of each dtype, when one of `backends` is a GPU backend and
+/// the GPU's compute capability is in matmul-cuda's table; a line says why not otherwise.
+pub fn peaks(backends: &[&dyn Backend], dtypes: &[Dtype]) -> Vec<GpuPeak> {
+    if !backends.iter().any(|b| b.kind() == BackendKind::Gpu) {
+        return Vec::new();
+    }
+    device_peak::peaks(dtypes)
+}
+
+#[cfg(feature = "cuda")]
+mod device_peak {
+    use matmul_bench_format::runner::GpuPeak;
+    use matmul_bench_format::Dtype;
+
+    /// The peaks of the process's GPU (`matmul_cuda::peak`).
+    pub fn peaks(dtypes: &[Dtype]) -> Vec<GpuPeak> {
+        let Ok(gpu) = matmul_cuda::gpu() else { return Vec::new() };
+        let mut out = Vec::new();
+        for &dtype in dtypes {
+            let kernel_dtype = match dtype {
+                Dtype::F32 => matmul_cuda::kernels::Dtype::F32,
+                Dtype::F64 => matmul_cuda::kernels::Dtype::F64,
+            };
+            match gpu.peak(kernel_dtype) {
+                Ok(p) => {
+                    println!("GPU peak {dtype}: {:.1} GFLOP/s ({}, {})", p.gflops, gpu.name, p.basis);
+                    out.push(GpuPeak { device: gpu.name.clone(), dtype, gflops: p.gflops, basis: p.basis });
+                }
+                Err(why) => println!("GPU peak {dtype}: none ({why})"),
+            }
+        }
+        out
+    }
 }
 
 #[cfg(feature = "cuda")]
@@ -98,6 +134,17 @@ mod device {
             d2h_gbps: copies.d2h_gbps,
             pinned: copies.pinned,
         })
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+mod device_peak {
+    use matmul_bench_format::runner::GpuPeak;
+    use matmul_bench_format::Dtype;
+
+    /// Built without `cuda`: no GPU.
+    pub fn peaks(_: &[Dtype]) -> Vec<GpuPeak> {
+        Vec::new()
     }
 }
 

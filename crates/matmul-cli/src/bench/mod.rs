@@ -278,6 +278,7 @@ impl Plan {
                     end,
                 })
                 .collect(),
+            gpu_peaks: gpu::peaks(&self.backends, self.dtypes),
             backends: self.backends.iter().map(|b| output::backend_info(*b)).collect(),
             settings: Settings {
                 min_time_s: self.timing.min_time,
