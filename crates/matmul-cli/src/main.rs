@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod accuracy;
 mod bench;
 mod check;
+mod gpu_sweep;
 mod list;
 
 #[derive(Debug, Parser)]
@@ -37,6 +38,9 @@ enum Command {
     Fairness(bench::fairness::FairnessArgs),
     /// Run one fixed small GEMM once, for instruction counting under callgrind.
     Icount(bench::icount::IcountArgs),
+    /// Every CUDA kernel configuration, kernel only, beside cuBLAS at each size: GFLOP/s,
+    /// ratio, % of peak, and a check against the reference (needs the `cuda` feature and a GPU).
+    GpuSweep(gpu_sweep::GpuSweepArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,5 +51,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Fairness(args) => bench::fairness::run(args),
         Command::Icount(args) => bench::icount::run(args),
+        Command::GpuSweep(args) => gpu_sweep::run(args),
     }
 }

@@ -10,7 +10,7 @@ use matmul_core::{Availability, Backend, BackendKind, Error, MatMut, MatRef, Res
 
 use crate::device::{gpu, staging, CudaScalar, Gpu};
 use crate::host::{self, Dims, HostGemm, Packed};
-use crate::kernels::{default_config, Dtype, Kernel};
+use crate::kernels::{default_config, Dtype, Kernel, CONFIGS};
 use crate::nvrtc;
 
 /// What a backend runs.
@@ -131,6 +131,47 @@ impl CudaBackend {
         c: &mut CudaSlice<T>,
         dims: Dims,
     ) -> Result<()> {
+        self.device_call(None, alpha, a, b, beta, c, dims)
+    }
+
+    /// [`gemm_device`](Self::gemm_device) with row `config` of [`CONFIGS`] instead of the
+    /// backend's default tiles: the entry point of a tile sweep. The row must be of the
+    /// kernel this backend launches for `T` ([`CudaBackend::kernel_for`]); any other is an
+    /// [`Error::Backend`], as is cuBLAS, which has no rows.
+    #[allow(clippy::too_many_arguments)]
+    pub fn gemm_device_config<T: CudaScalar>(
+        &self,
+        config: usize,
+        alpha: T,
+        a: &CudaSlice<T>,
+        b: &CudaSlice<T>,
+        beta: T,
+        c: &mut CudaSlice<T>,
+        dims: Dims,
+    ) -> Result<()> {
+        self.device_call(Some(config), alpha, a, b, beta, c, dims)
+    }
+
+    /// The rows of [`CONFIGS`] this backend can launch for `dtype`, the default first.
+    pub fn configs(&self, dtype: Dtype) -> Vec<usize> {
+        let Some(kernel) = self.kernel_for(dtype) else { return Vec::new() };
+        let mut rows: Vec<usize> =
+            (0..CONFIGS.len()).filter(|&i| CONFIGS[i].kernel == kernel && CONFIGS[i].dtype == dtype).collect();
+        rows.sort_by_key(|&i| !CONFIGS[i].default);
+        rows
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn device_call<T: CudaScalar>(
+        &self,
+        config: Option<usize>,
+        alpha: T,
+        a: &CudaSlice<T>,
+        b: &CudaSlice<T>,
+        beta: T,
+        c: &mut CudaSlice<T>,
+        dims: Dims,
+    ) -> Result<()> {
         let gpu = self.ready()?;
         let dims = Dims::new(self.name, dims.m, dims.n, dims.k)?;
         if alpha == T::ZERO {
@@ -150,14 +191,16 @@ impl CudaBackend {
                 ));
             }
         }
-        self.launch(gpu, alpha, a, b, beta, c, dims)
+        self.launch(gpu, config, alpha, a, b, beta, c, dims)
     }
 
-    /// Queues the product on the stream. Lengths and dims were checked by the caller.
+    /// Queues the product on the stream, with row `config` of [`CONFIGS`] or the default
+    /// one. Lengths and dims were checked by the caller.
     #[allow(clippy::too_many_arguments)]
     fn launch<T: CudaScalar>(
         &self,
         gpu: &Gpu,
+        config: Option<usize>,
         alpha: T,
         a: &CudaSlice<T>,
         b: &CudaSlice<T>,
@@ -165,12 +208,32 @@ impl CudaBackend {
         c: &mut CudaSlice<T>,
         dims: Dims,
     ) -> Result<()> {
-        let Some(kernel) = self.kernel_for(Dtype::of::<T>()) else {
+        let dtype = Dtype::of::<T>();
+        let Some(kernel) = self.kernel_for(dtype) else {
+            if let Some(index) = config {
+                return Err(Error::backend(
+                    self.name,
+                    format!("cuBLAS has no kernel configuration (asked for row {index})"),
+                ));
+            }
             return self.launch_cublas(gpu, alpha, a, b, beta, c, dims);
         };
-        let dtype = Dtype::of::<T>();
-        let (index, config) = default_config(kernel, dtype)
-            .ok_or_else(|| Error::backend(self.name, format!("no {kernel:?} kernel for {}", dtype.name())))?;
+        let (index, config) = match config {
+            None => default_config(kernel, dtype)
+                .ok_or_else(|| Error::backend(self.name, format!("no {kernel:?} kernel for {}", dtype.name())))?,
+            Some(index) => match CONFIGS.get(index) {
+                Some(c) if c.kernel == kernel && c.dtype == dtype => (index, c),
+                _ => {
+                    return Err(Error::backend(
+                        self.name,
+                        format!(
+                            "row {index} of the kernel configurations is not a {kernel:?} kernel for {}",
+                            dtype.name()
+                        ),
+                    ))
+                }
+            },
+        };
         let function = gpu.function(index).map_err(|message| Error::backend(self.name, message))?;
         let (gx, gy) = config.grid(dims.m, dims.n).ok_or_else(|| {
             Error::backend(self.name, format!("a {}×{} C needs more blocks than a CUDA grid holds", dims.m, dims.n))
@@ -238,7 +301,7 @@ impl CudaBackend {
         } else {
             stream.clone_htod(&*p.c).map_err(err("copying C to the GPU"))?
         };
-        self.launch(gpu, p.alpha, &a, &b, p.beta, &mut c, p.dims)?;
+        self.launch(gpu, None, p.alpha, &a, &b, p.beta, &mut c, p.dims)?;
         stream.memcpy_dtoh(&c, p.c).map_err(err("copying C from the GPU"))?;
         stream.synchronize().map_err(err("waiting for the GPU"))
     }
@@ -279,16 +342,7 @@ impl Backend for CudaBackend {
     }
     fn details(&self) -> String {
         let Ok(gpu) = gpu() else { return String::new() };
-        let device = format!(
-            "{} (sm_{}{}, {} SMs, {} MHz), driver CUDA {}.{}",
-            gpu.name,
-            gpu.compute_capability.0,
-            gpu.compute_capability.1,
-            gpu.sm_count,
-            gpu.max_clock_mhz,
-            gpu.driver_version.0,
-            gpu.driver_version.1
-        );
+        let device = gpu.describe();
         match self.method {
             Method::Cublas => format!("{device}, cuBLAS default math mode"),
             Method::Kernel(_) => {

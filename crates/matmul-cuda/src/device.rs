@@ -138,6 +138,19 @@ impl Gpu {
         theoretical_peak(self.compute_capability, self.sm_count, self.max_clock_mhz, dtype)
     }
 
+    /// One line for reports: `NVIDIA H200 (sm_90, 132 SMs, 1980 MHz), driver CUDA 13.0`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({}, {} SMs, {} MHz), driver CUDA {}.{}",
+            self.name,
+            self.arch(),
+            self.sm_count,
+            self.max_clock_mhz,
+            self.driver_version.0,
+            self.driver_version.1
+        )
+    }
+
     /// `sm_XY` for NVRTC.
     pub fn arch(&self) -> String {
         format!("sm_{}{}", self.compute_capability.0, self.compute_capability.1)

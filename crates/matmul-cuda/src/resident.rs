@@ -146,6 +146,16 @@ impl<T: CudaScalar> DeviceMatrices<T> {
         self.dims
     }
 
+    /// C, copied back to the host (after whatever was queued before it on the stream).
+    pub fn download_c(&self, backend: &CudaBackend) -> Result<Vec<T>> {
+        let name = matmul_core::Backend::name(backend);
+        let gpu = backend.ready()?;
+        let err = |what: &'static str| move |e| Error::backend_with_source(name, what, e);
+        let c = gpu.stream().clone_dtoh(&self.c).map_err(err("copying C from the GPU"))?;
+        gpu.stream().synchronize().map_err(err("waiting for the GPU"))?;
+        Ok(c)
+    }
+
     /// The host ↔ device copy rates of these operands: A and B uploaded from the host
     /// slices `a` and `b` (the same values as uploaded, so the operands on the GPU do not
     /// change), C downloaded; each the best of three, timed by CUDA events. The host side
@@ -196,12 +206,37 @@ impl CudaBackend {
     ///
     /// Unverified on hardware (see the module docs).
     pub fn time_kernel<T: CudaScalar>(&self, ops: &mut DeviceMatrices<T>, timing: KernelTiming) -> Result<KernelTimes> {
+        self.time_calls(None, ops, timing)
+    }
+
+    /// [`time_kernel`](Self::time_kernel) of row `config` of [`crate::kernels::CONFIGS`]
+    /// ([`CudaBackend::gemm_device_config`]): one point of a tile sweep.
+    ///
+    /// Unverified on hardware (see the module docs).
+    pub fn time_config<T: CudaScalar>(
+        &self,
+        config: usize,
+        ops: &mut DeviceMatrices<T>,
+        timing: KernelTiming,
+    ) -> Result<KernelTimes> {
+        self.time_calls(Some(config), ops, timing)
+    }
+
+    fn time_calls<T: CudaScalar>(
+        &self,
+        config: Option<usize>,
+        ops: &mut DeviceMatrices<T>,
+        timing: KernelTiming,
+    ) -> Result<KernelTimes> {
         let name = matmul_core::Backend::name(self);
         let gpu = self.ready()?;
         let stream = gpu.stream();
         let dims = ops.dims;
         let DeviceMatrices { a, b, c, .. } = ops;
-        let mut call = || self.gemm_device(T::ONE, a, b, T::ZERO, c, dims);
+        let mut call = || match config {
+            None => self.gemm_device(T::ONE, a, b, T::ZERO, c, dims),
+            Some(row) => self.gemm_device_config(row, T::ONE, a, b, T::ZERO, c, dims),
+        };
         call()?;
         stream.synchronize().map_err(|e| Error::backend_with_source(name, "waiting for the warm-up", e))?;
         let start = event(name, stream)?;
@@ -257,7 +292,34 @@ mod tests {
                 let t = crate::CUBLAS.time_kernel(&mut ops, KernelTiming { min_time: 0.001, min_samples: 2 }).unwrap();
                 assert!(t.median > 0.0 && t.samples >= 2);
                 assert!(ops.copy_rates(&crate::CUBLAS, &a, &b).unwrap().h2d_gbps > 0.0);
+                // Every entry of C = A·B is k = 4 (exact in f32).
+                assert_eq!(ops.download_c(&crate::CUBLAS).unwrap(), vec![4.0f32; 6]);
+                for row in crate::CUDA_WARPTILE.configs(crate::kernels::Dtype::F32) {
+                    let timing = KernelTiming { min_time: 0.001, min_samples: 1 };
+                    crate::CUDA_WARPTILE.time_config(row, &mut ops, timing).unwrap();
+                    assert_eq!(ops.download_c(&crate::CUBLAS).unwrap(), vec![4.0f32; 6], "row {row}");
+                }
             }
         }
+    }
+
+    #[test]
+    fn each_backend_lists_the_rows_it_can_launch_default_first() {
+        use crate::kernels::{Dtype, Kernel, CONFIGS};
+        let rows = crate::CUDA_WARPTILE.configs(Dtype::F32);
+        assert_eq!(rows.len(), 3);
+        assert!(CONFIGS[rows[0]].default);
+        assert!(rows.iter().all(|&r| CONFIGS[r].kernel == Kernel::WarpTile && CONFIGS[r].dtype == Dtype::F32));
+        // cuda-dmma in f32 runs the warp-tiled kernel; cuBLAS has no rows.
+        assert_eq!(crate::CUDA_DMMA.configs(Dtype::F32), rows);
+        assert_eq!(crate::CUDA_DMMA.configs(Dtype::F64).len(), 2);
+        assert!(crate::CUBLAS.configs(Dtype::F64).is_empty());
+        // Every row belongs to exactly one backend's list per dtype (cuda-dmma f32 aside).
+        let listed: usize =
+            [&crate::CUDA_NAIVE, &crate::CUDA_TILED, &crate::CUDA_REGTILE, &crate::CUDA_WARPTILE, &crate::CUDA_DMMA]
+                .iter()
+                .map(|b| b.configs(Dtype::F32).len() + b.configs(Dtype::F64).len())
+                .sum();
+        assert_eq!(listed, CONFIGS.len() + rows.len());
     }
 }

@@ -31,7 +31,7 @@ pub mod fairness;
 mod gpu;
 pub mod icount;
 mod machine;
-mod measure;
+pub(crate) mod measure;
 pub mod output;
 mod peak;
 mod predict;
