@@ -13,6 +13,7 @@ mod blas_abi;
 mod check;
 mod compare;
 mod detect;
+mod gpu_bundle;
 mod history;
 mod runner;
 
@@ -40,6 +41,9 @@ enum Command {
     /// Time two revisions side by side (alternating processes, a Mann–Whitney test) and
     /// fail on a confirmed regression of this project's backends.
     Compare(compare::CompareArgs),
+    /// Build what the CUDA checks need on the GPU machine (no Rust there) into one folder,
+    /// with the script that runs them all in one call.
+    GpuBundle(gpu_bundle::GpuBundleArgs),
     /// GFLOP/s against commit for every tracked point, step changes marked, in one HTML page.
     History(history::HistoryArgs),
     /// Instruction counts of fixed small GEMMs under valgrind's callgrind, with baseline comparison.
@@ -56,5 +60,6 @@ fn main() -> anyhow::Result<()> {
         Command::BlasAbi(args) => blas_abi::run(args),
         Command::Compare(args) => compare::run(args),
         Command::History(args) => history::run(args),
+        Command::GpuBundle(args) => gpu_bundle::run(args),
     }
 }
