@@ -246,6 +246,44 @@ pub static CONFIGS: &[KernelConfig] = &[
         (128, 64),
         false,
     ),
+    // 128 × 256: 8 warps of 64 × 64, 8 × 16 per lane (all 48 KiB of static shared memory).
+    cfg(
+        WarpTile,
+        F32,
+        &[
+            ("BM", 128),
+            ("BN", 256),
+            ("BK", 16),
+            ("WM", 64),
+            ("WN", 64),
+            ("WNITER", 4),
+            ("TM", 4),
+            ("TN", 4),
+            ("NT", 256),
+        ],
+        (256, 1),
+        (128, 256),
+        false,
+    ),
+    // The default's block with 4 × 2 warps of 32 × 64 (one sub-tile down, four across).
+    cfg(
+        WarpTile,
+        F32,
+        &[
+            ("BM", 128),
+            ("BN", 128),
+            ("BK", 16),
+            ("WM", 32),
+            ("WN", 64),
+            ("WNITER", 4),
+            ("TM", 4),
+            ("TN", 4),
+            ("NT", 256),
+        ],
+        (256, 1),
+        (128, 128),
+        false,
+    ),
     cfg(
         WarpTile,
         F64,
@@ -254,7 +292,8 @@ pub static CONFIGS: &[KernelConfig] = &[
         (64, 64),
         true,
     ),
-    // DMMA: 4 warps of 32 × 32 over a 64 × 64 × 16 block, or 8 warps of 64 × 32 over 128 × 128 × 8.
+    // DMMA: 4 warps of 32 × 32 over a 64 × 64 × 16 block, or warps of 64 × 32 over 128 × 128 × 8 (8)
+    // and 128 × 64 × 8 (4).
     cfg(
         Dmma,
         F64,
@@ -269,6 +308,15 @@ pub static CONFIGS: &[KernelConfig] = &[
         &[("BM", 128), ("BN", 128), ("BK", 8), ("WM", 64), ("WN", 32), ("NT", 256)],
         (256, 1),
         (128, 128),
+        false,
+    ),
+    // 4 warps of 64 × 32 over 128 × 64 × 8: the large warp tile with half the threads.
+    cfg(
+        Dmma,
+        F64,
+        &[("BM", 128), ("BN", 64), ("BK", 8), ("WM", 64), ("WN", 32), ("NT", 128)],
+        (128, 1),
+        (128, 64),
         false,
     ),
 ];
