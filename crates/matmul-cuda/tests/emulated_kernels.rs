@@ -17,6 +17,17 @@
 //!   (`host::run_packed`) the CUDA backends use.
 //! * **racecheck**: ThreadSanitizer on two cases: a data race between two barriers in
 //!   shared memory (a missing `__syncthreads`) fails the test.
+//! * **banks**: the shared-memory bank model. Built with `-fsanitize=kernel-address` and
+//!   every check a call, so the emulator's hooks see each load and store; those into
+//!   `__shared__` arrays (one linker section) are recorded for block (0, 0) of a
+//!   whole-tile product. The i-th access of the 32 lanes of a warp is one warp
+//!   instruction, served in 128-byte phases (a warp for 4-byte, a half-warp for 8-byte, a
+//!   quarter-warp for 16-byte accesses); a bank asked for k distinct words takes k
+//!   wavefronts. The test prints loads, stores and `cp.async` copies against the
+//!   conflict-free ideal for every configuration, the figure `ncu` reports as shared bank
+//!   conflicts, and holds the kernels to what their comments promise: the warp-tiled
+//!   kernel's swizzled stage and the DMMA kernel's padded fragment loads are
+//!   conflict-free, and so are step 2's shared reads.
 //!
 //! What this proves and what it does not: the kernels' index arithmetic, guards, shared
 //! layouts (the swizzle included), pipeline order and fragment layouts are right by the
@@ -38,7 +49,7 @@ use std::sync::Mutex;
 use matmul_core::testing::{run_case, Case, OperandLayout};
 use matmul_core::{Backend, BackendKind, Error, MatMut, MatRef, Result, Scalar};
 use matmul_cuda::host::{self, HostGemm, Packed};
-use matmul_cuda::kernels::{Dtype, KernelConfig, CONFIGS};
+use matmul_cuda::kernels::{Dtype, Kernel, KernelConfig, CONFIGS};
 
 const EMULATION_HEADER: &str = include_str!("emulator/cuda_emu.h");
 const LAUNCHER: &str = include_str!("emulator/launcher.cpp");
@@ -53,6 +64,8 @@ const COMMON_FLAGS: &[&str] =
 enum Check {
     Memcheck,
     Racecheck,
+    /// The shared-memory bank model: every shared access of block (0, 0) recorded.
+    Banks,
 }
 
 impl Check {
@@ -60,6 +73,7 @@ impl Check {
         match self {
             Check::Memcheck => "memcheck",
             Check::Racecheck => "racecheck",
+            Check::Banks => "banks",
         }
     }
 
@@ -67,6 +81,15 @@ impl Check {
         match self {
             Check::Memcheck => &["-fsanitize=address,undefined", "-fno-sanitize-recover=all"],
             Check::Racecheck => &["-fsanitize=thread"],
+            // Kernel-address instrumentation with every check a call: the emulator's own
+            // hooks receive each load and store, and no sanitizer runtime is linked.
+            Check::Banks => &[
+                "-DMATMUL_EMU_BANKS",
+                "-fsanitize=kernel-address",
+                "--param=asan-instrumentation-with-call-threshold=0",
+                "--param=asan-stack=0",
+                "--param=asan-globals=0",
+            ],
         }
     }
 
@@ -75,6 +98,7 @@ impl Check {
         match self {
             Check::Memcheck => 120,
             Check::Racecheck => 600,
+            Check::Banks => 120,
         }
     }
 }
@@ -283,11 +307,16 @@ fn cases(config: &KernelConfig, check: Check) -> Vec<Case> {
             case((5, 7, 37 * bk + 3), accumulate, 8),
         ],
         Check::Racecheck => vec![case((tm + 1, tn + 1, 2 * bk + 1), scaled, 11), case((tm, 2 * tn, 3 * bk), nan_c, 12)],
+        // Whole tiles, rows of whole vectors: the path large products take.
+        Check::Banks => vec![case((2 * tm, 2 * tn, 4 * bk), plain, 21)],
     }
 }
 
-fn run_check(check: Check) {
-    let Some(cxx) = compiler() else { return };
+/// Runs `check` on every selected configuration; fails the test on a wrong result, a
+/// sanitizer report or a crash. Returns each configuration's extra output (the bank
+/// model's report).
+fn run_check(check: Check) -> Vec<(&'static KernelConfig, String)> {
+    let Some(cxx) = compiler() else { return Vec::new() };
     // Compile every configuration in parallel, then run them in turn.
     // MATMUL_EMULATED_CONFIGS=dmma (say) runs only the configurations whose label has it.
     let only = std::env::var("MATMUL_EMULATED_CONFIGS").unwrap_or_default();
@@ -297,6 +326,7 @@ fn run_check(check: Check) {
         handles.into_iter().map(|(config, h)| (config, h.join().expect("build thread"))).collect()
     });
     let mut failures = Vec::new();
+    let mut reports = Vec::new();
     for (config, exe) in builds {
         let exe = match exe {
             Ok(exe) => exe,
@@ -319,10 +349,14 @@ fn run_check(check: Check) {
                 }
             }
         }
-        // End the loop (a grid x of 0) and collect what the sanitizers said.
+        // End the loop (a grid x of 0), read what the emulator printed after its last
+        // reply, and collect what the sanitizers said.
+        let mut report = String::new();
         if let Ok(mut io) = emulator.io.lock() {
             let _ = io.0.write_all(&[0u8; 16]).and_then(|()| io.0.flush());
+            let _ = io.1.read_to_string(&mut report);
         }
+        reports.push((config, report));
         drop(emulator);
         let out = child.wait_with_output().expect("emulator exit");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -340,6 +374,7 @@ fn run_check(check: Check) {
         }
     }
     assert!(failures.is_empty(), "{} configuration(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+    reports
 }
 
 #[test]
@@ -350,4 +385,73 @@ fn memcheck_every_configuration() {
 #[test]
 fn racecheck_every_configuration() {
     run_check(Check::Racecheck);
+}
+
+/// One kind of access in the bank model's report: warp instructions, the wavefronts they
+/// took, the wavefronts they would take without a conflict, and the worst instruction's
+/// wavefronts per phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct BankTotals {
+    instructions: u64,
+    wavefronts: u64,
+    ideal: u64,
+    worst: u64,
+}
+
+impl BankTotals {
+    fn excess(&self) -> f64 {
+        if self.ideal == 0 {
+            1.0
+        } else {
+            self.wavefronts as f64 / self.ideal as f64
+        }
+    }
+}
+
+/// The emulator's `banks KIND instructions=… wavefronts=… ideal=… worst=…` line of `kind`.
+fn bank_totals(report: &str, kind: &str) -> BankTotals {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with(&format!("banks {kind} ")))
+        .unwrap_or_else(|| panic!("no {kind} line in the bank report:\n{report}"));
+    let field = |name: &str| -> u64 {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    BankTotals {
+        instructions: field("instructions"),
+        wavefronts: field("wavefronts"),
+        ideal: field("ideal"),
+        worst: field("worst"),
+    }
+}
+
+#[test]
+fn shared_memory_bank_conflicts() {
+    let reports = run_check(Check::Banks);
+    eprintln!(
+        "{:<72} {:>22} {:>22} {:>22}",
+        "configuration (block 0, whole tiles)", "loads (× ideal, worst)", "stores", "cp.async"
+    );
+    for (config, report) in &reports {
+        assert!(report.contains("banks divergent_warps=0"), "{}: lanes of a warp diverged:\n{report}", config.label());
+        let cell = |t: BankTotals| format!("{} ({:.2}×, {})", t.instructions, t.excess(), t.worst);
+        let [loads, stores, copies] = ["load", "store", "cp.async"].map(|k| bank_totals(report, k));
+        eprintln!("{:<72} {:>22} {:>22} {:>22}", config.label(), cell(loads), cell(stores), cell(copies));
+        // What the kernels' comments promise.
+        match config.kernel {
+            // The swizzled A stage: conflict-free transposing stores and vector reads.
+            Kernel::WarpTile => {
+                assert_eq!(loads.wavefronts, loads.ideal, "{}: {loads:?}", config.label());
+                assert_eq!(stores.wavefronts, stores.ideal, "{}: {stores:?}", config.label());
+            }
+            // The padded rows: conflict-free fragment loads.
+            Kernel::Dmma => assert_eq!(loads.wavefronts, loads.ideal, "{}: {loads:?}", config.label()),
+            // Step 2's shared reads: a broadcast and 32 consecutive words.
+            Kernel::Tiled => assert_eq!(loads.wavefronts, loads.ideal, "{}: {loads:?}", config.label()),
+            _ => {}
+        }
+    }
 }

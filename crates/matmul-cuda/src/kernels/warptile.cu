@@ -11,16 +11,22 @@
 //   travels global -> shared with cp.async (no registers, no stall), and the next slice
 //   of A is loaded into registers, to be stored transposed into the other stage after the
 //   FMAs. One __syncthreads per BK slice.
-// * A is stored transposed, As[p][i], so a lane reads TM consecutive i as vectors; the
-//   16-byte chunks of each row p are XOR-swizzled (chunk ^ 2*(p/VEC) mod 8) so the
-//   transposing stores of a warp (8 rows x 4 vectors for f32, BK = 16) hit 32 distinct
-//   banks; the reads stay contiguous vectors, since the swizzle is uniform across a warp
-//   for a given p. B is copied as stored; its vector reads are broadcasts and need no
-//   padding.
+// * A is stored transposed, As[p][i], so a lane reads TM consecutive i as vectors. One
+//   transposing store of a warp writes element e of 32 vectors. Shared memory serves it
+//   in phases of 128 bytes: PH = 128 / sizeof(T) lanes (all 32 for f32, a half-warp for
+//   f64). The PH lanes of a phase cover PH*VEC/BK consecutive rows i, i.e. PH/BK chunks of
+//   VEC, at BK/VEC values of p, one per group of VEC. Without a swizzle every group lands
+//   on the same PH/BK chunks, the same banks. So the 16-byte chunks of row p are
+//   XOR-swizzled by (p/VEC) * (PH/BK) mod 8: each group of p moves to chunks of its own
+//   and every phase hits 32 distinct banks. The reads stay contiguous vectors, since the
+//   swizzle is uniform across a warp for a given p. B is copied as stored; its vector
+//   reads are broadcasts and need no padding. tests/emulated_kernels.rs counts the
+//   wavefronts of every shared access (its bank model) and holds every configuration to
+//   conflict-free loads and stores.
 //
-// Tile parameters: BM, BN, BK, WM, WN, WNITER, TM, TN, NT. The layout analysis above is
-// for f32; the f64 instantiation is the same code with 2-element vectors (correct, but
-// f64 FMAs are this kernel's ceiling: the fast f64 kernel is dmma.cu).
+// Tile parameters: BM, BN, BK, WM, WN, WNITER, TM, TN, NT. The f64 instantiation is the
+// same code with 2-element vectors (f64 FMAs are its ceiling: the fast f64 kernel is
+// dmma.cu).
 
 #define WMITER ((WM * WN) / (32 * TM * TN * WNITER))
 #define WSUBM (WM / WMITER)
@@ -30,7 +36,7 @@
 
 // Index of element (p, i) of the transposed, swizzled A stage.
 __device__ __forceinline__ int as_index(int p, int i) {
-    int chunk = (i / VEC) ^ (((p / VEC) * 2) & 7);
+    int chunk = (i / VEC) ^ (((p / VEC) * (128 / (int)sizeof(T) / BK)) & 7);
     return p * BM + chunk * VEC + i % VEC;
 }
 
@@ -41,6 +47,7 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
     static_assert((BM * BK / VEC) % NT == 0 && (BK * BN / VEC) % NT == 0, "tiles must split evenly into vectors per thread");
     static_assert(BK % VEC == 0 && TM % VEC == 0 && TN % VEC == 0, "tiles must be whole vectors");
     static_assert((BM / VEC) % 8 == 0, "the swizzle permutes groups of 8 chunks");
+    static_assert((128 / sizeof(T)) % BK == 0, "the swizzle's step is (128 / sizeof(T)) / BK chunks");
 
     __shared__ __align__(16) T As[2][BK * BM];
     __shared__ __align__(16) T Bs[2][BK][BN];

@@ -42,6 +42,13 @@
 
 #define MATMUL_CPU_EMULATION 1
 
+// The emulator's own memory traffic, kept out of the bank model's trace.
+#ifdef MATMUL_EMU_BANKS
+#define MATMUL_EMU_UNRECORDED __attribute__((no_sanitize_address))
+#else
+#define MATMUL_EMU_UNRECORDED
+#endif
+
 struct dim3 {
     unsigned x = 1, y = 1, z = 1;
 };
@@ -78,10 +85,15 @@ struct Copy {
 };
 inline thread_local std::vector<Copy> in_flight;
 
-inline void cp_async(void* smem, const void* gmem, int size, bool valid) {
+// How a shared-memory access is made, for the bank model.
+enum class AccessKind : unsigned char { Load, Store, AsyncCopy };
+MATMUL_EMU_UNRECORDED inline void record_async_copy(void* smem, int size);
+
+MATMUL_EMU_UNRECORDED inline void cp_async(void* smem, const void* gmem, int size, bool valid) {
     if (reinterpret_cast<std::uintptr_t>(smem) % size != 0) fault("cp.async: shared address not aligned to the copy size");
     if (valid && reinterpret_cast<std::uintptr_t>(gmem) % size != 0)
         fault("cp.async: global address not aligned to the copy size");
+    record_async_copy(smem, size);
     auto* dst = static_cast<unsigned char*>(smem);
     // Until the wait, the destination holds no valid data: NaN in every element.
     std::memset(dst, 0xff, size);
@@ -98,7 +110,62 @@ inline void cp_async(void* smem, const void* gmem, int size, bool valid) {
 #define __device__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#ifdef MATMUL_EMU_BANKS
+// The shared-memory bank model (`launcher.cpp`): every __shared__ array lives in one
+// section, whose bounds the linker names, and the build (-fsanitize=kernel-address with
+// every access through a call) reports each load and store to the hooks below, which keep
+// those that fall in it.
+#define __shared__ static __attribute__((section("emu_shared")))
+// Weak: a kernel without shared memory has no such section, and both are then null.
+extern "C" __attribute__((weak)) char __start_emu_shared[], __stop_emu_shared[];
+
+namespace emu {
+struct Access {
+    std::uintptr_t addr;
+    unsigned size;
+    AccessKind kind;
+};
+// The trace of the calling CUDA thread, while one is being recorded.
+inline thread_local std::vector<Access>* trace = nullptr;
+
+__attribute__((no_sanitize_address)) inline void record(std::uintptr_t addr, unsigned size, AccessKind kind) {
+    auto* p = reinterpret_cast<char*>(addr);
+    if (trace != nullptr && p >= __start_emu_shared && p < __stop_emu_shared) trace->push_back(Access{addr, size, kind});
+}
+
+inline void record_async_copy(void* smem, int size) {
+    record(reinterpret_cast<std::uintptr_t>(smem), static_cast<unsigned>(size), AccessKind::AsyncCopy);
+}
+}  // namespace emu
+
+#define MATMUL_EMU_HOOK(size)                                                                                        \
+    extern "C" __attribute__((no_sanitize_address)) void __asan_load##size##_noabort(std::uintptr_t a) {           \
+        emu::record(a, size, emu::AccessKind::Load);                                                                                 \
+    }                                                                                                                \
+    extern "C" __attribute__((no_sanitize_address)) void __asan_store##size##_noabort(std::uintptr_t a) {          \
+        emu::record(a, size, emu::AccessKind::Store);                                                                                  \
+    }
+MATMUL_EMU_HOOK(1)
+MATMUL_EMU_HOOK(2)
+MATMUL_EMU_HOOK(4)
+MATMUL_EMU_HOOK(8)
+MATMUL_EMU_HOOK(16)
+extern "C" __attribute__((no_sanitize_address)) void __asan_loadN_noabort(std::uintptr_t a, std::size_t n) {
+    emu::record(a, static_cast<unsigned>(n), emu::AccessKind::Load);
+}
+extern "C" __attribute__((no_sanitize_address)) void __asan_storeN_noabort(std::uintptr_t a, std::size_t n) {
+    emu::record(a, static_cast<unsigned>(n), emu::AccessKind::Store);
+}
+// The rest of what the instrumented code calls: nothing to do without a runtime.
+extern "C" __attribute__((no_sanitize_address)) void __asan_handle_no_return() {}
+extern "C" __attribute__((no_sanitize_address)) void __asan_before_dynamic_init(const char*) {}
+extern "C" __attribute__((no_sanitize_address)) void __asan_after_dynamic_init() {}
+#else
 #define __shared__ static
+namespace emu {
+inline void record_async_copy(void*, int) {}
+}  // namespace emu
+#endif
 #define __align__(n) __attribute__((aligned(n)))
 
 inline void __syncthreads() { emu::block_barrier->arrive_and_wait(); }
@@ -113,7 +180,7 @@ inline void cp_async_elem(E* smem, const E* gmem, bool valid) {
 // Only wait_all is used, so the groups need no bookkeeping.
 inline void cp_async_commit() {}
 
-inline void cp_async_wait_all() {
+MATMUL_EMU_UNRECORDED inline void cp_async_wait_all() {
     for (const emu::Copy& c : emu::in_flight) {
         if (c.src_size > 0) std::memcpy(c.dst, c.src, c.src_size);
         std::memset(c.dst + c.src_size, 0, c.size - c.src_size);
