@@ -14,8 +14,10 @@
 //! * `backend`: [`CudaBackend`], the host-slice GEMM and the device-resident
 //!   [`CudaBackend::gemm_device`];
 //! * `resident`: [`DeviceMatrices`] (operands uploaded once), [`CudaBackend::time_kernel`]
-//!   (the kernel's own time, by CUDA events) and [`DeviceMatrices::copy_rates`] (the
-//!   copies' GB/s), for the bench runner; unverified on hardware.
+//!   and [`CudaBackend::time_config`] (the kernel's own time, by CUDA events) and
+//!   [`DeviceMatrices::copy_rates`] (the copies' GB/s), for the bench runner and
+//!   `matmul-cli gpu-sweep`; unverified on hardware;
+//! * [`peak`]: the GPU's theoretical peak from its compute capability, SMs and clock.
 //!
 //! # Backends
 //!
@@ -28,10 +30,12 @@
 //! | `cuda-dmma` ([`CUDA_DMMA`]) | the warptile kernel (no f32 DMMA exists) | tensor cores, `mma.sync.m8n8k4.f64` |
 //! | `cublas` ([`CUBLAS`]) | `cublasSgemm` | `cublasDgemm` |
 //!
-//! **Status: the kernels are compile-checked only.** Every configuration compiles to
+//! **Status: the kernels have not run on a GPU yet.** Every configuration compiles to
 //! `sm_90` machine code without spills within its shared-memory budget (the NVRTC gate,
-//! `tests/nvrtc_gate.rs`), and the host-side index math is tested on the CPU, but no
-//! kernel has yet run on a GPU.
+//! `tests/nvrtc_gate.rs`), and runs on the CPU, its CUDA C unchanged, under an emulation
+//! with AddressSanitizer, ThreadSanitizer and a shared-memory bank model
+//! (`tests/emulated_kernels.rs`); the inline PTX as the hardware runs it, cuBLAS, the
+//! copies, the timing and every speed are checked only on a GPU.
 //!
 //! # Two levels of API
 //!
