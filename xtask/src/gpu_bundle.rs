@@ -54,9 +54,26 @@ pub fn run(args: GpuBundleArgs) -> anyhow::Result<()> {
     if bundle + tree > TRAVEL_LIMIT_BYTES {
         bail!("{:.1} MiB would travel, over the device tool's 64 MiB", mib(bundle + tree));
     }
-    let rel = out.strip_prefix(&root).unwrap_or(&out);
-    println!("on the GPU machine (device tool): carry [\"{0}\"], command `bash {0}/run.sh`", rel.display());
+    match out.strip_prefix(&root) {
+        Ok(rel) if ignored(&root, rel) => {
+            println!("on the GPU machine (device tool): carry [\"{0}\"], command `bash {0}/run.sh`", rel.display())
+        }
+        Ok(rel) => println!(
+            "{0} is not git-ignored, so it travels with the working tree (no carry needed): `bash {0}/run.sh`",
+            rel.display()
+        ),
+        Err(_) => println!(
+            "{} is outside the repository: the device tool cannot carry it; copy it to the GPU machine and run \
+             `bash run.sh` there",
+            out.display()
+        ),
+    }
     Ok(())
+}
+
+/// Whether git ignores `rel` (a path inside the repository at `root`).
+fn ignored(root: &Path, rel: &Path) -> bool {
+    Command::new("git").current_dir(root).args(["check-ignore", "-q"]).arg(rel).status().is_ok_and(|s| s.success())
 }
 
 /// `cargo test -p matmul-cuda --release --no-run`, and the executables of [`TESTS`].
