@@ -284,32 +284,42 @@ fn keep_rolled() {
 /// # Safety
 /// The CPU has `V`'s instruction set; `d.rs = 1`; `d` satisfies [`MicroKernel::run`]'s
 /// contract; `d.rows = MV·LANES` unless `V::MASKED`.
+// Indexed loops on purpose, as in `accumulate`: constant bounds unroll into registers.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 unsafe fn store<V: Lanes, const MV: usize, const NR: usize>(acc: &[[V; NR]; MV], d: Dest<V::Elem>) {
     // SAFETY: the caller guarantees the instruction set.
     let (alpha, beta) = unsafe { (V::splat(d.alpha), V::splat(d.beta)) };
-    let read_c = d.beta != V::Elem::ZERO;
-    // Constant bounds (with a test inside) keep `acc` indexable at compile time.
-    for j in 0..NR {
-        if j >= d.cols {
-            break;
-        }
-        for (i, row) in acc.iter().enumerate() {
-            let n = d.rows.saturating_sub(i * V::LANES).min(V::LANES);
-            if n == 0 {
-                break;
+    // Elements of each vector of a column to write (0: the vector lies below the tile).
+    let len: [usize; MV] = std::array::from_fn(|i| d.rows.saturating_sub(i * V::LANES).min(V::LANES));
+    // Loops of constant bounds with the tests inside, no `break`, and one loop nest per
+    // case of β: small enough bodies that LLVM unrolls them fully, so every `acc[i][j]` is
+    // a register. (With a `break`, or the test of β inside, the f32 12-column loop stayed
+    // rolled and `acc` went through the stack: zeroed by a memset before the k loop,
+    // written after it, read back here.)
+    // SAFETY (of both loops' blocks): `i·LANES + len[i] ≤ rows` and `j < cols`: inside the
+    // tile the caller vouched for (unit row stride, so the `len[i]` elements are
+    // contiguous); `len[i]` is LANES unless V::MASKED, as the caller guarantees.
+    if d.beta == V::Elem::ZERO {
+        for j in 0..NR {
+            for i in 0..MV {
+                if j < d.cols && len[i] > 0 {
+                    // SAFETY: see above; C is not read.
+                    unsafe { V::store_partial(d.ptr.add(j * d.cs + i * V::LANES), V::mul(alpha, acc[i][j]), len[i]) };
+                }
             }
-            // SAFETY: `i·LANES + n ≤ rows` and `j < cols`: inside the tile the caller
-            // vouched for (unit row stride, so the `n` elements are contiguous); `n`
-            // is LANES unless V::MASKED, as the caller guarantees.
-            unsafe {
-                let p = d.ptr.add(j * d.cs + i * V::LANES);
-                let v = if read_c {
-                    V::fma(alpha, row[j], V::mul(beta, V::load_partial(p, n)))
-                } else {
-                    V::mul(alpha, row[j])
-                };
-                V::store_partial(p, v, n);
+        }
+    } else {
+        for j in 0..NR {
+            for i in 0..MV {
+                if j < d.cols && len[i] > 0 {
+                    // SAFETY: see above (readable: β ≠ 0).
+                    unsafe {
+                        let p = d.ptr.add(j * d.cs + i * V::LANES);
+                        let v = V::fma(alpha, acc[i][j], V::mul(beta, V::load_partial(p, len[i])));
+                        V::store_partial(p, v, len[i]);
+                    }
+                }
             }
         }
     }
