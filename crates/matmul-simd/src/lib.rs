@@ -360,11 +360,15 @@ mod tests {
                     let a = TestOperand::<T>::new(m, k, la, v(1));
                     let b = TestOperand::<T>::new(k, n, lb, v(2));
                     let c0 = TestOperand::<T>::new(m, n, lc, v(3));
-                    let (mut small, mut packed) = (c0.clone(), c0.clone());
-                    let (alpha, beta) = (T::from_f64(0.7), T::from_f64(-1.3));
-                    simd.gemm_paths(alpha, a.view(), b.view(), beta, small.view_mut(), true).unwrap();
-                    simd.gemm_paths(alpha, a.view(), b.view(), beta, packed.view_mut(), false).unwrap();
-                    assert!(small.unchanged_since(&packed), "{isa} {} {m}x{n}x{k} {la:?}{lb:?}{lc:?}", T::NAME);
+                    // α = 1, β = 0 takes the store that skips the multiply by α.
+                    for (alpha, beta) in [(0.7, -1.3), (1.0, 0.0)] {
+                        let (mut small, mut packed) = (c0.clone(), c0.clone());
+                        let (alpha, beta) = (T::from_f64(alpha), T::from_f64(beta));
+                        simd.gemm_paths(alpha, a.view(), b.view(), beta, small.view_mut(), true).unwrap();
+                        simd.gemm_paths(alpha, a.view(), b.view(), beta, packed.view_mut(), false).unwrap();
+                        let what = format!("{isa} {} {m}x{n}x{k} {la:?}{lb:?}{lc:?} α {alpha} β {beta}", T::NAME);
+                        assert!(small.unchanged_since(&packed), "{what}");
+                    }
                 }
             }
         }
