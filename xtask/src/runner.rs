@@ -90,6 +90,21 @@ pub fn workspace_root() -> PathBuf {
 /// this CPU has, as Numba's JIT does) and use their own target directory, `target/native`,
 /// so that switching flags does not rebuild the ordinary `target/` tree.
 pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
+    let (label, features) = features_of(args)?;
+    let target_dir = target_dir(args);
+    cargo_build(&workspace_root(), &features, args.portable, &target_dir)?;
+    let built = target_dir.join("release").join("matmul-cli");
+    let copy = target_dir.join("release").join(format!("matmul-cli-{label}"));
+    std::fs::copy(&built, &copy).with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
+    Ok(copy)
+}
+
+/// The cargo features [`build`] builds the runner of `args` with, and the runner's label
+/// (its BLAS library, or `rust`).
+///
+/// Unless `args.no_detect`, the features go through [`runner_builds`] first; if that
+/// gives several runners (several BLAS libraries), this takes the first and says so.
+pub fn features_of(args: &BuildArgs) -> anyhow::Result<(String, Vec<String>)> {
     let resolved;
     let args = if args.no_detect {
         args
@@ -109,7 +124,7 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
              every call; build one per library (runner::runner_builds)"
         );
     }
-    let label = blas.first().map_or("rust", |f| f.as_str());
+    let label = blas.first().map_or("rust", |f| f.as_str()).to_owned();
     // The pure-Rust backends and the peers are always built in: `check` does not use the
     // peers, but then `check` and `bench` share one binary per BLAS library instead of two.
     // So are the CUDA backends: they need no CUDA at build time, run where a GPU is (the
@@ -121,17 +136,26 @@ pub fn build(args: &BuildArgs) -> anyhow::Result<PathBuf> {
             features.push(f.clone());
         }
     }
-    let target_dir = target_dir(args);
-    cargo_build(&workspace_root(), &features, args.portable, &target_dir)?;
-    let built = target_dir.join("release").join("matmul-cli");
-    let copy = target_dir.join("release").join(format!("matmul-cli-{label}"));
-    std::fs::copy(&built, &copy).with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
-    Ok(copy)
+    Ok((label, features))
 }
 
 /// `cargo build --release -p matmul-cli` of the workspace at `root` with exactly `features`,
 /// into `target_dir`, with `-C target-cpu=native` unless `portable`.
 pub fn cargo_build(root: &Path, features: &[String], portable: bool, target_dir: &Path) -> anyhow::Result<()> {
+    let flags: &[&str] = if portable { &[] } else { &["-C", "target-cpu=native"] };
+    let codegen = if portable { "generic x86-64" } else { "-C target-cpu=native" };
+    cargo_build_with(root, features, flags, codegen, target_dir)
+}
+
+/// [`cargo_build`] with `rustflags` added to `RUSTFLAGS` (`codegen` describes them in the
+/// progress line).
+pub fn cargo_build_with(
+    root: &Path,
+    features: &[String],
+    rustflags: &[&str],
+    codegen: &str,
+    target_dir: &Path,
+) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root).args([
@@ -143,17 +167,16 @@ pub fn cargo_build(root: &Path, features: &[String], portable: bool, target_dir:
         "--features",
     ]);
     cmd.arg(features.join(","));
-    if !portable {
+    if !rustflags.is_empty() {
         let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        flags.push_str(" -C target-cpu=native");
+        for f in rustflags {
+            flags.push(' ');
+            flags.push_str(f);
+        }
         cmd.env("RUSTFLAGS", flags.trim());
     }
     cmd.env("CARGO_TARGET_DIR", target_dir);
-    eprintln!(
-        "xtask: building matmul-cli (release, features: {}, codegen: {})",
-        features.join(","),
-        if portable { "generic x86-64" } else { "-C target-cpu=native" }
-    );
+    eprintln!("xtask: building matmul-cli (release, features: {}, codegen: {codegen})", features.join(","));
     let status = cmd.status().context("running cargo build")?;
     if !status.success() {
         bail!("building matmul-cli failed ({status})");
