@@ -19,6 +19,22 @@ pub fn kind(b: &dyn Backend) -> Kind {
     }
 }
 
+/// The AVX-512 kernels of `matmul-simd`, packed and strided.
+const AVX512: &[&str] = &[
+    "matmul_simd::avx512::f64_avx512_24x8",
+    "matmul_simd::avx512::f64_avx512_24x8_strided",
+    "matmul_simd::avx512::f32_avx512_32x12",
+    "matmul_simd::avx512::f32_avx512_32x12_strided",
+];
+
+/// The AVX2 kernels of `matmul-simd`, packed and strided.
+const AVX2: &[&str] = &[
+    "matmul_simd::avx2::f64_avx2_8x6",
+    "matmul_simd::avx2::f64_avx2_8x6_strided",
+    "matmul_simd::avx2::f32_avx2_16x6",
+    "matmul_simd::avx2::f32_avx2_16x6_strided",
+];
+
 /// Where a backend's hot loop is, for `cargo xtask asm`. Kept beside the registry the
 /// runner links, the one place that knows every backend; `None` for backends `asm` cannot
 /// inspect (the peers: other crates' code).
@@ -37,26 +53,19 @@ pub fn hot_loop(b: &dyn Backend) -> Option<HotLoop> {
             &["matmul_naive::reassoc::ijk_reassoc", "matmul_naive::reassoc::dot"],
         )),
         // The SIMD kernels are not generic: each is one function whose name starts with its
-        // dtype (`f64_avx512_24x8`). `simd` shows the AVX-512 ones (the widest loop wins).
-        "simd" => Some(rust(
-            "matmul_simd::Simd",
-            &[
-                "matmul_simd::avx512::f64_avx512_24x8",
-                "matmul_simd::avx512::f32_avx512_32x12",
-                "matmul_simd::avx2::f64_avx2_8x6",
-                "matmul_simd::avx2::f32_avx2_16x6",
-            ],
-        )),
-        "simd-avx512" => Some(rust(
-            "matmul_simd::Simd",
-            &["matmul_simd::avx512::f64_avx512_24x8", "matmul_simd::avx512::f32_avx512_32x12"],
-        )),
-        "simd-avx2" => {
-            Some(rust("matmul_simd::Simd", &["matmul_simd::avx2::f64_avx2_8x6", "matmul_simd::avx2::f32_avx2_16x6"]))
-        }
+        // dtype (`f64_avx512_24x8`), and each has a `_strided` twin that reads A unpacked
+        // (the small-product path). `simd` shows the AVX-512 ones (the widest loop wins).
+        "simd" => Some(rust("matmul_simd::Simd", &[AVX512, AVX2].concat())),
+        "simd-avx512" => Some(rust("matmul_simd::Simd", AVX512)),
+        "simd-avx2" => Some(rust("matmul_simd::Simd", AVX2)),
         "simd-portable" => Some(rust(
             "matmul_simd::Simd",
-            &["matmul_simd::portable::f64_portable_8x4", "matmul_simd::portable::f32_portable_16x4"],
+            &[
+                "matmul_simd::portable::f64_portable_8x4",
+                "matmul_simd::portable::f64_portable_8x4_strided",
+                "matmul_simd::portable::f32_portable_16x4",
+                "matmul_simd::portable::f32_portable_16x4_strided",
+            ],
         )),
         "openblas" => library("libopenblas"),
         "blis" => library("libblis"),
