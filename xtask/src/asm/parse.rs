@@ -1,8 +1,9 @@
-//! Reading compiler output: functions in an assembly (`.s`) or LLVM IR (`.ll`) file, the
-//! loops of a function, and what the innermost loop's floating-point instructions say.
+//! Reading compiler output: the functions of a binary as `objdump -d` prints them, the
+//! functions of an LLVM IR (`.ll`) file, the loops of a function, and what the innermost
+//! loop's floating-point instructions say.
 //!
-//! The assembly is x86-64 in Intel syntax (`vfmadd231pd ymm0, ymm1, ymmword ptr [rax]`);
-//! `asm` asks rustc for that syntax. Other architectures get the listing but no verdict.
+//! The assembly is x86-64 in Intel syntax (`vfmadd231pd ymm0,ymm1,YMMWORD PTR [rax]`);
+//! `asm` asks objdump for that syntax. Other architectures get the listing but no verdict.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,9 +12,18 @@ use std::fmt;
 #[derive(Debug, Clone)]
 pub struct Function {
     pub symbol: String,
-    /// Demangled without the crate hashes, e.g. `matmul_naive::ijk::<f64>`.
+    /// Demangled without the crate hashes: `matmul_naive::ijk` (legacy symbols, the default)
+    /// or `matmul_naive::ijk::<f64>` (v0 symbols keep the generic arguments).
     pub name: String,
     pub lines: Vec<Line>,
+}
+
+impl Function {
+    /// The element size (32 or 64) of the function's floating-point arithmetic (of its
+    /// packed instructions if it has any), or `None` if it has none.
+    pub fn elem_bits(&self) -> Option<u32> {
+        Some(Verdict::of(&self.lines).elem_bits).filter(|&b| b > 0)
+    }
 }
 
 /// A line of a function body that matters for reading it: a label or an instruction
@@ -39,44 +49,112 @@ pub fn demangle(symbol: &str) -> Option<String> {
     rustc_demangle::try_demangle(symbol).ok().map(|d| format!("{d:#}"))
 }
 
-/// Every function of an assembly file. A function starts at a label in column 0 that is
-/// not local (`.L…`) and ends at `.Lfunc_end…` or at the next such label.
-pub fn functions(asm: &str) -> Vec<Function> {
-    let mut out: Vec<Function> = Vec::new();
-    let mut current: Option<Function> = None;
-    for raw in asm.lines() {
-        // Intel-syntax comments start with `#`; none of the names we read contain one.
-        let line = raw.split('#').next().unwrap_or("").trim_end();
-        if line.is_empty() {
-            continue;
-        }
-        let indented = line.starts_with([' ', '\t']);
-        let text = line.trim();
-        if let Some(label) = text.strip_suffix(':').filter(|l| !l.contains(char::is_whitespace)) {
-            if label.starts_with(".Lfunc_end") {
-                out.extend(current.take());
-            } else if label.starts_with(".L") {
-                if let Some(f) = current.as_mut() {
-                    f.lines.push(Line::Label(label.to_owned()));
-                }
-            } else if !indented {
-                out.extend(current.take());
-                let symbol = label.trim_matches('"').to_owned();
-                let name = demangle(&symbol).unwrap_or_else(|| symbol.clone());
-                current = Some(Function { symbol, name, lines: Vec::new() });
+/// The functions of `objdump -d --no-show-raw-insn -M intel` output whose demangled name
+/// `keep` accepts (all others are skipped unparsed: a whole runner has tens of thousands).
+///
+/// objdump has no labels: every jump target inside the function becomes a label named by
+/// its address (`1a2b40:`), and the jump's operand that name, so loops read as in a `.s`
+/// file and the addresses match `perf annotate` and `objdump` on the same binary.
+pub fn objdump_functions(text: &str, keep: impl Fn(&str) -> bool) -> Vec<Function> {
+    let mut out = Vec::new();
+    let mut current: Option<(Function, Vec<Raw>)> = None;
+    for line in text.lines() {
+        if let Some(symbol) = function_header(line) {
+            out.extend(current.take().map(|(f, body)| with_labels(f, body)));
+            let name = demangle(symbol).unwrap_or_else(|| symbol.to_owned());
+            if keep(&name) {
+                current = Some((Function { symbol: symbol.to_owned(), name, lines: Vec::new() }, Vec::new()));
             }
             continue;
         }
-        if text.starts_with('.') {
-            continue; // a directive
-        }
-        if let Some(f) = current.as_mut() {
-            let (mnemonic, operands) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-            f.lines.push(Line::Instruction { mnemonic: mnemonic.to_owned(), operands: operands.trim().to_owned() });
+        let Some((_, body)) = current.as_mut() else { continue };
+        if let Some(instruction) = instruction(line) {
+            body.push(instruction);
         }
     }
-    out.extend(current);
+    out.extend(current.map(|(f, body)| with_labels(f, body)));
     out
+}
+
+/// `0000000000012340 <_RNvCs…_12matmul_naive3ikj>:` → the symbol.
+fn function_header(line: &str) -> Option<&str> {
+    let (address, rest) = line.split_once(' ')?;
+    u64::from_str_radix(address, 16).ok()?;
+    rest.strip_prefix('<')?.strip_suffix(">:")
+}
+
+/// One instruction as objdump prints it.
+struct Raw {
+    address: u64,
+    mnemonic: String,
+    operands: String,
+}
+
+/// `   12342:\tvfmadd231pd zmm0,zmm1,ZMMWORD PTR [rax]` → its address, mnemonic and operands.
+/// Prefixes stay with the mnemonic (`rep stos`, `notrack jmp`); a `# comment` objdump adds
+/// (the address of a rip-relative operand) is dropped.
+fn instruction(line: &str) -> Option<Raw> {
+    let (address, text) = line.split_once(':')?;
+    let address = u64::from_str_radix(address.trim(), 16).ok()?;
+    let text = text.split('#').next().unwrap_or("").trim();
+    if text.is_empty() || text == "..." {
+        return None;
+    }
+    let mut words = text.split_whitespace().peekable();
+    let mut mnemonic = String::new();
+    while let Some(w) = words.next() {
+        if !mnemonic.is_empty() {
+            mnemonic.push(' ');
+        }
+        mnemonic.push_str(w);
+        let prefix = matches!(
+            w,
+            "rep"
+                | "repe"
+                | "repz"
+                | "repne"
+                | "repnz"
+                | "lock"
+                | "notrack"
+                | "bnd"
+                | "data16"
+                | "cs"
+                | "ds"
+                | "es"
+                | "fs"
+                | "gs"
+                | "ss"
+        );
+        if !prefix || words.peek().is_none() {
+            break;
+        }
+    }
+    let operands: Vec<&str> = words.collect();
+    Some(Raw { address, mnemonic, operands: operands.join(" ") })
+}
+
+/// A function's instructions with a label before every jump target inside it and the jumps
+/// pointed at those labels.
+fn with_labels(mut f: Function, body: Vec<Raw>) -> Function {
+    // `jne    12360 <_RNv…+0x20>`: a jump (or `loop`) to an address.
+    let target = |mnemonic: &str, operands: &str| -> Option<u64> {
+        let jump = mnemonic.rsplit(' ').next().is_some_and(|m| m.starts_with('j') || m.starts_with("loop"));
+        jump.then(|| u64::from_str_radix(operands.split(' ').next()?, 16).ok()).flatten()
+    };
+    let inside: std::collections::BTreeSet<u64> = body.iter().map(|r| r.address).collect();
+    let targets: std::collections::BTreeSet<u64> =
+        body.iter().filter_map(|r| target(&r.mnemonic, &r.operands)).filter(|t| inside.contains(t)).collect();
+    for Raw { address, mnemonic, operands } in body {
+        if targets.contains(&address) {
+            f.lines.push(Line::Label(format!("{address:x}")));
+        }
+        let operands = match target(&mnemonic, &operands) {
+            Some(t) if targets.contains(&t) => format!("{t:x}"),
+            _ => operands,
+        };
+        f.lines.push(Line::Instruction { mnemonic, operands });
+    }
+    f
 }
 
 /// One LLVM IR function: `define … @symbol(…) … {` to the closing `}`.
@@ -192,6 +270,17 @@ pub fn fp_op(mnemonic: &str, operands: &str) -> Option<FpOp> {
     Some(FpOp { mnemonic: mnemonic.to_owned(), fma, packed, elem_bits, width })
 }
 
+/// Whether an instruction's memory operand is based on the stack pointer or the frame
+/// pointer (`[rsp+0x40]`, `[rbp-0x80]`). The base is the first register in the brackets:
+/// `[rsi+rbp*1]` is not a stack access (`rbp` is an ordinary register where the function
+/// keeps no frame pointer).
+pub fn addresses_stack(operands: &str) -> bool {
+    operands.split('[').skip(1).any(|memory| {
+        let base = memory.split(['+', '-', '*', ']']).next().unwrap_or("").trim();
+        matches!(base, "rsp" | "rbp" | "esp" | "ebp")
+    })
+}
+
 /// What the floating-point instructions of one loop say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -203,8 +292,8 @@ pub struct Verdict {
     pub fma: bool,
     /// Fused multiply-adds per iteration (of the described kind, packed or scalar).
     pub fmas: usize,
-    /// Instructions per iteration that address the stack (`rsp`/`rbp`): in a register-tiled
-    /// kernel these are spilled accumulators.
+    /// Instructions per iteration that address the stack (based on `rsp`/`rbp`): in a
+    /// register-tiled kernel these are spilled accumulators.
     pub stack_accesses: usize,
     /// The widest register of a packed instruction.
     pub width: Option<Width>,
@@ -236,9 +325,7 @@ impl Verdict {
         let stack_accesses = lines
             .iter()
             .filter(|l| match l {
-                Line::Instruction { operands, .. } => {
-                    operands.contains('[') && (operands.contains("rsp") || operands.contains("rbp"))
-                }
+                Line::Instruction { operands, .. } => addresses_stack(operands),
                 Line::Label(_) => false,
             })
             .count();
@@ -292,43 +379,142 @@ impl fmt::Display for Verdict {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = r#"
-	.section	.text._RINvCsfzNAGrNwNqL_12matmul_naive3ikjdEB2_,"ax",@progbits
-	.p2align	4
-	.type	_RINvCsfzNAGrNwNqL_12matmul_naive3ikjdEB2_,@function
-_RINvCsfzNAGrNwNqL_12matmul_naive3ikjdEB2_:
-	.cfi_startproc
-	xor	eax, eax
-.LBB0_1:
-	vmovupd	ymm1, ymmword ptr [rdi + 8*rax]
-	vfmadd231pd	ymm0, ymm1, ymmword ptr [rsi + 8*rax]   # comment
-	add	rax, 4
-	cmp	rax, rdx
-	jb	.LBB0_1
-.LBB0_2:
-	vmulsd	xmm1, xmm1, qword ptr [rdi]
-	vaddsd	xmm0, xmm0, xmm1
-	dec	rcx
-	jne	.LBB0_2
-	ret
-.Lfunc_end0:
-	.size	_RINvCsfzNAGrNwNqL_12matmul_naive3ikjdEB2_, .Lfunc_end0-_RINvCsfzNAGrNwNqL_12matmul_naive3ikjdEB2_
-"#;
+    /// `objdump -d --no-show-raw-insn -w -M intel` of the runner (native build, Zen 4):
+    /// the f64 `matmul_naive::ikj`'s two vector loops (legacy symbols, as the runner has), a
+    /// function `asm` does not ask for, and a function with a v0 symbol.
+    const OBJDUMP: &str = "
+/work/wt-asm/target/native/release/matmul-cli-rust:     file format elf64-x86-64
+
+
+Disassembly of section .text:
+
+00000000002056f0 <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE>:
+  206074:\tjae    206080 <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE+0x990>
+  206076:\txor    edx,edx
+  206078:\tjmp    20610b <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE+0xa1b>
+  20607d:\tnop    DWORD PTR [rax]
+  206080:\tvbroadcastsd zmm1,xmm0
+  206086:\txor    edx,edx
+  206088:\tnop    DWORD PTR [rax+rax*1+0x0]
+  206090:\tvmulpd zmm2,zmm1,ZMMWORD PTR [rax+rdx*8-0xc0]
+  206098:\tvmulpd zmm3,zmm1,ZMMWORD PTR [rax+rdx*8-0x80]
+  2060a0:\tvmulpd zmm4,zmm1,ZMMWORD PTR [rax+rdx*8-0x40]
+  2060a8:\tvmulpd zmm5,zmm1,ZMMWORD PTR [rax+rdx*8]
+  2060af:\tvaddpd zmm2,zmm2,ZMMWORD PTR [r10+rdx*8-0xc0]
+  2060b7:\tvaddpd zmm3,zmm3,ZMMWORD PTR [r10+rdx*8-0x80]
+  2060bf:\tvaddpd zmm4,zmm4,ZMMWORD PTR [r10+rdx*8-0x40]
+  2060c7:\tvaddpd zmm5,zmm5,ZMMWORD PTR [r10+rdx*8]
+  2060ce:\tvmovupd ZMMWORD PTR [r10+rdx*8-0xc0],zmm2
+  2060d6:\tvmovupd ZMMWORD PTR [r10+rdx*8-0x80],zmm3
+  2060de:\tvmovupd ZMMWORD PTR [r10+rdx*8-0x40],zmm4
+  2060e6:\tvmovupd ZMMWORD PTR [r10+rdx*8],zmm5
+  2060ed:\tadd    rdx,0x20
+  2060f1:\tcmp    rcx,rdx
+  2060f4:\tjne    206090 <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE+0x9a0>
+  2060f6:\tcmp    r14,rcx
+  2060f9:\tje     205ff0 <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE+0x900>
+  2060ff:\tmov    rdx,rcx
+  206102:\tmov    rsi,rcx
+  206105:\ttest   r14b,0x1c
+  206109:\tje     206138 <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE+0xa48>
+  20610b:\tvbroadcastsd ymm1,xmm0
+  206110:\tvmulpd ymm2,ymm1,YMMWORD PTR [r13+rdx*8+0x0]
+  206117:\tvaddpd ymm2,ymm2,YMMWORD PTR [r15+rdx*8]
+  20611d:\tvmovupd YMMWORD PTR [r15+rdx*8],ymm2
+  206123:\tadd    rdx,0x4
+  206127:\tcmp    rbx,rdx
+  20612a:\tjne    206110 <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE+0xa20>
+  20612c:\tmov    rsi,rbx
+\t...
+
+0000000000206200 <_ZN4core3fmt5write17h0123456789abcdefE>:
+  206200:\tvaddpd zmm0,zmm0,zmm0
+  206206:\tjmp    206200 <_ZN4core3fmt5write17h0123456789abcdefE>
+
+00000000002046a0 <_RINvCsecVwQ8jXyRC_12matmul_naive3ikjfEB2_>:
+  2046a0:\tdata16 cs nop WORD PTR [rax+rax*1+0x0]
+  2046ab:\tmov    rax,QWORD PTR [rip+0x31fa08]        # 5240b8 <_ZN3std2io5stdio6STDOUT17h5ec5e7d3e4e2b1b8E>
+  2046b2:\tret
+";
 
     #[test]
-    fn finds_functions_loops_and_verdicts() {
-        let fs = functions(SAMPLE);
-        assert_eq!(fs.len(), 1);
-        assert_eq!(fs[0].name, "matmul_naive::ikj::<f64>");
-        let loops = innermost_loops(&fs[0].lines);
-        assert_eq!(loops.len(), 2);
-        let verdicts: Vec<Verdict> = loops.iter().map(|l| Verdict::of(&fs[0].lines[l.start..=l.end])).collect();
+    fn reads_objdump_functions_loops_and_verdicts() {
+        let fs = objdump_functions(OBJDUMP, |name| name.starts_with("matmul_naive::"));
+        let names: Vec<&str> = fs.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["matmul_naive::ikj", "matmul_naive::ikj::<f32>"]);
+        let ikj = &fs[0];
+        assert_eq!(ikj.symbol, "_ZN12matmul_naive3ikj17hb935e45b60fd85cbE");
+        assert_eq!(ikj.elem_bits(), Some(64));
+        // Labels only where a jump inside the function lands; jumps out keep their operand.
+        let labels: Vec<&Line> = ikj.lines.iter().filter(|l| matches!(l, Line::Label(_))).collect();
         assert_eq!(
-            verdicts[0].to_string(),
-            "inner loop: vfmadd231pd on ymm (4 × f64): vectorised, FMA (1 per iteration), no stack access (nothing spilled)"
+            labels,
+            [
+                &Line::Label("206080".into()),
+                &Line::Label("206090".into()),
+                &Line::Label("20610b".into()),
+                &Line::Label("206110".into())
+            ]
         );
-        assert_eq!(verdicts[1].to_string(), "inner loop: scalar (vmulsd, vaddsd)");
+        assert!(ikj.lines.contains(&Line::Instruction { mnemonic: "jne".into(), operands: "206090".into() }));
+        assert!(ikj.lines.contains(&Line::Instruction {
+            mnemonic: "je".into(),
+            operands: "205ff0 <_ZN12matmul_naive3ikj17hb935e45b60fd85cbE+0x900>".into()
+        }));
+        let loops = innermost_loops(&ikj.lines);
+        assert_eq!(loops.len(), 2);
+        let verdicts: Vec<Verdict> = loops.iter().map(|l| Verdict::of(&ikj.lines[l.start..=l.end])).collect();
+        assert_eq!(verdicts[0].to_string(), "inner loop: vmulpd, vaddpd on zmm (8 × f64): vectorised, no FMA");
+        assert_eq!(verdicts[1].to_string(), "inner loop: vmulpd, vaddpd on ymm (4 × f64): vectorised, no FMA");
         assert!(verdicts[0].rank() > verdicts[1].rank());
+        // Prefixes stay with the mnemonic, and objdump's `# address <symbol>` comments go.
+        let v0 = &fs[1].lines;
+        assert_eq!(
+            v0[0],
+            Line::Instruction { mnemonic: "data16 cs nop".into(), operands: "WORD PTR [rax+rax*1+0x0]".into() }
+        );
+        assert_eq!(
+            v0[1],
+            Line::Instruction { mnemonic: "mov".into(), operands: "rax,QWORD PTR [rip+0x31fa08]".into() }
+        );
+        assert_eq!(fs[1].elem_bits(), None);
+    }
+
+    /// The f32 AVX-512 strided kernel's k loop in the runner built without the `keep_rolled`
+    /// of `matmul-simd` (before commit 5af038c), abridged from 246 instructions: unrolled
+    /// twice, its accumulators go through the stack (the crate's own `--emit asm` showed
+    /// none of this).
+    const SPILLING: &str = "
+000000000023af10 <_ZN11matmul_simd6avx51224f32_avx512_32x12_strided17h338661cee473d08bE>:
+  23df25:\tdata16 cs nop WORD PTR [rax+rax*1+0x0]
+  23df30:\tlea    rdx,[r8+rsi*1]
+  23df34:\tvmovaps ZMMWORD PTR [rsp+0x340],zmm26
+  23df3c:\tvmovaps zmm25,zmm21
+  23df42:\tvmovups zmm21{k1}{z},ZMMWORD PTR [rax-0x40]
+  23df49:\tvmovups zmm22{k2}{z},ZMMWORD PTR [rax]
+  23df61:\tvbroadcastss zmm23,DWORD PTR [r8]
+  23df9d:\tvfmadd231ps zmm13,zmm21,zmm23
+  23dfa3:\tvfmadd231ps zmm12,zmm22,zmm23
+  23dfbc:\tvmovaps zmm16,ZMMWORD PTR [rsp+0x80]
+  23dfd0:\tvmovaps zmm26,ZMMWORD PTR [rsp+0x340]
+  23dfd8:\tvmovaps ZMMWORD PTR [rsp+0x200],zmm1
+  23e2a2:\tvfmadd231ps zmm23,zmm2,zmm22
+  23e2ae:\tcmp    r13,rbx
+  23e2b1:\tjne    23df30 <_ZN11matmul_simd6avx51224f32_avx512_32x12_strided17h338661cee473d08bE+0x3020>
+  23e2b7:\tvmovaps zmm16,zmm27
+";
+
+    #[test]
+    fn a_spilling_kernel_loop_is_reported() {
+        let fs = objdump_functions(SPILLING, |_| true);
+        assert_eq!(fs[0].name, "matmul_simd::avx512::f32_avx512_32x12_strided");
+        let loops = innermost_loops(&fs[0].lines);
+        assert_eq!(loops.len(), 1);
+        let v = Verdict::of(&fs[0].lines[loops[0].start..=loops[0].end]);
+        assert_eq!(
+            v.to_string(),
+            "inner loop: vfmadd231ps on zmm (16 × f32): vectorised, FMA (3 per iteration), 4 stack accesses per iteration (spills?)"
+        );
     }
 
     #[test]
@@ -344,6 +530,17 @@ _RINvCsfzNAGrNwNqL_12matmul_naive3ikjdEB2_:
         let v = Verdict::of(&lines);
         assert_eq!((v.fmas, v.stack_accesses), (2, 2));
         assert!(v.to_string().ends_with("FMA (2 per iteration), 2 stack accesses per iteration (spills?)"), "{v}");
+    }
+
+    #[test]
+    fn only_stack_based_memory_operands_are_stack_accesses() {
+        // From the naive ijk::<f64> loop of the native runner, which keeps no frame pointer.
+        assert!(addresses_stack("r8,QWORD PTR [rsp+0x1b8]"));
+        assert!(!addresses_stack("xmm2,QWORD PTR [rsi+rbp*1]"));
+        assert!(!addresses_stack("xmm2,QWORD PTR [r11+r14*1]"));
+        assert!(addresses_stack("zmm3,zmm1,ZMMWORD PTR [rbp-0x80]"));
+        assert!(addresses_stack("ZMMWORD PTR [rsp+0x340],zmm26"));
+        assert!(!addresses_stack("rbp,rsp"));
     }
 
     #[test]
