@@ -137,7 +137,7 @@ mod device {
     use matmul_core::reference::{compare_sample, Problem};
     use matmul_core::MatRef;
     use matmul_cuda::kernels::{Dtype, CONFIGS};
-    use matmul_cuda::{CudaBackend, CudaScalar, DeviceMatrices, Dims, KernelTiming, CUBLAS};
+    use matmul_cuda::{CudaBackend, CudaScalar, DeviceMatrices, Dims, Gpu, KernelTiming, CUBLAS};
 
     use super::{GpuSweepArgs, SweepRow};
     use crate::bench::measure::{random_matrix, sample_entries};
@@ -158,15 +158,19 @@ mod device {
         let mut rows = Vec::new();
         for dtype in &args.dtypes {
             match dtype.as_str() {
-                "f32" => sweep_dtype::<f32>(args, Dtype::F32, &mut rows)?,
-                _ => sweep_dtype::<f64>(args, Dtype::F64, &mut rows)?,
+                "f32" => sweep_dtype::<f32>(gpu, args, Dtype::F32, &mut rows)?,
+                _ => sweep_dtype::<f64>(gpu, args, Dtype::F64, &mut rows)?,
             }
         }
         Ok(rows)
     }
 
-    fn sweep_dtype<T: CudaScalar>(args: &GpuSweepArgs, dtype: Dtype, rows: &mut Vec<SweepRow>) -> anyhow::Result<()> {
-        let gpu = matmul_cuda::gpu().map_err(|why| anyhow!("no GPU to sweep: {why}"))?;
+    fn sweep_dtype<T: CudaScalar>(
+        gpu: &Gpu,
+        args: &GpuSweepArgs,
+        dtype: Dtype,
+        rows: &mut Vec<SweepRow>,
+    ) -> anyhow::Result<()> {
         let peak = match gpu.peak(dtype) {
             Ok(p) => {
                 println!("{} peak: {:.1} TFLOP/s ({})", dtype.name(), p.gflops / 1000.0, p.basis);
@@ -188,17 +192,17 @@ mod device {
             }
         }
         let timing = KernelTiming { min_time: args.min_time, min_samples: 3 };
+        // Any available backend can upload: the operands live on the crate's context.
+        let uploader = std::iter::once(&CUBLAS)
+            .chain(KERNEL_BACKENDS)
+            .find(|b| matmul_core::Backend::availability(*b).is_available())
+            .ok_or_else(|| anyhow!("no CUDA backend is available"))?;
         for &n in &args.sizes {
             let seed = 0x5eed ^ n as u64;
             let a = random_matrix::<T>(n, n, seed);
             let b = random_matrix::<T>(n, n, seed ^ 0xb);
             let sample = sample_entries(n, n, seed);
             let dims = Dims { m: n, n, k: n };
-            // Any available backend can upload: the operands live on the crate's context.
-            let uploader = std::iter::once(&CUBLAS)
-                .chain(KERNEL_BACKENDS)
-                .find(|b| matmul_core::Backend::availability(*b).is_available())
-                .ok_or_else(|| anyhow!("no CUDA backend is available"))?;
             let mut ops = DeviceMatrices::upload(uploader, a.as_slice(), b.as_slice(), dims)
                 .map_err(|e| anyhow!("uploading the {n}×{n} operands: {e}"))?;
             let mut measure = |label: String, default: bool, time: &mut dyn FnMut(&mut DeviceMatrices<T>) -> _| {

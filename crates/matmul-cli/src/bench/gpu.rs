@@ -57,13 +57,19 @@ pub fn peaks(backends: &[&dyn Backend], dtypes: &[Dtype]) -> Vec<GpuPeak> {
     if !backends.iter().any(|b| b.kind() == BackendKind::Gpu) {
         return Vec::new();
     }
-    device_peak::peaks(dtypes)
+    device::peaks(dtypes)
 }
 
 #[cfg(feature = "cuda")]
-mod device_peak {
-    use matmul_bench_format::runner::GpuPeak;
+mod device {
+    use std::any::Any;
+
+    use matmul::Backend;
+    use matmul_bench_format::runner::{GpuFigures, GpuPeak};
     use matmul_bench_format::Dtype;
+    use matmul_cuda::{CudaBackend, CudaScalar, DeviceMatrices, Dims, KernelTiming};
+
+    use super::{Operands, Timing};
 
     /// The peaks of the process's GPU (`matmul_cuda::peak`).
     pub fn peaks(dtypes: &[Dtype]) -> Vec<GpuPeak> {
@@ -84,17 +90,6 @@ mod device_peak {
         }
         out
     }
-}
-
-#[cfg(feature = "cuda")]
-mod device {
-    use std::any::Any;
-
-    use matmul::Backend;
-    use matmul_bench_format::runner::GpuFigures;
-    use matmul_cuda::{CudaBackend, CudaScalar, DeviceMatrices, Dims, KernelTiming};
-
-    use super::{Operands, Timing};
 
     pub fn figures<T: matmul::Scalar>(
         b: &dyn Backend,
@@ -138,22 +133,17 @@ mod device {
 }
 
 #[cfg(not(feature = "cuda"))]
-mod device_peak {
-    use matmul_bench_format::runner::GpuPeak;
+mod device {
+    use matmul::Backend;
+    use matmul_bench_format::runner::{GpuFigures, GpuPeak};
     use matmul_bench_format::Dtype;
+
+    use super::{Operands, Timing};
 
     /// Built without `cuda`: no GPU.
     pub fn peaks(_: &[Dtype]) -> Vec<GpuPeak> {
         Vec::new()
     }
-}
-
-#[cfg(not(feature = "cuda"))]
-mod device {
-    use matmul::Backend;
-    use matmul_bench_format::runner::GpuFigures;
-
-    use super::{Operands, Timing};
 
     /// Built without `cuda`: there is no GPU backend to measure.
     pub fn figures<T: matmul::Scalar>(
