@@ -97,7 +97,7 @@ fn find(lib: &BlasLibrary, dirs: &[PathBuf]) -> Option<Found> {
 
 /// The directories the linker searches for `-l` libraries: `$LIBRARY_PATH`, then what
 /// the C compiler driver (which rustc links through) reports, then the usual defaults.
-fn linker_search_path() -> Vec<PathBuf> {
+pub fn linker_search_path() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> =
         std::env::var_os("LIBRARY_PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
     if let Ok(out) = Command::new("cc").arg("-print-search-dirs").output() {
