@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use matmul_bench_format::accuracy::{Input, Report, Row};
+use matmul_bench_format::Dtype;
 use plotters::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::bench::plot::COLOURS;
 use crate::runner::{self, BuildArgs, Share};
@@ -37,36 +38,6 @@ pub struct AccuracyArgs {
     replot: bool,
     #[command(flatten)]
     build: BuildArgs,
-}
-
-/// One measurement, as `matmul-cli accuracy --json` writes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Row {
-    pub backend: String,
-    pub dtype: String,
-    pub input: String,
-    pub n: usize,
-    pub layout: String,
-    pub checked: usize,
-    pub max_err_over_bound: f64,
-    pub max_abs_err: f64,
-    pub rel_err: f64,
-    pub seconds: f64,
-}
-
-/// Sizes a backend did not run, and why.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Skip {
-    pub backend: String,
-    pub dtype: String,
-    pub sizes: Vec<usize>,
-    pub reason: String,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Report {
-    pub rows: Vec<Row>,
-    pub skipped: Vec<Skip>,
 }
 
 pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
@@ -124,8 +95,7 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
 fn merge(report: &mut Report, piece: Report) {
     for row in piece.rows {
         let seen = report.rows.iter().any(|r| {
-            (r.backend.as_str(), r.dtype.as_str(), r.input.as_str(), r.n)
-                == (row.backend.as_str(), row.dtype.as_str(), row.input.as_str(), row.n)
+            (r.backend.as_str(), r.dtype, r.input, r.n) == (row.backend.as_str(), row.dtype, row.input, row.n)
         });
         if !seen {
             report.rows.push(row);
@@ -139,10 +109,10 @@ fn merge(report: &mut Report, piece: Report) {
 }
 
 /// The series of a report in order of appearance: (backend, dtype, input).
-fn series(report: &Report) -> Vec<(String, String, String)> {
-    let mut out: Vec<(String, String, String)> = Vec::new();
+fn series(report: &Report) -> Vec<(String, Dtype, Input)> {
+    let mut out: Vec<(String, Dtype, Input)> = Vec::new();
     for r in &report.rows {
-        let key = (r.backend.clone(), r.dtype.clone(), r.input.clone());
+        let key = (r.backend.clone(), r.dtype, r.input);
         if !out.contains(&key) {
             out.push(key);
         }
@@ -150,7 +120,7 @@ fn series(report: &Report) -> Vec<(String, String, String)> {
     out
 }
 
-fn find<'a>(report: &'a Report, key: &(String, String, String), n: usize) -> Option<&'a Row> {
+fn find<'a>(report: &'a Report, key: &(String, Dtype, Input), n: usize) -> Option<&'a Row> {
     report.rows.iter().find(|r| r.backend == key.0 && r.dtype == key.1 && r.input == key.2 && r.n == n)
 }
 
@@ -260,9 +230,9 @@ fn plot(report: &Report, path: &Path) -> anyhow::Result<()> {
         report.rows.iter().fold((f64::MAX, 0.0f64), |(lo, hi), r| (lo.min(r.n as f64), hi.max(r.n as f64)));
     let (x_lo, x_hi) = if n_min <= n_max { (n_min.log2() - 0.25, n_max.log2() + 0.25) } else { (4.0, 12.0) };
     for (p, panel) in panels.iter().enumerate() {
-        let dtype = if p < 2 { "f32" } else { "f64" };
+        let dtype = if p < 2 { Dtype::F32 } else { Dtype::F64 };
         let (name, metric) = metrics[p % 2];
-        let points = |key: &(String, String, String)| -> Vec<(f64, f64)> {
+        let points = |key: &(String, Dtype, Input)| -> Vec<(f64, f64)> {
             report
                 .rows
                 .iter()
@@ -298,7 +268,7 @@ fn plot(report: &Report, path: &Path) -> anyhow::Result<()> {
             let width = 2 + 2 * (backends.len() - 1 - idx) as u32;
             let style = colour.stroke_width(width);
             let label = format!("{} {}", key.0, key.2);
-            if key.2 == "uniform" {
+            if key.2 == Input::Uniform {
                 chart
                     .draw_series(LineSeries::new(pts.clone(), style))?
                     .label(label)
@@ -331,12 +301,13 @@ fn plot(report: &Report, path: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use matmul_bench_format::accuracy::Skip;
 
-    fn row(backend: &str, input: &str, n: usize, eob: f64) -> Row {
+    fn row(backend: &str, input: Input, n: usize, eob: f64) -> Row {
         Row {
             backend: backend.into(),
-            dtype: "f64".into(),
-            input: input.into(),
+            dtype: Dtype::F64,
+            input,
             n,
             layout: "rrr".into(),
             checked: 4,
@@ -352,15 +323,21 @@ mod tests {
         let mut report = Report::default();
         merge(
             &mut report,
-            Report { rows: vec![row("a", "uniform", 16, 0.5), row("a", "uniform", 32, 0.25)], skipped: vec![] },
+            Report {
+                rows: vec![row("a", Input::Uniform, 16, 0.5), row("a", Input::Uniform, 32, 0.25)],
+                skipped: vec![],
+            },
         );
-        let skip = Skip { backend: "a".into(), dtype: "f64".into(), sizes: vec![64], reason: "budget".into() };
+        let skip = Skip { backend: "a".into(), dtype: Dtype::F64, sizes: vec![64], reason: "budget".into() };
         merge(
             &mut report,
-            Report { rows: vec![row("a", "uniform", 16, 9.0), row("b", "cancel", 64, 0.125)], skipped: vec![skip] },
+            Report {
+                rows: vec![row("a", Input::Uniform, 16, 9.0), row("b", Input::Cancel, 64, 0.125)],
+                skipped: vec![skip],
+            },
         );
         assert_eq!(report.rows.len(), 3);
-        assert_eq!(find(&report, &("a".into(), "f64".into(), "uniform".into()), 16).unwrap().max_err_over_bound, 0.5);
+        assert_eq!(find(&report, &("a".into(), Dtype::F64, Input::Uniform), 16).unwrap().max_err_over_bound, 0.5);
         let md = markdown(&report);
         assert!(md.contains("| a | f64 | uniform | 5.00e-1 | 2.50e-1 | — |"), "{md}");
         assert!(md.contains("- a f64: n = [64]: budget"));
@@ -368,7 +345,8 @@ mod tests {
 
     #[test]
     fn plot_writes_an_svg() {
-        let report = Report { rows: vec![row("a", "uniform", 16, 0.5), row("a", "cancel", 32, 0.0)], skipped: vec![] };
+        let report =
+            Report { rows: vec![row("a", Input::Uniform, 16, 0.5), row("a", Input::Cancel, 32, 0.0)], skipped: vec![] };
         let dir = std::env::temp_dir().join(format!("xtask-accuracy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("a.svg");

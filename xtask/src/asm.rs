@@ -28,6 +28,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 use matmul_bench_format::runner::HotLoop as Source;
+use matmul_bench_format::Dtype;
 
 use crate::runner::{self, workspace_root, BuildArgs};
 use parse::{Function, Line, Verdict};
@@ -38,7 +39,7 @@ pub struct AsmArgs {
     /// Backend name, e.g. `naive-ikj`.
     backend: String,
     /// Element type of the instance to show.
-    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    #[arg(long, default_value_t = Dtype::F64)]
     dtype: Dtype,
     /// Print the kernel's LLVM IR instead of its assembly: from the crate compiled on its own,
     /// so before link-time optimisation (the assembly is the linked runner's).
@@ -53,28 +54,6 @@ pub struct AsmArgs {
     /// The runners asked where each backend's hot loop is.
     #[command(flatten)]
     build: BuildArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Dtype {
-    F32,
-    F64,
-}
-
-impl Dtype {
-    fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "f32",
-            Dtype::F64 => "f64",
-        }
-    }
-
-    fn bits(self) -> u32 {
-        match self {
-            Dtype::F32 => 32,
-            Dtype::F64 => 64,
-        }
-    }
 }
 
 /// How to compile: for this CPU, for a generic x86-64 (`--portable`), or with an explicit
@@ -193,7 +172,7 @@ pub fn run(args: AsmArgs) -> anyhow::Result<()> {
         let ir = parse::ir_functions(&emitted.llvm_ir);
         let chosen: Vec<_> = ir.iter().filter(|f| is_kernel_instance(&f.name, kernels, args.dtype, None)).collect();
         if chosen.is_empty() {
-            bail!("no {} kernel of {name} in the LLVM IR", args.dtype.name());
+            bail!("no {} kernel of {name} in the LLVM IR", args.dtype.as_str());
         }
         println!(
             "; LLVM IR of {package} compiled on its own ({}, no LTO): the code before link-time \
@@ -207,7 +186,7 @@ pub fn run(args: AsmArgs) -> anyhow::Result<()> {
     }
 
     let hot = hot_loop(&functions, &type_path, kernels, args.dtype)
-        .with_context(|| format!("no loop found in the {} kernels of {name}", args.dtype.name()))?;
+        .with_context(|| format!("no loop found in the {} kernels of {name}", args.dtype.as_str()))?;
     println!(
         "hot loop of {} (symbol {}) in {} ({}, release profile with thin LTO: the code that runs):",
         hot.function.name,
@@ -216,7 +195,7 @@ pub fn run(args: AsmArgs) -> anyhow::Result<()> {
         codegen.label()
     );
     if hot.inlined {
-        println!("  (no {} kernel is a function of its own in the binary: LTO inlined it here)", args.dtype.name());
+        println!("  (no {} kernel is a function of its own in the binary: LTO inlined it here)", args.dtype.as_str());
     }
     let lines = &hot.function.lines;
     let shown = if args.full { &lines[..] } else { &lines[hot.start..=hot.end] };
@@ -228,7 +207,7 @@ pub fn run(args: AsmArgs) -> anyhow::Result<()> {
     // in any of them is worth seeing, not only in the one that looks hottest.
     let each = kernel_hot_loops(&functions, kernels, args.dtype);
     if each.len() > 1 {
-        println!("the hot loop of each {} kernel:", args.dtype.name());
+        println!("the hot loop of each {} kernel:", args.dtype.as_str());
         let width = each.iter().map(|h| h.function.name.len()).max().unwrap_or(0);
         for h in &each {
             println!("  {:<width$}  {}", h.function.name, h.verdict);
@@ -294,8 +273,8 @@ fn is_kernel_instance(name: &str, kernels: &[&str], dtype: Dtype, elem_bits: Opt
     let named = |k: &&str| {
         name == *k
             && match k.rsplit("::").next().and_then(|last| last.split_once('_')) {
-                Some((prefix @ ("f32" | "f64"), _)) => prefix == dtype.name(),
-                _ => elem_bits == Some(dtype.bits()),
+                Some((prefix, _)) if prefix.parse::<Dtype>().is_ok() => prefix == dtype.as_str(),
+                _ => elem_bits == Some(8 * dtype.size_bytes() as u32),
             }
     };
     kernels.iter().any(named)
@@ -303,7 +282,7 @@ fn is_kernel_instance(name: &str, kernels: &[&str], dtype: Dtype, elem_bits: Opt
             name.strip_prefix(k).is_some_and(|rest| rest.starts_with("::<")) && {
                 let args = &name[k.len() + 3..];
                 let args = args.split('>').next().unwrap_or(args);
-                args.split(", ").any(|a| a == dtype.name())
+                args.split(", ").any(|a| a == dtype.as_str())
             }
         })
 }
@@ -329,7 +308,7 @@ pub fn hot_loop<'a>(functions: &'a [Function], type_path: &str, kernels: &[&str]
     if !instances.is_empty() {
         return instances.into_iter().max_by_key(|h| h.verdict.rank());
     }
-    let gemm = format!(">::gemm_{}", dtype.name());
+    let gemm = format!(">::gemm_{}", dtype.as_str());
     functions
         .iter()
         .filter(|f| belongs(&f.name, type_path, &[]) && f.name.ends_with(&gemm))

@@ -143,7 +143,7 @@ fn run_process(r: &Runner, threads: usize, options: &BenchOptions, dir: &Path) -
     let status = runner::command(&r.binary)
         .args(&cli)
         // matrixmultiply reads its thread count once, from this variable.
-        .env("MATMUL_NUM_THREADS", threads.to_string())
+        .env(matmul_bench_format::runner::THREADS_ENV, threads.to_string())
         .status()
         .with_context(|| format!("running {}", r.binary.display()))?;
     if !status.success() {

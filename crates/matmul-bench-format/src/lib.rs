@@ -2,6 +2,7 @@
 //! `cargo xtask bench` (which merges, derives and reports). Everything the two programs
 //! exchange lives here once:
 //!
+//! * [`accuracy`]: the rows `matmul-cli accuracy` writes and `cargo xtask accuracy` reads;
 //! * [`options`]: the sweep and point options both CLIs flatten, which render their own argv;
 //! * [`runner`]: what one runner process writes (measurements only, no derived figures),
 //!   and what `matmul-cli list --json` prints;
@@ -17,6 +18,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub mod accuracy;
 pub mod options;
 pub mod results;
 pub mod runner;
@@ -26,32 +28,9 @@ pub mod runner;
 /// provenance from xtask, peaks measured at the start and end of every process, typed kinds.
 pub const SCHEMA: u32 = 2;
 
-/// An element type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Dtype {
-    F32,
-    F64,
-}
-
-impl Dtype {
-    /// Both, in report order.
-    pub const ALL: [Dtype; 2] = [Dtype::F32, Dtype::F64];
-
-    /// `f32` or `f64`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dtype::F32 => "f32",
-            Dtype::F64 => "f64",
-        }
-    }
-}
-
-impl fmt::Display for Dtype {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The element types: the workspace's one vocabulary, from `matmul-core` (serialised as
+/// `"f32"`/`"f64"`, the strings of schema 1).
+pub use matmul_core::Dtype;
 
 /// Which experiment a point belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -6,30 +6,49 @@
 
 use crate::{Dtype, Shape};
 
-/// Which element types to run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum DtypeChoice {
-    F32,
-    F64,
-    #[default]
-    All,
-}
+/// Which element types to run: `--dtype f32,f64`, or `all` (the default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DtypeList(Vec<Dtype>);
 
-impl DtypeChoice {
-    pub fn dtypes(self) -> &'static [Dtype] {
-        match self {
-            DtypeChoice::F32 => &[Dtype::F32],
-            DtypeChoice::F64 => &[Dtype::F64],
-            DtypeChoice::All => &Dtype::ALL,
-        }
+impl DtypeList {
+    /// Every element type.
+    pub fn all() -> Self {
+        DtypeList(Dtype::ALL.to_vec())
     }
 
-    fn as_str(self) -> &'static str {
-        match self {
-            DtypeChoice::F32 => "f32",
-            DtypeChoice::F64 => "f64",
-            DtypeChoice::All => "all",
-        }
+    /// The element types, in the order given.
+    pub fn dtypes(&self) -> &[Dtype] {
+        &self.0
+    }
+
+    pub fn is_all(&self) -> bool {
+        *self == DtypeList::all()
+    }
+}
+
+impl From<&[Dtype]> for DtypeList {
+    fn from(dtypes: &[Dtype]) -> Self {
+        DtypeList(dtypes.to_vec())
+    }
+}
+
+impl Default for DtypeList {
+    fn default() -> Self {
+        DtypeList::all()
+    }
+}
+
+impl std::str::FromStr for DtypeList {
+    type Err = matmul_core::UnknownDtype;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Dtype::parse_list(s).map(DtypeList)
+    }
+}
+
+impl std::fmt::Display for DtypeList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&joined(&self.0))
     }
 }
 
@@ -47,9 +66,9 @@ pub struct BenchOptions {
     /// `512x4096x1024,4096x16x4096`: same interleaving, checks and thread counts.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub shapes: Vec<Shape>,
-    /// Element type.
-    #[arg(long, value_enum, default_value_t = DtypeChoice::All)]
-    pub dtype: DtypeChoice,
+    /// Element types, comma-separated (f32, f64), or `all`.
+    #[arg(long, value_name = "LIST", default_value = "all")]
+    pub dtype: DtypeList,
     /// Thread counts, comma-separated. Default: 1 and every core. Single-threaded backends
     /// run at 1 only.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
@@ -88,7 +107,7 @@ impl Default for BenchOptions {
         BenchOptions {
             sizes: Vec::new(),
             shapes: Vec::new(),
-            dtype: DtypeChoice::All,
+            dtype: DtypeList::all(),
             threads: Vec::new(),
             backends: Vec::new(),
             layouts: Vec::new(),
@@ -122,8 +141,8 @@ impl BenchOptions {
         list("backends", self.backends.join(","));
         list("layouts", self.layouts.join(","));
         list("layout-backends", self.layout_backends.join(","));
-        if self.dtype != DtypeChoice::All {
-            out.extend(["--dtype".to_owned(), self.dtype.as_str().to_owned()]);
+        if !self.dtype.is_all() {
+            out.extend(["--dtype".to_owned(), self.dtype.to_string()]);
         }
         if let Some(n) = self.layout_size {
             out.extend(["--layout-size".to_owned(), n.to_string()]);
@@ -204,7 +223,7 @@ mod tests {
         let all = BenchOptions {
             sizes: vec![64, 256],
             shapes: vec!["512x4096x1024".parse().unwrap(), "4096x16x4096".parse().unwrap()],
-            dtype: DtypeChoice::F64,
+            dtype: DtypeList::from(&[Dtype::F64][..]),
             threads: vec![2],
             backends: vec!["naive-ikj".into(), "peer:gemm".into()],
             layouts: vec!["rrr".into(), "rcr".into()],
@@ -219,6 +238,16 @@ mod tests {
         let none = BenchOptions::default();
         assert!(none.to_args().is_empty());
         assert_eq!(parse(&none.to_args()), none);
+    }
+
+    #[test]
+    fn dtype_takes_a_list_or_all_and_refuses_an_unknown_name() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(parse(&args(&["--dtype", "f64,f32"])).dtype.dtypes(), [Dtype::F64, Dtype::F32]);
+        assert!(parse(&args(&["--dtype", "all"])).dtype.is_all());
+        assert!(parse(&args(&[])).dtype.is_all());
+        let bad = Cli::try_parse_from(["bench", "--dtype", "f32,q8"]).unwrap_err().to_string();
+        assert!(bad.contains("unknown element type \"q8\""), "{bad}");
     }
 
     #[test]

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Dtype, Experiment, Kind, Shape};
 
+/// The environment variable that fixes a runner process's thread count for the one peer
+/// that reads its threads from the environment, matrixmultiply (its own variable, read once
+/// per process): xtask sets it on every runner it starts, `matmul-peers` reads it.
+pub const THREADS_ENV: &str = "MATMUL_NUM_THREADS";
+
 /// One runner process's output.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunnerOutput {

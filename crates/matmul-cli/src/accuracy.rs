@@ -16,10 +16,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use matmul::{Availability, Backend, Layout, Matrix, Scalar};
+use matmul_bench_format::accuracy::{Input, Report, Row, Skip};
 use matmul_core::reference::{err_over_bound, Problem};
+use matmul_core::Dtype;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
 
 /// Options of `accuracy`.
 #[derive(Debug, clap::Args)]
@@ -45,73 +46,15 @@ pub struct AccuracyArgs {
     json: Option<PathBuf>,
 }
 
-/// The two kinds of input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Input {
-    /// Uniform in [0, 1): every product positive, no cancellation; the error grows with the
-    /// length of the sum.
-    Uniform,
-    /// `±10^x`, x uniform in [−6, 6), random sign: twelve decades and mixed signs, so the
-    /// large terms cancel and the result is small next to Σ|a·b|.
-    Cancel,
-}
-
-impl Input {
-    const ALL: [Input; 2] = [Input::Uniform, Input::Cancel];
-
-    fn name(self) -> &'static str {
-        match self {
-            Input::Uniform => "uniform",
-            Input::Cancel => "cancel",
+/// One input value of the given kind.
+fn sample(input: Input, rng: &mut ChaCha8Rng) -> f64 {
+    match input {
+        Input::Uniform => rng.random_range(0.0..1.0),
+        Input::Cancel => {
+            let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+            sign * 10f64.powf(rng.random_range(-6.0..6.0))
         }
     }
-
-    fn sample(self, rng: &mut ChaCha8Rng) -> f64 {
-        match self {
-            Input::Uniform => rng.random_range(0.0..1.0),
-            Input::Cancel => {
-                let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
-                sign * 10f64.powf(rng.random_range(-6.0..6.0))
-            }
-        }
-    }
-}
-
-/// One measurement.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub backend: String,
-    pub dtype: &'static str,
-    pub input: Input,
-    pub n: usize,
-    /// Operand layouts of A, B, C (r = row-major).
-    pub layout: &'static str,
-    /// Entries of C compared.
-    pub checked: usize,
-    /// Largest |c − reference| / bound over the compared entries (≤ 1 is within the bound).
-    pub max_err_over_bound: f64,
-    /// Largest |c − reference|.
-    pub max_abs_err: f64,
-    /// `max_abs_err` / largest |reference| of the compared entries.
-    pub rel_err: f64,
-    /// Seconds of the gemm call.
-    pub seconds: f64,
-}
-
-/// Sizes a backend did not run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Skip {
-    pub backend: String,
-    pub dtype: &'static str,
-    pub sizes: Vec<usize>,
-    pub reason: String,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct Report {
-    rows: Vec<Row>,
-    skipped: Vec<Skip>,
 }
 
 pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
@@ -131,7 +74,7 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
     let mut report = Report::default();
     for backend in selected {
         if let Availability::Unavailable(why) = backend.availability() {
-            for dtype in ["f32", "f64"] {
+            for dtype in Dtype::ALL {
                 report.skipped.push(Skip {
                     backend: backend.name().to_owned(),
                     dtype,
@@ -146,7 +89,7 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
         series::<f64>(backend, &sizes, &args, &mut report);
     }
     for s in &report.skipped {
-        println!("{}gemm {:<20} skipped n = {:?}: {}", &s.dtype[..1], s.backend, s.sizes, s.reason);
+        println!("{}gemm {:<20} skipped n = {:?}: {}", s.dtype.blas_prefix(), s.backend, s.sizes, s.reason);
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
@@ -166,7 +109,7 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyArgs
             if spent + predicted > args.budget_s {
                 report.skipped.push(Skip {
                     backend: backend.name().to_owned(),
-                    dtype: T::NAME,
+                    dtype: T::DTYPE,
                     sizes: sizes[idx..].to_vec(),
                     reason: format!(
                         "n = {n} would take ~{predicted:.0} s after {spent:.0} s spent (budget {:.0} s per backend and dtype; --budget-s)",
@@ -184,7 +127,7 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyArgs
                         "{}gemm {:<20} {:<8} {:>5} {:>7} {:>12.3e} {:>12.3e} {:>12.3e} {:>9.3}",
                         T::BLAS_PREFIX,
                         row.backend,
-                        input.name(),
+                        input.as_str(),
                         n,
                         row.checked,
                         row.max_err_over_bound,
@@ -196,10 +139,10 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyArgs
                     report.rows.push(row);
                 }
                 Err(e) => {
-                    println!("{}gemm {:<20} {:<8} {n:>5} ERROR: {e}", T::BLAS_PREFIX, backend.name(), input.name());
+                    println!("{}gemm {:<20} {:<8} {n:>5} ERROR: {e}", T::BLAS_PREFIX, backend.name(), input.as_str());
                     report.skipped.push(Skip {
                         backend: backend.name().to_owned(),
-                        dtype: T::NAME,
+                        dtype: T::DTYPE,
                         sizes: vec![n],
                         reason: format!("error: {e}"),
                     });
@@ -214,8 +157,8 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyArgs
 fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &AccuracyArgs) -> matmul::Result<Row> {
     // The same seed for both dtypes: the f32 inputs are the f64 ones rounded.
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ (n as u64) << 8 ^ input as u64);
-    let a = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(input.sample(&mut rng)));
-    let b = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(input.sample(&mut rng)));
+    let a = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(sample(input, &mut rng)));
+    let b = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(sample(input, &mut rng)));
     let mut c = Matrix::<T>::zeros(n, n, Layout::RowMajor);
     let start = Instant::now();
     T::gemm(backend, T::ONE, a.as_ref(), b.as_ref(), T::ZERO, c.as_mut())?;
@@ -244,10 +187,10 @@ fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &Accu
     }
     Ok(Row {
         backend: backend.name().to_owned(),
-        dtype: T::NAME,
+        dtype: T::DTYPE,
         input,
         n,
-        layout: "rrr",
+        layout: "rrr".to_owned(),
         checked: entries.len(),
         max_err_over_bound: max_eob,
         max_abs_err: max_abs,

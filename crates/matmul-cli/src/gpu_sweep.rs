@@ -12,6 +12,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use matmul_bench_format::options::DtypeList;
+use matmul_core::Dtype;
 use serde::Serialize;
 
 /// Arguments of `gpu-sweep`.
@@ -20,9 +22,9 @@ pub struct GpuSweepArgs {
     /// Square sizes n (n × n × n products).
     #[arg(long, value_delimiter = ',', default_value = "1024,2048,4096,8192")]
     sizes: Vec<usize>,
-    /// Element types.
-    #[arg(long, value_delimiter = ',', default_value = "f32,f64", value_parser = ["f32", "f64"])]
-    dtypes: Vec<String>,
+    /// Element types, comma-separated (f32, f64), or `all`.
+    #[arg(long = "dtype", value_name = "LIST", default_value = "all")]
+    dtypes: DtypeList,
     /// Only configurations whose label contains this (e.g. `warptile`, `bk=8`); cuBLAS
     /// always runs, as the reference.
     #[arg(long)]
@@ -38,8 +40,7 @@ pub struct GpuSweepArgs {
 /// One configuration (or cuBLAS) at one size.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SweepRow {
-    /// `f32` or `f64`.
-    pub dtype: String,
+    pub dtype: Dtype,
     /// The size n.
     pub n: usize,
     /// The configuration's label, or `cublas`.
@@ -69,11 +70,8 @@ impl SweepRow {
 
 /// Fills in each row's ratio to the cuBLAS row of its size and dtype.
 pub fn add_ratios(rows: &mut [SweepRow]) {
-    let reference: Vec<(String, usize, f64)> = rows
-        .iter()
-        .filter(|r| r.config == "cublas" && r.error.is_none())
-        .map(|r| (r.dtype.clone(), r.n, r.gflops))
-        .collect();
+    let reference: Vec<(Dtype, usize, f64)> =
+        rows.iter().filter(|r| r.config == "cublas" && r.error.is_none()).map(|r| (r.dtype, r.n, r.gflops)).collect();
     for r in rows.iter_mut().filter(|r| r.error.is_none()) {
         r.vs_cublas = reference.iter().find(|(d, n, _)| *d == r.dtype && *n == r.n).map(|(_, _, g)| r.gflops / g);
     }
@@ -135,8 +133,9 @@ pub fn run(args: GpuSweepArgs) -> anyhow::Result<()> {
 mod device {
     use anyhow::anyhow;
     use matmul_core::reference::{compare_sample, Problem};
+    use matmul_core::Dtype;
     use matmul_core::MatRef;
-    use matmul_cuda::kernels::{Dtype, CONFIGS};
+    use matmul_cuda::kernels::CONFIGS;
     use matmul_cuda::{CudaBackend, CudaScalar, DeviceMatrices, Dims, Gpu, KernelTiming, CUBLAS};
 
     use super::{GpuSweepArgs, SweepRow};
@@ -156,10 +155,10 @@ mod device {
         let gpu = matmul_cuda::gpu().map_err(|why| anyhow!("no GPU to sweep: {why}"))?;
         println!("{}", gpu.describe());
         let mut rows = Vec::new();
-        for dtype in &args.dtypes {
-            match dtype.as_str() {
-                "f32" => sweep_dtype::<f32>(gpu, args, Dtype::F32, &mut rows)?,
-                _ => sweep_dtype::<f64>(gpu, args, Dtype::F64, &mut rows)?,
+        for &dtype in args.dtypes.dtypes() {
+            match dtype {
+                Dtype::F32 => sweep_dtype::<f32>(gpu, args, dtype, &mut rows)?,
+                Dtype::F64 => sweep_dtype::<f64>(gpu, args, dtype, &mut rows)?,
             }
         }
         Ok(rows)
@@ -173,11 +172,11 @@ mod device {
     ) -> anyhow::Result<()> {
         let peak = match gpu.peak(dtype) {
             Ok(p) => {
-                println!("{} peak: {:.1} TFLOP/s ({})", dtype.name(), p.gflops / 1000.0, p.basis);
+                println!("{} peak: {:.1} TFLOP/s ({})", dtype.as_str(), p.gflops / 1000.0, p.basis);
                 Some(p.gflops)
             }
             Err(why) => {
-                println!("{} peak: none ({why})", dtype.name());
+                println!("{} peak: none ({why})", dtype.as_str());
                 None
             }
         };
@@ -207,7 +206,7 @@ mod device {
                 .map_err(|e| anyhow!("uploading the {n}×{n} operands: {e}"))?;
             let mut measure = |label: String, default: bool, time: &mut dyn FnMut(&mut DeviceMatrices<T>) -> _| {
                 let mut row = SweepRow {
-                    dtype: dtype.name().to_owned(),
+                    dtype,
                     n,
                     config: label,
                     default,
@@ -269,7 +268,7 @@ mod tests {
 
     fn row(config: &str, n: usize, gflops: f64, err: f64) -> SweepRow {
         SweepRow {
-            dtype: "f32".into(),
+            dtype: Dtype::F32,
             n,
             config: config.into(),
             default: false,
@@ -288,7 +287,7 @@ mod tests {
             row("cublas", 4096, 50_000.0, 0.1),
             row("warptile", 4096, 45_000.0, 0.2),
             row("warptile", 8192, 46_000.0, 0.2),
-            SweepRow { dtype: "f64".into(), ..row("dmma", 4096, 40_000.0, 0.1) },
+            SweepRow { dtype: Dtype::F64, ..row("dmma", 4096, 40_000.0, 0.1) },
         ];
         add_ratios(&mut rows);
         assert_eq!(rows[0].vs_cublas, Some(1.0));
@@ -315,7 +314,8 @@ mod tests {
     #[cfg(not(feature = "cuda"))]
     #[test]
     fn without_cuda_it_says_so() {
-        let args = GpuSweepArgs { sizes: vec![64], dtypes: vec!["f32".into()], only: None, min_time: 0.1, json: None };
+        let args =
+            GpuSweepArgs { sizes: vec![64], dtypes: "f32".parse().unwrap(), only: None, min_time: 0.1, json: None };
         let e = run(args).unwrap_err().to_string();
         assert!(e.contains("without the `cuda` feature"), "{e}");
     }
@@ -324,7 +324,7 @@ mod tests {
     fn bad_arguments_are_refused_before_anything_runs() {
         let args = |sizes: Vec<usize>, min_time| GpuSweepArgs {
             sizes,
-            dtypes: vec!["f32".into()],
+            dtypes: "f32".parse().unwrap(),
             only: None,
             min_time,
             json: None,

@@ -1,6 +1,6 @@
 //! The pieces every matmul backend shares.
 //!
-//! * [`Scalar`]: the element types, `f32` and `f64` (sealed).
+//! * [`Scalar`]: the element types, `f32` and `f64` (sealed), each named by a [`Dtype`].
 //! * [`MatRef`] / [`MatMut`]: strided views of a matrix inside a slice. Row-major,
 //!   column-major, transposed, padded and sub-block views are all the same type.
 //! * [`Matrix`]: an owned matrix that knows its [`Layout`].
@@ -20,6 +20,7 @@
 #![deny(unsafe_code)]
 
 mod backend;
+mod dtype;
 mod error;
 mod matrix;
 pub mod reference;
@@ -29,6 +30,7 @@ pub mod testing;
 mod view;
 
 pub use backend::{scale_c, Availability, Backend, BackendKind, GemmPlan};
+pub use dtype::{Dtype, UnknownDtype};
 pub use error::{Error, ViewError};
 pub use matrix::{Layout, Matrix};
 pub use scalar::Scalar;

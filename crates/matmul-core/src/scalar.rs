@@ -3,7 +3,7 @@
 use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Mul, MulAssign, Neg, Sub};
 
-use crate::{Backend, MatMut, MatRef, Result};
+use crate::{Backend, Dtype, MatMut, MatRef, Result};
 
 mod sealed {
     pub trait Sealed {}
@@ -35,10 +35,12 @@ pub trait Scalar:
     + MulAssign
     + 'static
 {
-    /// `"f32"` or `"f64"`.
-    const NAME: &'static str;
+    /// The element type's one name across the workspace (bench, results, CUDA table).
+    const DTYPE: Dtype;
+    /// `"f32"` or `"f64"`: [`Self::DTYPE`]'s name.
+    const NAME: &'static str = Self::DTYPE.as_str();
     /// The BLAS prefix letter: `'s'` or `'d'`.
-    const BLAS_PREFIX: char;
+    const BLAS_PREFIX: char = Self::DTYPE.blas_prefix();
     /// Additive identity.
     const ZERO: Self;
     /// Multiplicative identity.
@@ -73,10 +75,9 @@ pub trait Scalar:
 }
 
 macro_rules! impl_scalar {
-    ($t:ident, $prefix:literal, $method:ident, $mantissa_bits:literal) => {
+    ($t:ident, $dtype:ident, $method:ident, $mantissa_bits:literal) => {
         impl Scalar for $t {
-            const NAME: &'static str = stringify!($t);
-            const BLAS_PREFIX: char = $prefix;
+            const DTYPE: Dtype = Dtype::$dtype;
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const NAN: Self = $t::NAN;
@@ -113,8 +114,8 @@ macro_rules! impl_scalar {
     };
 }
 
-impl_scalar!(f32, 's', gemm_f32, 24);
-impl_scalar!(f64, 'd', gemm_f64, 53);
+impl_scalar!(f32, F32, gemm_f32, 24);
+impl_scalar!(f64, F64, gemm_f64, 53);
 
 #[cfg(test)]
 mod tests {

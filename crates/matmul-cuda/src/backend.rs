@@ -208,7 +208,7 @@ impl CudaBackend {
         c: &mut CudaSlice<T>,
         dims: Dims,
     ) -> Result<()> {
-        let dtype = Dtype::of::<T>();
+        let dtype = T::DTYPE;
         let Some(kernel) = self.kernel_for(dtype) else {
             if let Some(index) = config {
                 return Err(Error::backend(
@@ -220,7 +220,7 @@ impl CudaBackend {
         };
         let (index, config) = match config {
             None => default_config(kernel, dtype)
-                .ok_or_else(|| Error::backend(self.name, format!("no {kernel:?} kernel for {}", dtype.name())))?,
+                .ok_or_else(|| Error::backend(self.name, format!("no {kernel:?} kernel for {}", dtype.as_str())))?,
             Some(index) => match CONFIGS.get(index) {
                 Some(c) if c.kernel == kernel && c.dtype == dtype => (index, c),
                 _ => {
@@ -228,7 +228,7 @@ impl CudaBackend {
                         self.name,
                         format!(
                             "row {index} of the kernel configurations is not a {kernel:?} kernel for {}",
-                            dtype.name()
+                            dtype.as_str()
                         ),
                     ))
                 }

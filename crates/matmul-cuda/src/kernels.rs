@@ -18,8 +18,6 @@
 //! The kernel guards every global load and store, so any m, n, k is legal, and with β = 0
 //! it writes C without reading it.
 
-use matmul_core::Scalar;
-
 /// Our kernels, in the order of the steps that lead from the textbook to cuBLAS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kernel {
@@ -70,39 +68,14 @@ impl Kernel {
     }
 }
 
-/// The element type a configuration is compiled for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Dtype {
-    /// `float`.
-    F32,
-    /// `double`.
-    F64,
-}
+/// The element type a configuration is compiled for: the workspace's one [`Dtype`].
+pub use matmul_core::Dtype;
 
-impl Dtype {
-    /// Of a [`Scalar`].
-    pub fn of<T: Scalar>() -> Dtype {
-        if T::NAME == "f32" {
-            Dtype::F32
-        } else {
-            Dtype::F64
-        }
-    }
-
-    /// The CUDA C type.
-    pub fn c_type(self) -> &'static str {
-        match self {
-            Dtype::F32 => "float",
-            Dtype::F64 => "double",
-        }
-    }
-
-    /// `f32` or `f64`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dtype::F32 => "f32",
-            Dtype::F64 => "f64",
-        }
+/// The CUDA C type of an element type (`MATMUL_T` in the kernels' source).
+pub fn c_type(dtype: Dtype) -> &'static str {
+    match dtype {
+        Dtype::F32 => "float",
+        Dtype::F64 => "double",
     }
 }
 
@@ -132,12 +105,12 @@ impl KernelConfig {
     /// A short label for tables: `regtile f32 BM=128 BN=128 …`.
     pub fn label(&self) -> String {
         let defines: Vec<String> = self.defines.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("{:?} {} {}", self.kernel, self.dtype.name(), defines.join(" ")).to_lowercase()
+        format!("{:?} {} {}", self.kernel, self.dtype.as_str(), defines.join(" ")).to_lowercase()
     }
 
     /// The full NVRTC source: dtype and tile `#define`s, the common prelude, the kernel.
     pub fn source(&self) -> String {
-        let mut src = format!("#define MATMUL_T {}\n", self.dtype.c_type());
+        let mut src = format!("#define MATMUL_T {}\n", c_type(self.dtype));
         for (name, value) in self.defines {
             src.push_str(&format!("#define {name} {value}\n"));
         }

@@ -209,10 +209,10 @@ impl Emulator {
     }
 
     fn gemm<T: Scalar>(&self, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) -> Result<()> {
-        if Dtype::of::<T>() != self.config.dtype {
+        if T::DTYPE != self.config.dtype {
             return Err(Error::backend(
                 self.name(),
-                format!("this configuration is compiled for {}", self.config.dtype.name()),
+                format!("this configuration is compiled for {}", self.config.dtype.as_str()),
             ));
         }
         let mut buf = Vec::new();

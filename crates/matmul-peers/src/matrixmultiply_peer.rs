@@ -18,7 +18,7 @@ impl MatrixMultiplyPeer {
     /// The backend's name.
     pub const NAME: &'static str = "peer:matrixmultiply";
     /// The environment variable matrixmultiply reads its thread count from.
-    pub const THREADS_VAR: &'static str = "MATMUL_NUM_THREADS";
+    pub const THREADS_VAR: &'static str = matmul_bench_format::runner::THREADS_ENV;
     /// The most threads matrixmultiply uses, whatever the variable says.
     pub const MAX_THREADS: usize = 4;
 

@@ -35,10 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("unknown backend {other}").into()),
     };
     let (n, reps): (usize, usize) = (n.parse()?, reps.parse()?);
-    match dtype.as_str() {
-        "f32" => run::<f32>(backend, n, reps)?,
-        "f64" => run::<f64>(backend, n, reps)?,
-        other => return Err(format!("unknown dtype {other}").into()),
+    match dtype.parse::<matmul_core::Dtype>()? {
+        matmul_core::Dtype::F32 => run::<f32>(backend, n, reps)?,
+        matmul_core::Dtype::F64 => run::<f64>(backend, n, reps)?,
     }
     Ok(())
 }

@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use matmul_bench_format::runner::{Availability, RunnerOutput};
+use matmul_bench_format::options::{BenchOptions, DtypeList};
+use matmul_bench_format::runner::{Availability, RunnerOutput, THREADS_ENV};
 use matmul_bench_format::{Dtype, Experiment, Kind};
 use serde::{Deserialize, Serialize};
 
@@ -373,26 +374,16 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         rows.iter().filter(|r| r.decision.verdict == Verdict::Slower).map(|r| r.point.clone()).collect();
     if !flagged.is_empty() && !args.no_confirm {
         eprintln!("xtask compare: {} point(s) flagged; measuring them again in new processes", flagged.len());
-        let pick = |f: &dyn Fn(&TrackedPoint) -> String| -> Vec<String> {
-            let mut v: Vec<String> = head_run.points.iter().filter(|p| flagged.contains(&p.label())).map(f).collect();
-            v.sort();
-            v.dedup();
-            v
-        };
-        let flagged_pairs: Vec<(String, String)> = head_run
-            .points
-            .iter()
-            .filter(|p| flagged.contains(&p.label()))
-            .map(|p| (p.backend.clone(), p.layout.clone()))
-            .collect();
-        let again = Round {
-            groups: groups(&flagged_pairs),
-            dtypes: pick(&|p| p.dtype.to_string())
-                .iter()
-                .map(|d| if d == "f32" { Dtype::F32 } else { Dtype::F64 })
-                .collect(),
-            sizes: pick(&|p| p.n.to_string()).iter().filter_map(|n| n.parse().ok()).collect(),
-        };
+        let flagged_points = || head_run.points.iter().filter(|p| flagged.contains(&p.label()));
+        let flagged_pairs: Vec<(String, String)> =
+            flagged_points().map(|p| (p.backend.clone(), p.layout.clone())).collect();
+        let mut dtypes: Vec<Dtype> = flagged_points().map(|p| p.dtype).collect();
+        dtypes.sort_unstable();
+        dtypes.dedup();
+        let mut sizes: Vec<usize> = flagged_points().map(|p| p.n).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let again = Round { groups: groups(&flagged_pairs), dtypes, sizes };
         let (b2, h2) = measure_pairs(&base, &head, &again, &args, &out, "confirm-")?;
         for row in rows.iter_mut().filter(|r| flagged.contains(&r.point)) {
             if let (Some(b), Some(h)) = (b2.point(&row.point), h2.point(&row.point)) {
@@ -497,23 +488,23 @@ fn measure_once(
     args: &CompareArgs,
     file: &Path,
 ) -> anyhow::Result<RunnerOutput> {
-    let join = |v: &[String]| v.join(",");
-    let dtype = match round.dtypes[..] {
-        [Dtype::F32] => "f32",
-        [Dtype::F64] => "f64",
-        _ => "all",
+    let options = BenchOptions {
+        backends: group.backends.clone(),
+        sizes: round.sizes.clone(),
+        layouts: group.layouts.clone(),
+        dtype: DtypeList::from(&round.dtypes[..]),
+        threads: vec![1],
+        layout_size: Some(0),
+        min_time: Some(args.min_time),
+        ..BenchOptions::default()
     };
     let mut cli: Vec<String> = ["bench", "--json"].map(str::to_owned).to_vec();
     cli.push(file.display().to_string());
-    cli.extend(["--backends".into(), join(&group.backends)]);
-    cli.extend(["--sizes".into(), round.sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")]);
-    cli.extend(["--layouts".into(), join(&group.layouts)]);
-    cli.extend(["--dtype".into(), dtype.into(), "--threads".into(), "1".into(), "--layout-size".into(), "0".into()]);
-    cli.extend(["--min-time".into(), args.min_time.to_string()]);
+    cli.extend(options.to_args());
     let log = std::fs::File::create(file.with_extension("log"))?;
     let status = runner::command(&side.binary)
         .args(&cli)
-        .env("MATMUL_NUM_THREADS", "1")
+        .env(THREADS_ENV, "1")
         .stdout(log.try_clone()?)
         .stderr(log)
         .status()

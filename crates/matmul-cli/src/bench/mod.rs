@@ -55,7 +55,7 @@ const ALL_LAYOUTS: [&str; 8] = ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr",
 /// What a bench process is measuring, shared by both dtypes.
 struct Plan {
     backends: Vec<&'static dyn Backend>,
-    dtypes: &'static [Dtype],
+    dtypes: Vec<Dtype>,
     /// The sweep's sizes for every backend.
     sizes: Vec<usize>,
     /// Whether GPU backends also get [`gpu::extra_sweep_sizes`] (only with the default sizes).
@@ -194,7 +194,7 @@ impl Plan {
         };
         Ok(Plan {
             backends: select(&options.backends)?,
-            dtypes: options.dtype.dtypes(),
+            dtypes: options.dtype.dtypes().to_vec(),
             sizes,
             gpu_extra_sizes: options.sizes.is_empty() && !options.quick,
             shapes: options.shapes.clone(),
@@ -245,7 +245,7 @@ impl Plan {
                 .progress_chars("=> "),
         );
         let mut rec = Recorder { results: Vec::new(), skipped: Vec::new(), progress };
-        for &d in self.dtypes {
+        for &d in &self.dtypes {
             match d {
                 Dtype::F32 => self.run_dtype::<f32>(d, &mut rec),
                 Dtype::F64 => self.run_dtype::<f64>(d, &mut rec),
@@ -278,7 +278,7 @@ impl Plan {
                     end,
                 })
                 .collect(),
-            gpu_peaks: gpu::peaks(&self.backends, self.dtypes),
+            gpu_peaks: gpu::peaks(&self.backends, &self.dtypes),
             backends: self.backends.iter().map(|b| output::backend_info(*b)).collect(),
             settings: Settings {
                 min_time_s: self.timing.min_time,
@@ -581,7 +581,6 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use matmul_bench_format::options::DtypeChoice;
 
     /// GPU backends get 4096 (and the fast ones 8192) beyond the default sizes; CPU
     /// backends keep exactly the default sizes; `--quick` and `--sizes` add nothing.
@@ -623,7 +622,7 @@ mod tests {
             backends: vec!["naive-ikj".into()],
             sizes: vec![4],
             shapes: vec!["3x5x7".parse().unwrap(), "9x1x2".parse().unwrap()],
-            dtype: DtypeChoice::F64,
+            dtype: "f64".parse().unwrap(),
             threads: vec![1],
             layouts: vec!["rrr".into(), "rcc".into()],
             layout_size: Some(0),

@@ -178,7 +178,7 @@ fn valgrind(binary: &Path) -> anyhow::Result<Command> {
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
-    cmd.envs(crate::runner::RUNNER_ENV).env("MATMUL_NUM_THREADS", "1");
+    cmd.envs(crate::runner::RUNNER_ENV).env(matmul_bench_format::runner::THREADS_ENV, "1");
     Ok(cmd)
 }
 
