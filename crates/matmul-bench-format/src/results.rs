@@ -153,7 +153,7 @@ mod tests {
     fn peak(dtype: Dtype, one: f64, all: f64) -> Peak {
         Peak {
             dtype,
-            isa: "avx2+fma".into(),
+            isa: "avx2".into(),
             cores: 4,
             start: PeakRates { one, all },
             end: PeakRates { one: one / 2.0, all: all / 2.0 },

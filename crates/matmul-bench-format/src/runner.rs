@@ -123,7 +123,7 @@ pub struct PeakRates {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Peak {
     pub dtype: Dtype,
-    /// The kernel's instruction set: `avx512`, `avx2+fma` or `scalar`.
+    /// The instruction set the peak ran on: `avx512`, `avx2` or `portable` (`matmul_core::Isa::as_str`; files written before it was shared say `avx2+fma` or `scalar`).
     pub isa: String,
     /// The thread count of `all`.
     pub cores: usize,
@@ -362,7 +362,7 @@ mod tests {
     fn the_peak_is_the_larger_of_start_and_end() {
         let p = Peak {
             dtype: Dtype::F64,
-            isa: "avx2+fma".into(),
+            isa: "avx2".into(),
             cores: 2,
             start: PeakRates { one: 50.0, all: 58.0 },
             end: PeakRates { one: 48.0, all: 117.0 },

@@ -6,6 +6,7 @@
 //! * [`Matrix`]: an owned matrix that knows its [`Layout`].
 //! * [`Backend`]: one object-safe trait, `C ← α·A·B + β·C` with BLAS semantics.
 //! * [`Error`]: every way a call can be refused.
+//! * [`Isa`]: the CPU instruction sets the kernels are written for, and which one this CPU has.
 //! * [`reference`](mod@reference): the higher-precision result and the error bound every backend is held to.
 //!
 //! ```
@@ -22,6 +23,7 @@
 mod backend;
 mod dtype;
 mod error;
+pub mod isa;
 mod matrix;
 pub mod reference;
 mod scalar;
@@ -32,6 +34,7 @@ mod view;
 pub use backend::{scale_c, Availability, Backend, BackendKind, GemmPlan};
 pub use dtype::{Dtype, UnknownDtype};
 pub use error::{Error, ViewError};
+pub use isa::Isa;
 pub use matrix::{Layout, Matrix};
 pub use scalar::Scalar;
 pub use view::{MatMut, MatRef};

@@ -205,7 +205,7 @@ pub(crate) mod tests {
             machine: Machine::default(),
             peaks: vec![Peak {
                 dtype: Dtype::F64,
-                isa: "avx2+fma".into(),
+                isa: "avx2".into(),
                 cores: 2,
                 start: PeakRates { one: peak_one, all: 2.0 * peak_one },
                 end: PeakRates { one: peak_one / 2.0, all: peak_one },

@@ -272,7 +272,7 @@ impl Plan {
                 .zip(start.into_iter().zip(end))
                 .map(|(&dtype, (start, end))| Peak {
                     dtype,
-                    isa: peak::isa().to_owned(),
+                    isa: peak::isa().as_str().to_owned(),
                     cores: self.cores,
                     start,
                     end,

@@ -14,101 +14,48 @@ use std::time::{Duration, Instant};
 
 use matmul_bench_format::runner::PeakRates;
 pub use matmul_bench_format::Dtype;
+use matmul_core::isa::{detected, Isa};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isa {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "x86_64")]
-    Avx2Fma,
-    Scalar,
+/// Vector lanes of `dtype` one FMA of `isa` works on. [`Isa::Portable`] is measured as a
+/// scalar multiply-add loop: its vectors' width and whether they fuse are fixed at compile
+/// time (see [`Isa::Portable`]), so the scalar rate is the one figure true on every target.
+fn lanes(isa: Isa, dtype: Dtype) -> usize {
+    match isa {
+        Isa::Avx512 => 64 / dtype.size_bytes(),
+        Isa::Avx2 => 32 / dtype.size_bytes(),
+        Isa::Portable => 1,
+    }
 }
 
-impl Isa {
-    /// The widest FMA this CPU runs: the SIMD backend's own detection when it is compiled
-    /// in, so the peak and the kernels it is compared with agree on the instruction set.
-    fn detect() -> Self {
-        #[cfg(all(feature = "simd", target_arch = "x86_64"))]
-        {
-            match matmul_simd::isa::detected() {
-                matmul_simd::isa::Isa::Avx512 => Isa::Avx512,
-                matmul_simd::isa::Isa::Avx2 => Isa::Avx2Fma,
-                matmul_simd::isa::Isa::Portable => Isa::Scalar,
+/// Runs `iters` iterations of `CHAINS` chains on `isa`, which must be supported; returns
+/// flops done and a value that depends on every chain (so nothing can be optimised away).
+fn run(isa: Isa, dtype: Dtype, iters: u64) -> (f64, f64) {
+    assert!(isa.is_supported(), "the peak ran on {isa}, which this CPU lacks");
+    let flops = iters as f64 * CHAINS as f64 * lanes(isa, dtype) as f64 * 2.0;
+    let sink = match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `is_supported` (asserted above) checked avx512f.
+        Isa::Avx512 => unsafe {
+            match dtype {
+                Dtype::F64 => x86::f64_avx512(iters),
+                Dtype::F32 => x86::f32_avx512(iters),
             }
-        }
-        #[cfg(all(not(feature = "simd"), target_arch = "x86_64"))]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                Isa::Avx512
-            } else if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                Isa::Avx2Fma
-            } else {
-                Isa::Scalar
+        },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `is_supported` (asserted above) checked avx2 and fma.
+        Isa::Avx2 => unsafe {
+            match dtype {
+                Dtype::F64 => x86::f64_avx2fma(iters),
+                Dtype::F32 => x86::f32_avx2fma(iters),
             }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            Isa::Scalar
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => "avx512",
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => "avx2+fma",
-            Isa::Scalar => "scalar",
-        }
-    }
-
-    /// Bytes per vector register.
-    fn vector_bytes(self) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => 64,
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => 32,
-            Isa::Scalar => 8,
-        }
-    }
-
-    fn lanes(self, dtype: Dtype) -> usize {
-        match (self, dtype) {
-            (Isa::Scalar, _) => 1,
-            (_, Dtype::F64) => self.vector_bytes() / 8,
-            (_, Dtype::F32) => self.vector_bytes() / 4,
-        }
-    }
-
-    /// Runs `iters` iterations of `CHAINS` chains; returns flops done and a value that
-    /// depends on every chain (so nothing can be optimised away).
-    fn run(self, dtype: Dtype, iters: u64) -> (f64, f64) {
-        let flops = iters as f64 * CHAINS as f64 * self.lanes(dtype) as f64 * 2.0;
-        let sink = match self {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Isa::detect` chose Avx512 only after `is_x86_feature_detected!("avx512f")`.
-            Isa::Avx512 => unsafe {
-                match dtype {
-                    Dtype::F64 => x86::f64_avx512(iters),
-                    Dtype::F32 => x86::f32_avx512(iters),
-                }
-            },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Isa::detect` chose Avx2Fma only after detecting both avx2 and fma.
-            Isa::Avx2Fma => unsafe {
-                match dtype {
-                    Dtype::F64 => x86::f64_avx2fma(iters),
-                    Dtype::F32 => x86::f32_avx2fma(iters),
-                }
-            },
-            Isa::Scalar => match dtype {
-                Dtype::F64 => scalar::<f64>(iters, 0.999_999, 1e-6),
-                Dtype::F32 => scalar::<f32>(iters, 0.999_9, 1e-4) as f64,
-            },
-        };
-        (flops, sink)
-    }
+        },
+        // Off x86-64 the x86 instruction sets are never supported (the assert above).
+        _ => match dtype {
+            Dtype::F64 => scalar::<f64>(iters, 0.999_999, 1e-6),
+            Dtype::F32 => scalar::<f32>(iters, 0.999_9, 1e-4) as f64,
+        },
+    };
+    (flops, sink)
 }
 
 /// Independent accumulator chains per thread (see the module docs).
@@ -210,7 +157,7 @@ fn calibrate(isa: Isa, dtype: Dtype, target: Duration) -> u64 {
     let mut iters = 1u64 << 12;
     loop {
         let start = Instant::now();
-        black_box(isa.run(dtype, iters));
+        black_box(run(isa, dtype, iters));
         let took = start.elapsed();
         if took >= target / 8 || iters >= 1 << 40 {
             let scale = target.as_secs_f64() / took.as_secs_f64().max(1e-9);
@@ -234,7 +181,7 @@ fn best_gflops(isa: Isa, dtype: Dtype, iters: u64, threads: usize, repeats: usiz
                     s.spawn(|| {
                         barrier.wait();
                         let start = Instant::now();
-                        let (flops, sink) = isa.run(dtype, iters);
+                        let (flops, sink) = run(isa, dtype, iters);
                         black_box(sink);
                         (start, Instant::now(), flops)
                     })
@@ -250,16 +197,17 @@ fn best_gflops(isa: Isa, dtype: Dtype, iters: u64, threads: usize, repeats: usiz
     best
 }
 
-/// The instruction set [`measure`] uses on this CPU: `avx512`, `avx2+fma` or `scalar`.
-pub fn isa() -> &'static str {
-    Isa::detect().name()
+/// The instruction set [`measure`] uses on this CPU: the `simd` backend's own choice,
+/// [`matmul_core::isa::detected`], so a kernel and the peak it is compared with agree.
+pub fn isa() -> Isa {
+    detected()
 }
 
 /// Measures one element type's peak on one thread and on `cores` threads; each run takes
 /// about `per_run`, three runs each, and the best is kept (the peak is a maximum: noise
 /// only ever lowers it).
 pub fn measure(dtype: Dtype, cores: usize, per_run: Duration) -> PeakRates {
-    let isa = Isa::detect();
+    let isa = detected();
     let iters = calibrate(isa, dtype, per_run);
     let one = best_gflops(isa, dtype, iters, 1, 3);
     let all = if cores > 1 { best_gflops(isa, dtype, iters, cores, 3) } else { one };
@@ -274,17 +222,16 @@ mod tests {
     fn chains_compute_what_they_claim() {
         // Every ISA path must compute the same recurrence: after n steps of acc ← acc·x + y
         // from 1 the result is a fixed number, so a kernel that skipped work would differ.
-        let isa = Isa::detect();
-        let (flops, sink) = isa.run(Dtype::F64, 100);
-        assert_eq!(flops, 100.0 * CHAINS as f64 * isa.lanes(Dtype::F64) as f64 * 2.0);
-        let mut expect = 1.0f64;
-        for _ in 0..100 {
-            expect = expect.mul_add(0.999_999, 1e-6);
+        for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
+            let (flops, sink) = run(isa, Dtype::F64, 100);
+            assert_eq!(flops, 100.0 * CHAINS as f64 * lanes(isa, Dtype::F64) as f64 * 2.0);
+            let mut expect = 1.0f64;
+            for _ in 0..100 {
+                expect = expect.mul_add(0.999_999, 1e-6);
+            }
+            // The sum of CHAINS identical chains (lane 0 of each).
+            assert!((sink - CHAINS as f64 * expect).abs() < 1e-9, "{isa}: {sink} vs {}", CHAINS as f64 * expect);
         }
-        // The sum of CHAINS identical chains (lane 0 of each).
-        assert!((sink - CHAINS as f64 * expect).abs() < 1e-9, "{sink} vs {}", CHAINS as f64 * expect);
-        let scalar = scalar::<f64>(100, 0.999_999, 1e-6);
-        assert!((scalar - CHAINS as f64 * expect).abs() < 1e-9);
     }
 
     #[test]
