@@ -6,24 +6,19 @@
 //! (`-- --save-baseline main`, `-- --baseline main`). `cargo xtask bench` is the full report.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use matmul::{Backend, Layout, Matrix, Scalar};
+use matmul::{Backend, Layouts, Matrix, Scalar};
 
 const SIZES: [usize; 3] = [32, 128, 256];
-const LAYOUTS: [&str; 2] = ["rrr", "ccc"];
-
-fn layout(c: char) -> Layout {
-    Layout::from_letter(c).expect("r or c")
-}
+const LAYOUTS: [Layouts; 2] = [Layouts::ROW_MAJOR, Layouts::COL_MAJOR];
 
 fn bench_dtype<T: Scalar>(c: &mut Criterion, backend: &dyn Backend) {
-    for lname in LAYOUTS {
-        let l: Vec<Layout> = lname.chars().map(layout).collect();
-        let mut group = c.benchmark_group(format!("{}/{}/{lname}", backend.name(), T::NAME));
+    for l in LAYOUTS {
+        let mut group = c.benchmark_group(format!("{}/{}/{l}", backend.name(), T::NAME));
         for n in SIZES {
             // Buffers are made outside the timed closure: only the call is timed.
-            let a = Matrix::<T>::from_fn(n, n, l[0], |i, j| T::from_f64(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5));
-            let b = Matrix::<T>::from_fn(n, n, l[1], |i, j| T::from_f64(((i * 5 + j) % 13) as f64 / 13.0 - 0.5));
-            let mut out = Matrix::<T>::zeros(n, n, l[2]);
+            let a = Matrix::<T>::from_fn(n, n, l.a, |i, j| T::from_f64(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5));
+            let b = Matrix::<T>::from_fn(n, n, l.b, |i, j| T::from_f64(((i * 5 + j) % 13) as f64 / 13.0 - 0.5));
+            let mut out = Matrix::<T>::zeros(n, n, l.c);
             group.throughput(Throughput::Elements(2 * (n as u64).pow(3)));
             group.bench_with_input(BenchmarkId::from_parameter(n), &n, |bench, _| {
                 bench.iter(|| T::gemm(backend, T::ONE, a.as_ref(), b.as_ref(), T::ZERO, out.as_mut()).expect("gemm"))

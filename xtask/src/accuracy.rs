@@ -309,7 +309,7 @@ mod tests {
             dtype: Dtype::F64,
             input,
             n,
-            layout: "rrr".into(),
+            layout: matmul_bench_format::Layouts::ROW_MAJOR,
             checked: 4,
             max_err_over_bound: eob,
             max_abs_err: eob * 1e-14,

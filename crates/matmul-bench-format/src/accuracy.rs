@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Dtype;
+use crate::{Dtype, Layouts};
 
 /// The two kinds of input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,8 +43,8 @@ pub struct Row {
     pub dtype: Dtype,
     pub input: Input,
     pub n: usize,
-    /// Operand layouts of A, B, C (r = row-major).
-    pub layout: String,
+    /// Operand layouts of A, B, C (`rrr` in the file).
+    pub layout: Layouts,
     /// Entries of C compared.
     pub checked: usize,
     /// Largest |c − reference| / bound over the compared entries (≤ 1 is within the bound).
@@ -85,7 +85,7 @@ mod tests {
                 dtype: Dtype::F32,
                 input: Input::Cancel,
                 n: 64,
-                layout: "rrr".into(),
+                layout: Layouts::ROW_MAJOR,
                 checked: 256,
                 max_err_over_bound: 0.01,
                 max_abs_err: 1e-7,

@@ -30,7 +30,7 @@ pub const SCHEMA: u32 = 2;
 
 /// The element types: the workspace's one vocabulary, from `matmul-core` (serialised as
 /// `"f32"`/`"f64"`, the strings of schema 1).
-pub use matmul_core::Dtype;
+pub use matmul_core::{Dtype, Layouts};
 
 /// Which experiment a point belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

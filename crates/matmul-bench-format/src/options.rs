@@ -4,50 +4,85 @@
 //! [`BenchOptions::to_args`], after narrowing the thread counts and backends to that
 //! process's share; nothing builds the argv by hand.
 
-use crate::{Dtype, Shape};
+use std::fmt;
+
+use crate::{Dtype, Layouts, Shape};
+
+/// A value a list option names: `--dtype f32,f64`, `--layouts rrr,rcr`, or `all`.
+pub trait Listed: Copy + PartialEq + fmt::Display + Sized + 'static {
+    /// Why a name did not parse.
+    type Err: std::error::Error + Send + Sync + 'static;
+    /// Every value, in the order `all` gives them.
+    const ALL: &'static [Self];
+    /// A comma-separated list of names, or `all`, each kept once in the order first given.
+    fn parse_list(list: &str) -> Result<Vec<Self>, Self::Err>;
+}
+
+impl Listed for Dtype {
+    type Err = matmul_core::UnknownDtype;
+    const ALL: &'static [Dtype] = &Dtype::ALL;
+    fn parse_list(list: &str) -> Result<Vec<Dtype>, Self::Err> {
+        Dtype::parse_list(list)
+    }
+}
+
+impl Listed for Layouts {
+    type Err = matmul_core::UnknownLayouts;
+    const ALL: &'static [Layouts] = &Layouts::ALL;
+    fn parse_list(list: &str) -> Result<Vec<Layouts>, Self::Err> {
+        Layouts::parse_list(list)
+    }
+}
+
+/// The values of a list option, parsed once where the command line is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct List<T>(Vec<T>);
 
 /// Which element types to run: `--dtype f32,f64`, or `all` (the default).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DtypeList(Vec<Dtype>);
+pub type DtypeList = List<Dtype>;
 
-impl DtypeList {
-    /// Every element type.
+/// Which layouts of A, B and C the sweep and the shapes run: `--layouts rrr,rcr`, or `all`.
+pub type LayoutList = List<Layouts>;
+
+impl<T: Listed> List<T> {
+    /// Every value.
     pub fn all() -> Self {
-        DtypeList(Dtype::ALL.to_vec())
+        List(T::ALL.to_vec())
     }
 
-    /// The element types, in the order given.
-    pub fn dtypes(&self) -> &[Dtype] {
+    /// The values, in the order given.
+    pub fn items(&self) -> &[T] {
         &self.0
     }
 
     pub fn is_all(&self) -> bool {
-        *self == DtypeList::all()
+        *self == List::all()
     }
 }
 
-impl From<&[Dtype]> for DtypeList {
-    fn from(dtypes: &[Dtype]) -> Self {
-        DtypeList(dtypes.to_vec())
+impl DtypeList {
+    /// The element types, in the order given.
+    pub fn dtypes(&self) -> &[Dtype] {
+        self.items()
     }
 }
 
-impl Default for DtypeList {
-    fn default() -> Self {
-        DtypeList::all()
+impl<T: Listed> From<&[T]> for List<T> {
+    fn from(items: &[T]) -> Self {
+        List(items.to_vec())
     }
 }
 
-impl std::str::FromStr for DtypeList {
-    type Err = matmul_core::UnknownDtype;
+impl<T: Listed> std::str::FromStr for List<T> {
+    type Err = T::Err;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Dtype::parse_list(s).map(DtypeList)
+        T::parse_list(s).map(List)
     }
 }
 
-impl std::fmt::Display for DtypeList {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<T: Listed> fmt::Display for List<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&joined(&self.0))
     }
 }
@@ -77,9 +112,10 @@ pub struct BenchOptions {
     /// run here, and every peer.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub backends: Vec<String>,
-    /// Layouts of A, B, C for the sweep and the shapes, e.g. `rrr,rcr`. Default: `rrr`.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub layouts: Vec<String>,
+    /// Layouts of A, B, C for the sweep and the shapes, comma-separated (`r` row-major,
+    /// `c` column-major, e.g. `rrr,rcr`), or `all`.
+    #[arg(long, value_name = "LIST", default_value = "rrr")]
+    pub layouts: LayoutList,
     /// Size of the layout experiment (every r/c mix of A, B, C, at 1 thread); 0 skips it.
     /// Default: 512 (32 with `--quick`).
     #[arg(long, value_name = "N")]
@@ -110,7 +146,7 @@ impl Default for BenchOptions {
             dtype: DtypeList::all(),
             threads: Vec::new(),
             backends: Vec::new(),
-            layouts: Vec::new(),
+            layouts: LayoutList::from(&[Layouts::ROW_MAJOR][..]),
             layout_size: None,
             layout_backends: Vec::new(),
             quick: false,
@@ -139,7 +175,9 @@ impl BenchOptions {
         list("shapes", joined(&self.shapes));
         list("threads", joined(&self.threads));
         list("backends", self.backends.join(","));
-        list("layouts", self.layouts.join(","));
+        if self.layouts != BenchOptions::default().layouts {
+            list("layouts", self.layouts.to_string());
+        }
         list("layout-backends", self.layout_backends.join(","));
         if !self.dtype.is_all() {
             out.extend(["--dtype".to_owned(), self.dtype.to_string()]);
@@ -226,7 +264,7 @@ mod tests {
             dtype: DtypeList::from(&[Dtype::F64][..]),
             threads: vec![2],
             backends: vec!["naive-ikj".into(), "peer:gemm".into()],
-            layouts: vec!["rrr".into(), "rcr".into()],
+            layouts: "rrr,rcr".parse().unwrap(),
             layout_size: Some(0),
             layout_backends: vec!["openblas".into()],
             quick: true,
@@ -248,6 +286,17 @@ mod tests {
         assert!(parse(&args(&[])).dtype.is_all());
         let bad = Cli::try_parse_from(["bench", "--dtype", "f32,q8"]).unwrap_err().to_string();
         assert!(bad.contains("unknown element type \"q8\""), "{bad}");
+    }
+
+    #[test]
+    fn layouts_take_a_list_or_all_and_default_to_row_major() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(parse(&args(&[])).layouts.items(), [Layouts::ROW_MAJOR]);
+        assert!(parse(&args(&["--layouts", "all"])).layouts.is_all());
+        let two = parse(&args(&["--layouts", "ccc,rcr,ccc"])).layouts;
+        assert_eq!(two.to_string(), "ccc,rcr");
+        let bad = Cli::try_parse_from(["bench", "--layouts", "rrr,rxr"]).unwrap_err().to_string();
+        assert!(bad.contains("layout \"rxr\": expected three letters"), "{bad}");
     }
 
     #[test]

@@ -149,6 +149,7 @@ pub fn load_measurements(path: &Path) -> anyhow::Result<Vec<Measurement>> {
 mod tests {
     use super::*;
     use crate::runner::PeakRates;
+    use crate::Layouts;
 
     fn peak(dtype: Dtype, one: f64, all: f64) -> Peak {
         Peak {
@@ -199,7 +200,7 @@ mod tests {
             k: 4,
             threads: 1,
             threads_used: None,
-            layout: "rrr".into(),
+            layout: Layouts::ROW_MAJOR,
             seconds_median: 1e-6,
             seconds_min: 1e-6,
             samples: 3,

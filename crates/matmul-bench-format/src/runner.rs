@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::{Dtype, Experiment, Kind, Shape};
+use crate::{Dtype, Experiment, Kind, Layouts, Shape};
 
 /// The environment variable that fixes a runner process's thread count for the one peer
 /// that reads its threads from the environment, matrixmultiply (its own variable, read once
@@ -240,8 +240,8 @@ pub struct Measurement {
     /// `peer:matrixmultiply`, which uses at most 4); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads_used: Option<usize>,
-    /// Layouts of A, B, C: `r` or `c` each.
-    pub layout: String,
+    /// Layouts of A, B, C (`rcr` in the file).
+    pub layout: Layouts,
     /// Median seconds per call.
     pub seconds_median: f64,
     /// Fastest seconds per call.
@@ -303,7 +303,7 @@ pub struct Point {
     pub experiment: Experiment,
     pub dtype: Dtype,
     pub threads: usize,
-    pub layout: String,
+    pub layout: Layouts,
     pub shape: Shape,
 }
 
@@ -330,7 +330,7 @@ impl Measurement {
             experiment: self.experiment,
             dtype: self.dtype,
             threads: self.threads,
-            layout: self.layout.clone(),
+            layout: self.layout,
             shape: self.shape(),
         }
     }
@@ -349,7 +349,7 @@ pub struct Skip {
     /// The product, or null when every size of the group was skipped.
     pub shape: Option<Shape>,
     pub threads: usize,
-    pub layout: String,
+    pub layout: Layouts,
     /// Why.
     pub reason: String,
 }
@@ -389,7 +389,7 @@ mod tests {
             k: 30,
             threads: 1,
             threads_used: None,
-            layout: "rrr".into(),
+            layout: Layouts::ROW_MAJOR,
             seconds_median: 1e-6,
             seconds_min: 1e-6,
             samples: 3,

@@ -190,7 +190,7 @@ fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &Accu
         dtype: T::DTYPE,
         input,
         n,
-        layout: "rrr".to_owned(),
+        layout: matmul_bench_format::Layouts::ROW_MAJOR,
         checked: entries.len(),
         max_err_over_bound: max_eob,
         max_abs_err: max_abs,

@@ -3,7 +3,8 @@
 //! * [`Scalar`]: the element types, `f32` and `f64` (sealed), each named by a [`Dtype`].
 //! * [`MatRef`] / [`MatMut`]: strided views of a matrix inside a slice. Row-major,
 //!   column-major, transposed, padded and sub-block views are all the same type.
-//! * [`Matrix`]: an owned matrix that knows its [`Layout`].
+//! * [`Matrix`]: an owned matrix that knows its [`Layout`]; [`Layouts`] names A's, B's
+//!   and C's in one product (`rcr`).
 //! * [`Backend`]: one object-safe trait, `C ← α·A·B + β·C` with BLAS semantics.
 //! * [`Error`]: every way a call can be refused.
 //! * [`Isa`]: the CPU instruction sets the kernels are written for, and which one this CPU has.
@@ -35,7 +36,7 @@ pub use backend::{scale_c, Availability, Backend, BackendKind, GemmPlan};
 pub use dtype::{Dtype, UnknownDtype};
 pub use error::{Error, ViewError};
 pub use isa::Isa;
-pub use matrix::{Layout, Matrix};
+pub use matrix::{Layout, Layouts, Matrix, UnknownLayouts};
 pub use scalar::Scalar;
 pub use view::{MatMut, MatRef};
 

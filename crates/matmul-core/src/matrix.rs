@@ -1,10 +1,13 @@
 //! An owned matrix that knows its layout.
 
+use std::fmt;
+use std::str::FromStr;
+
 use crate::error::ViewError;
 use crate::{MatMut, MatRef, Scalar};
 
-/// How an owned matrix stores its elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// How an owned matrix stores its elements. Ordered row-major first (as [`Layouts::ALL`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layout {
     /// Element `(i, j)` at `i * cols + j`: rows are contiguous.
     RowMajor,
@@ -30,12 +33,125 @@ impl Layout {
         }
     }
 
+    /// Row-major for 0, column-major otherwise ([`Layouts::ALL`]'s counting).
+    const fn from_bit(bit: usize) -> Self {
+        if bit == 0 {
+            Layout::RowMajor
+        } else {
+            Layout::ColMajor
+        }
+    }
+
     /// (row stride, column stride) of a dense `rows × cols` matrix in this layout.
     pub fn strides(self, rows: usize, cols: usize) -> (usize, usize) {
         match self {
             Layout::RowMajor => (cols, 1),
             Layout::ColMajor => (1, rows),
         }
+    }
+}
+
+/// The layouts of one product's A, B and C, named by three letters of [`Layout::letter`]
+/// (`rcr`: A row-major, B column-major, C row-major). Parsed once where a command line is
+/// read, and carried as this type through the bench, its results files (as the letters),
+/// `compare`, `icount` and the report.
+///
+/// ```
+/// use matmul_core::{Layout, Layouts};
+///
+/// let l: Layouts = "rcr".parse().unwrap();
+/// assert_eq!(l, Layouts { a: Layout::RowMajor, b: Layout::ColMajor, c: Layout::RowMajor });
+/// assert_eq!(l.to_string(), "rcr");
+/// assert_eq!(Layouts::parse_list("rrr,all").unwrap().len(), 8);
+/// assert!("rc".parse::<Layouts>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
+pub struct Layouts {
+    /// A's layout.
+    pub a: Layout,
+    /// B's layout.
+    pub b: Layout,
+    /// C's layout.
+    pub c: Layout,
+}
+
+impl Layouts {
+    /// All three row-major (`rrr`): the bench's default.
+    pub const ROW_MAJOR: Layouts = Layouts::new([Layout::RowMajor; 3]);
+
+    /// All three column-major (`ccc`).
+    pub const COL_MAJOR: Layouts = Layouts::new([Layout::ColMajor; 3]);
+
+    /// Every mix of row- and column-major for A, B and C (the layout experiment), `rrr`
+    /// first and `ccc` last, C's letter changing fastest.
+    pub const ALL: [Layouts; 8] = {
+        let mut all = [Layouts::ROW_MAJOR; 8];
+        let mut i = 0;
+        while i < 8 {
+            all[i] = Layouts::new([Layout::from_bit(i & 4), Layout::from_bit(i & 2), Layout::from_bit(i & 1)]);
+            i += 1;
+        }
+        all
+    };
+
+    /// The layouts of A, B and C, in that order.
+    pub const fn new([a, b, c]: [Layout; 3]) -> Layouts {
+        Layouts { a, b, c }
+    }
+
+    /// `[a, b, c]`.
+    pub const fn as_array(self) -> [Layout; 3] {
+        [self.a, self.b, self.c]
+    }
+
+    /// Parses a comma-separated list of names, or `all` for [`Layouts::ALL`]; repeated
+    /// names are kept once, in the order first given.
+    pub fn parse_list(list: &str) -> Result<Vec<Layouts>, UnknownLayouts> {
+        crate::dtype::parse_list(list, &Layouts::ALL)
+    }
+}
+
+impl fmt::Display for Layouts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name: String = self.as_array().iter().map(|l| l.letter()).collect();
+        f.pad(&name)
+    }
+}
+
+/// A name that is not three layout letters.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("layout {name:?}: expected three letters r (row-major) or c (column-major), for A, B and C (e.g. rcr), or all")]
+pub struct UnknownLayouts {
+    /// The name given.
+    pub name: String,
+}
+
+impl FromStr for Layouts {
+    type Err = UnknownLayouts;
+
+    fn from_str(s: &str) -> Result<Self, UnknownLayouts> {
+        let name = s.trim();
+        let letters: Option<Vec<Layout>> = name.chars().map(Layout::from_letter).collect();
+        match letters.as_deref() {
+            Some(&[a, b, c]) => Ok(Layouts { a, b, c }),
+            _ => Err(UnknownLayouts { name: name.to_owned() }),
+        }
+    }
+}
+
+impl TryFrom<String> for Layouts {
+    type Error = UnknownLayouts;
+
+    fn try_from(s: String) -> Result<Self, UnknownLayouts> {
+        s.parse()
+    }
+}
+
+impl From<Layouts> for String {
+    fn from(l: Layouts) -> String {
+        l.to_string()
     }
 }
 
@@ -198,6 +314,23 @@ impl<T: Scalar> Matrix<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_layout_triple_is_named_once_and_round_trips() {
+        let names: Vec<String> = Layouts::ALL.iter().map(Layouts::to_string).collect();
+        assert_eq!(names, ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr", "ccc"]);
+        assert_eq!((Layouts::ALL[0], Layouts::ALL[7]), (Layouts::ROW_MAJOR, Layouts::COL_MAJOR));
+        for l in Layouts::ALL {
+            assert_eq!(l.to_string().parse::<Layouts>(), Ok(l));
+            assert_eq!(Layouts::new(l.as_array()), l);
+        }
+        assert_eq!(" RcR ".parse::<Layouts>().map(|l| l.to_string()).as_deref(), Ok("rcr"));
+        assert_eq!(Layouts::parse_list("ccc, rrr,ccc").unwrap(), [Layouts::COL_MAJOR, Layouts::ROW_MAJOR]);
+        for bad in ["", "rr", "rrrr", "rxr", "all"] {
+            assert_eq!(bad.parse::<Layouts>(), Err(UnknownLayouts { name: bad.to_owned() }));
+        }
+        assert!(Layouts::parse_list("rrr,").is_err());
+    }
 
     #[test]
     fn layouts_agree_elementwise() {

@@ -75,7 +75,8 @@
 struct ReadmeExamples;
 
 pub use matmul_core::{
-    reference, Availability, Backend, BackendKind, Error, Layout, MatMut, MatRef, Matrix, Result, Scalar, ViewError,
+    reference, Availability, Backend, BackendKind, Error, Layout, Layouts, MatMut, MatRef, Matrix, Result, Scalar,
+    ViewError,
 };
 
 /// Every compiled backend, best first. The order is the preference of [`best`].

@@ -146,8 +146,7 @@ fn skips(partials: &[Partial], rows: &[Row]) -> Vec<matmul_bench_format::runner:
     let mut out = Vec::new();
     for s in partials.iter().flat_map(|p| &p.output.skipped) {
         let key = s.shape.map(|shape| {
-            let point =
-                Point { experiment: s.experiment, dtype: s.dtype, threads: s.threads, layout: s.layout.clone(), shape };
+            let point = Point { experiment: s.experiment, dtype: s.dtype, threads: s.threads, layout: s.layout, shape };
             (s.backend.clone(), point)
         });
         if key.is_some_and(|k| measured.contains(&k)) || out.contains(s) {
@@ -175,7 +174,7 @@ pub(crate) mod tests {
             k: n,
             threads: 1,
             threads_used: None,
-            layout: "rrr".to_owned(),
+            layout: matmul_bench_format::Layouts::ROW_MAJOR,
             seconds_median: s,
             seconds_min: s * 0.95,
             samples: 5,

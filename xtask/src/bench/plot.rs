@@ -7,7 +7,7 @@ use anyhow::{anyhow, Context};
 use plotters::prelude::*;
 
 use matmul_bench_format::results::{Results, Row};
-use matmul_bench_format::{Dtype, Experiment};
+use matmul_bench_format::{Dtype, Experiment, Layouts};
 
 /// Distinct colours (Tableau 10), assigned to backends in the order the results list them,
 /// so a backend has the same colour in every figure.
@@ -77,7 +77,7 @@ struct Line {
 }
 
 fn sweep_lines(results: &Results, rows: &[&Row], measure: Measure) -> Vec<Line> {
-    let mut layouts: Vec<&str> = rows.iter().map(|r| r.measured.layout.as_str()).collect();
+    let mut layouts: Vec<Layouts> = rows.iter().map(|r| r.measured.layout).collect();
     layouts.sort_unstable();
     layouts.dedup();
     let mut lines = Vec::new();
@@ -222,7 +222,6 @@ fn dashed(lo: f64, hi: f64, count: usize) -> Vec<(f64, f64)> {
 /// The layout experiment for one dtype: a group of bars per A/B/C layout, one bar per
 /// backend, GFLOP/s on a log axis (naive loops and tuned kernels differ by orders of magnitude).
 pub fn layouts(results: &Results, dtype: Dtype, path: &Path) -> anyhow::Result<()> {
-    const ORDER: [&str; 8] = ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr", "ccc"];
     let rows: Vec<&Row> = results
         .results
         .iter()
@@ -256,7 +255,7 @@ pub fn layouts(results: &Results, dtype: Dtype, path: &Path) -> anyhow::Result<(
         .x_label_formatter(&|x| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && (0.0..8.0).contains(&i) {
-                ORDER[i as usize].to_owned()
+                Layouts::ALL[i as usize].to_string()
             } else {
                 String::new()
             }
@@ -272,7 +271,7 @@ pub fn layouts(results: &Results, dtype: Dtype, path: &Path) -> anyhow::Result<(
     let floor = vmin / 2.0;
     for (bi, backend) in backends.iter().enumerate() {
         let c = colour(results, backend);
-        let bars: Vec<_> = ORDER
+        let bars: Vec<_> = Layouts::ALL
             .iter()
             .enumerate()
             .filter_map(|(li, layout)| {

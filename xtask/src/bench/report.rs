@@ -11,7 +11,7 @@ use std::path::Path;
 
 use matmul_bench_format::results::{Results, Row};
 use matmul_bench_format::runner::Theoretical;
-use matmul_bench_format::{Dtype, Experiment, Kind, Shape};
+use matmul_bench_format::{Dtype, Experiment, Kind, Layouts, Shape};
 
 /// A piece of the report.
 #[derive(Debug)]
@@ -230,7 +230,11 @@ fn summary_section(results: &Results, doc: &mut Vec<Block>) {
         let group: Vec<&Row> = rows_of(results, Experiment::Sweep)
             .filter(|r| r.measured.dtype == dtype && r.measured.threads == threads)
             .collect();
-        let layout = if group.iter().any(|r| r.measured.layout == "rrr") { "rrr" } else { &group[0].measured.layout };
+        let layout = if group.iter().any(|r| r.measured.layout == Layouts::ROW_MAJOR) {
+            Layouts::ROW_MAJOR
+        } else {
+            group[0].measured.layout
+        };
         let group: Vec<&Row> = group.into_iter().filter(|r| r.measured.layout == layout).collect();
         let Some(n) = largest_common_size(&group) else { continue };
         let mut further: BTreeMap<&str, usize> = BTreeMap::new();
@@ -435,7 +439,7 @@ fn sweep_section(results: &Results, dtype: Dtype, threads: usize, doc: &mut Vec<
     doc.push(Block::Figure(gflops_svg(dtype, threads), format!("{dtype}, {}: GFLOP/s vs n", thread_word(threads))));
     doc.push(Block::Figure(time_svg(dtype, threads), format!("{dtype}, {}: time per call vs n", thread_word(threads))));
     let backends = backends_in(results, &rows);
-    let mut layouts: Vec<&str> = rows.iter().map(|r| r.measured.layout.as_str()).collect();
+    let mut layouts: Vec<Layouts> = rows.iter().map(|r| r.measured.layout).collect();
     layouts.sort_unstable();
     layouts.dedup();
     let mut sizes: Vec<usize> = rows.iter().map(|r| r.measured.n).collect();
@@ -482,7 +486,7 @@ fn detail_table(rows: &[&Row], size: impl Fn(&Row) -> String, size_title: &str) 
         .map(|r| {
             vec![
                 size(r),
-                r.measured.layout.clone(),
+                r.measured.layout.to_string(),
                 r.measured.backend.clone(),
                 human_time(r.measured.seconds_median),
                 human_time(r.measured.seconds_min),
@@ -510,8 +514,7 @@ fn shapes_section(results: &Results, doc: &mut Vec<Block>) {
         let rows: Vec<&Row> = rows_of(results, Experiment::Shapes)
             .filter(|r| r.measured.dtype == dtype && r.measured.threads == threads)
             .collect();
-        let mut shapes: Vec<(Shape, &str)> =
-            rows.iter().map(|r| (r.measured.shape(), r.measured.layout.as_str())).collect();
+        let mut shapes: Vec<(Shape, Layouts)> = rows.iter().map(|r| (r.measured.shape(), r.measured.layout)).collect();
         shapes.dedup();
         shapes.sort();
         shapes.dedup();
@@ -541,12 +544,12 @@ fn layout_section(results: &Results, dtype: Dtype, doc: &mut Vec<Block>) {
     header.extend(backends.iter().map(|b| b.to_string()));
     header.push("worst err/bound".to_owned());
     let mut body = Vec::new();
-    for layout in ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr", "ccc"] {
+    for layout in Layouts::ALL {
         let here: Vec<&&Row> = rows.iter().filter(|r| r.measured.layout == layout).collect();
         if here.is_empty() {
             continue;
         }
-        let mut row = vec![layout.chars().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")];
+        let mut row = vec![layout.as_array().map(|l| l.letter().to_string()).join(" ")];
         for b in &backends {
             row.push(here.iter().find(|r| r.measured.backend == *b).map_or("skipped".to_owned(), |r| gf(r.gflops)));
         }
@@ -660,7 +663,7 @@ fn gpu_section(results: &Results, doc: &mut Vec<Block>) {
     if rows.is_empty() {
         return;
     }
-    rows.sort_by_key(|r| (r.measured.dtype, r.measured.experiment, r.measured.shape(), r.measured.layout.clone()));
+    rows.sort_by_key(|r| (r.measured.dtype, r.measured.experiment, r.measured.shape(), r.measured.layout));
     doc.push(Block::Heading(2, "GPU".to_owned()));
     doc.push(Block::Para(format!(
         "Kernel only: A, B and C uploaded once (row-major), then repeated device-resident calls timed by CUDA \
@@ -680,7 +683,7 @@ fn gpu_section(results: &Results, doc: &mut Vec<Block>) {
                 m.backend.clone(),
                 m.dtype.to_string(),
                 format!("{}×{}×{}", m.m, m.n, m.k),
-                m.layout.clone(),
+                m.layout.to_string(),
                 kernel_gflops(r).map_or_else(dash, gf),
                 kernel_gflops(r)
                     .zip(gpu_peak(results, m.dtype))
@@ -744,11 +747,11 @@ fn skipped_section(results: &Results, doc: &mut Vec<Block>) {
         return;
     }
     // Group by everything but the size; the first reason stands for the group.
-    type Group = (String, Dtype, usize, String, Experiment);
+    type Group = (String, Dtype, usize, Layouts, Experiment);
     let mut groups: BTreeMap<Group, (Vec<String>, String)> = BTreeMap::new();
     for s in &results.skipped {
         let e = groups
-            .entry((s.backend.clone(), s.dtype, s.threads, s.layout.clone(), s.experiment))
+            .entry((s.backend.clone(), s.dtype, s.threads, s.layout, s.experiment))
             .or_insert((Vec::new(), s.reason.clone()));
         // Each runner process (one per BLAS library) reports its own skips: list a size once.
         let size =

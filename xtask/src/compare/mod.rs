@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use matmul_bench_format::options::{BenchOptions, DtypeList};
+use matmul_bench_format::options::{BenchOptions, DtypeList, LayoutList};
 use matmul_bench_format::runner::{Availability, RunnerOutput, THREADS_ENV};
-use matmul_bench_format::{Dtype, Experiment, Kind};
+use matmul_bench_format::{Dtype, Experiment, Kind, Layouts};
 use serde::{Deserialize, Serialize};
 
 use crate::runner;
@@ -59,8 +59,8 @@ pub struct CompareArgs {
     pub sizes: Vec<usize>,
     /// Layouts of A, B, C, comma-separated: row-major everywhere, and column-major
     /// everywhere (the SIMD driver packs the two differently).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "rrr,ccc")]
-    pub layouts: Vec<String>,
+    #[arg(long, value_name = "LIST", default_value = "rrr,ccc")]
+    pub layouts: LayoutList,
     /// Seconds of timed calls per point in each process.
     #[arg(long, default_value_t = 0.1, value_name = "SECONDS")]
     pub min_time: f64,
@@ -267,25 +267,25 @@ struct Round {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
     pub backends: Vec<String>,
-    pub layouts: Vec<String>,
+    pub layouts: Vec<Layouts>,
 }
 
 /// Whether `backend` is left out in `layout`: `naive-ikj` is tracked row-major only. Its
 /// loop order is the row-major one; column-major it is the lecture's example of the wrong
 /// order (0.3 GFLOP/s, seconds per call at n = 512), which would triple a process's time.
-pub fn left_out(backend: &str, layout: &str) -> bool {
-    backend == "naive-ikj" && layout != "rrr"
+pub fn left_out(backend: &str, layout: Layouts) -> bool {
+    backend == "naive-ikj" && layout != Layouts::ROW_MAJOR
 }
 
 /// `(backend, layout)` pairs, [`left_out`] ones removed, as groups of backends with the same
 /// layouts, in first-seen order.
-pub fn groups(pairs: &[(String, String)]) -> Vec<Group> {
-    let mut per_backend: Vec<(String, Vec<String>)> = Vec::new();
-    for (b, l) in pairs.iter().filter(|(b, l)| !left_out(b, l)) {
+pub fn groups(pairs: &[(String, Layouts)]) -> Vec<Group> {
+    let mut per_backend: Vec<(String, Vec<Layouts>)> = Vec::new();
+    for &(ref b, l) in pairs.iter().filter(|(b, l)| !left_out(b, *l)) {
         match per_backend.iter_mut().find(|(name, _)| name == b) {
-            Some((_, layouts)) if !layouts.contains(l) => layouts.push(l.clone()),
+            Some((_, layouts)) if !layouts.contains(&l) => layouts.push(l),
             Some(_) => {}
-            None => per_backend.push((b.clone(), vec![l.clone()])),
+            None => per_backend.push((b.clone(), vec![l])),
         }
     }
     let mut out: Vec<Group> = Vec::new();
@@ -315,11 +315,6 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     if args.sizes.contains(&0) {
         bail!("--sizes: sizes must be at least 1");
     }
-    if let Some(bad) = args.layouts.iter().find(|l| l.len() != 3 || !l.chars().all(|c| c == 'r' || c == 'c')) {
-        bail!(
-            "--layouts: {bad:?} is not a layout; write A, B and C as r (row-major) or c (column-major), e.g. rrr,rcr"
-        );
-    }
     let started = Instant::now();
     let root = runner::workspace_root();
     let out = if args.out.is_absolute() { args.out.clone() } else { root.join(&args.out) };
@@ -336,8 +331,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     if common.is_empty() {
         bail!("no backend to compare: none of {wanted:?} is in both runners");
     }
-    let pairs: Vec<(String, String)> =
-        common.iter().flat_map(|b| args.layouts.iter().map(move |l| (b.clone(), l.clone()))).collect();
+    let pairs: Vec<(String, Layouts)> =
+        common.iter().flat_map(|b| args.layouts.items().iter().map(move |&l| (b.clone(), l))).collect();
     let round = Round { groups: groups(&pairs), dtypes: Dtype::ALL.to_vec(), sizes: args.sizes.clone() };
     if round.groups.is_empty() {
         bail!("nothing to measure: every backend is left out in every layout asked for");
@@ -375,8 +370,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     if !flagged.is_empty() && !args.no_confirm {
         eprintln!("xtask compare: {} point(s) flagged; measuring them again in new processes", flagged.len());
         let flagged_points = || head_run.points.iter().filter(|p| flagged.contains(&p.label()));
-        let flagged_pairs: Vec<(String, String)> =
-            flagged_points().map(|p| (p.backend.clone(), p.layout.clone())).collect();
+        let flagged_pairs: Vec<(String, Layouts)> = flagged_points().map(|p| (p.backend.clone(), p.layout)).collect();
         let mut dtypes: Vec<Dtype> = flagged_points().map(|p| p.dtype).collect();
         dtypes.sort_unstable();
         dtypes.dedup();
@@ -455,7 +449,7 @@ fn measure_pairs(
             let point = TrackedPoint {
                 backend: m.backend.clone(),
                 dtype: m.dtype,
-                layout: m.layout.clone(),
+                layout: m.layout,
                 m: m.m,
                 n: m.n,
                 k: m.k,
@@ -491,7 +485,7 @@ fn measure_once(
     let options = BenchOptions {
         backends: group.backends.clone(),
         sizes: round.sizes.clone(),
-        layouts: group.layouts.clone(),
+        layouts: LayoutList::from(&group.layouts[..]),
         dtype: DtypeList::from(&round.dtypes[..]),
         threads: vec![1],
         layout_size: Some(0),
@@ -528,7 +522,7 @@ mod tests {
         TrackedPoint {
             backend: backend.into(),
             dtype: Dtype::F64,
-            layout: "rrr".into(),
+            layout: Layouts::ROW_MAJOR,
             m: 256,
             n: 256,
             k: 256,
@@ -618,19 +612,20 @@ mod tests {
 
     #[test]
     fn naive_ikj_is_grouped_row_major_only() {
-        let pairs: Vec<(String, String)> = ["simd", "naive-ikj", "naive-ijk-reassoc"]
+        let (rrr, ccc) = (Layouts::ROW_MAJOR, Layouts::COL_MAJOR);
+        let pairs: Vec<(String, Layouts)> = ["simd", "naive-ikj", "naive-ijk-reassoc"]
             .iter()
-            .flat_map(|b| ["rrr", "ccc"].map(|l| (b.to_string(), l.to_string())))
+            .flat_map(|b| [rrr, ccc].map(|l| (b.to_string(), l)))
             .collect();
         let g = groups(&pairs);
         assert_eq!(
             g,
             [
-                Group { backends: names(&["simd", "naive-ijk-reassoc"]), layouts: names(&["rrr", "ccc"]) },
-                Group { backends: names(&["naive-ikj"]), layouts: names(&["rrr"]) },
+                Group { backends: names(&["simd", "naive-ijk-reassoc"]), layouts: vec![rrr, ccc] },
+                Group { backends: names(&["naive-ikj"]), layouts: vec![rrr] },
             ]
         );
-        assert!(groups(&[("naive-ikj".into(), "ccc".into())]).is_empty());
+        assert!(groups(&[("naive-ikj".into(), ccc)]).is_empty());
     }
 
     #[test]

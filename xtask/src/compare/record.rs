@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use matmul_bench_format::runner::Machine;
-use matmul_bench_format::{Dtype, Shape};
+use matmul_bench_format::{Dtype, Layouts, Shape};
 use serde::{Deserialize, Serialize};
 
 /// The version of this file format.
@@ -47,8 +47,8 @@ pub struct TrackedProvenance {
 pub struct TrackedPoint {
     pub backend: String,
     pub dtype: Dtype,
-    /// Layouts of A, B, C: `r` or `c` each.
-    pub layout: String,
+    /// Layouts of A, B, C (`rrr` in the file).
+    pub layout: Layouts,
     pub m: usize,
     pub n: usize,
     pub k: usize,
@@ -146,7 +146,7 @@ mod tests {
         let p = TrackedPoint {
             backend: "simd".into(),
             dtype: Dtype::F64,
-            layout: "rrr".into(),
+            layout: Layouts::ROW_MAJOR,
             m: 256,
             n: 256,
             k: 256,

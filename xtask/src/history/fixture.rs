@@ -32,12 +32,12 @@ pub fn entry(commit: u64, commit_time: i64, slow: impl Fn(&str) -> f64) -> Entry
     let mut points = Vec::new();
     for (backend, gflops) in BACKENDS {
         for dtype in [Dtype::F32, Dtype::F64] {
-            for layout in ["rrr", "ccc"] {
+            for layout in ["rrr", "ccc"].map(|l| l.parse::<matmul_bench_format::Layouts>().expect("a layout")) {
                 for n in [256, 1024] {
                     let mut p = TrackedPoint {
                         backend: backend.into(),
                         dtype,
-                        layout: layout.into(),
+                        layout,
                         m: n,
                         n,
                         k: n,

@@ -16,15 +16,15 @@
 
 use anyhow::{bail, Context};
 use matmul::{Availability, Backend, Layout, MatMut, MatRef, Scalar};
-use matmul_bench_format::Dtype;
+use matmul_bench_format::{Dtype, Layouts};
 
 use super::measure::random_matrix;
 
 /// How a case's operands are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operands {
-    /// Dense matrices, layouts of A, B and C as letters (`rrr`, `ccc`).
-    Dense(&'static str),
+    /// Dense matrices in these layouts of A, B and C.
+    Dense(Layouts),
     /// General strides: A with neither stride 1 (every other element of every other row
     /// of a padded buffer), B a column-major block with a padded leading dimension, C
     /// row-major with a padded leading dimension. No backend has a fast path for A, so
@@ -50,11 +50,11 @@ const fn case(name: &'static str, dtype: Dtype, n: usize, operands: Operands) ->
 /// Every backend runs every case: under callgrind with its cache simulation the slowest,
 /// `naive-ijk` at n = 256, takes 3.4 s, so nothing is left out.
 pub const CASES: [Case; 6] = [
-    case("f64-rrr-64", Dtype::F64, 64, Operands::Dense("rrr")),
-    case("f32-rrr-64", Dtype::F32, 64, Operands::Dense("rrr")),
-    case("f64-ccc-37", Dtype::F64, 37, Operands::Dense("ccc")),
-    case("f64-rrr-256", Dtype::F64, 256, Operands::Dense("rrr")),
-    case("f32-rrr-256", Dtype::F32, 256, Operands::Dense("rrr")),
+    case("f64-rrr-64", Dtype::F64, 64, Operands::Dense(Layouts::ROW_MAJOR)),
+    case("f32-rrr-64", Dtype::F32, 64, Operands::Dense(Layouts::ROW_MAJOR)),
+    case("f64-ccc-37", Dtype::F64, 37, Operands::Dense(Layouts::COL_MAJOR)),
+    case("f64-rrr-256", Dtype::F64, 256, Operands::Dense(Layouts::ROW_MAJOR)),
+    case("f32-rrr-256", Dtype::F32, 256, Operands::Dense(Layouts::ROW_MAJOR)),
     case("f64-strided-64", Dtype::F64, 64, Operands::Strided),
 ];
 
@@ -182,8 +182,8 @@ impl<T: Scalar> Buffers<T> {
         let n = case.n;
         let (a, b) = (random_matrix::<T>(n, n, 1), random_matrix::<T>(n, n, 2));
         Ok(match case.operands {
-            Operands::Dense(layout) => {
-                let [la, lb, lc] = super::parse_layout(layout)?;
+            Operands::Dense(layouts) => {
+                let [la, lb, lc] = layouts.as_array();
                 Buffers {
                     a: a.as_ref().to_matrix(la).into_vec(),
                     b: b.as_ref().to_matrix(lb).into_vec(),
@@ -208,8 +208,8 @@ impl<T: Scalar> Buffers<T> {
     fn views(&mut self, case: &Case) -> anyhow::Result<(MatRef<'_, T>, MatRef<'_, T>, MatMut<'_, T>)> {
         let n = case.n;
         Ok(match case.operands {
-            Operands::Dense(layout) => {
-                let [la, lb, lc] = super::parse_layout(layout)?;
+            Operands::Dense(layouts) => {
+                let [la, lb, lc] = layouts.as_array();
                 fn view<T: Scalar>(l: Layout, data: &[T], n: usize) -> Result<MatRef<'_, T>, matmul::ViewError> {
                     match l {
                         Layout::RowMajor => MatRef::row_major(data, n, n),

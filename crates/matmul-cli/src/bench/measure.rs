@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use matmul_core::reference::{compare_sample, Problem};
-use matmul_core::{Backend, Layout, Matrix, Scalar};
+use matmul_core::{Backend, Layout, Layouts, Matrix, Scalar};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -92,6 +92,18 @@ pub struct Operands<T: Scalar> {
     pub c_layout: Layout,
     /// The entries of C compared with the reference.
     pub sample: Vec<(usize, usize)>,
+}
+
+impl<T: Scalar> Operands<T> {
+    /// `a0` and `b0` copied into `layouts`' A and B, and C to be allocated in its C.
+    pub fn new(a0: &Matrix<T>, b0: &Matrix<T>, layouts: Layouts, sample: Vec<(usize, usize)>) -> Self {
+        Operands {
+            a: a0.as_ref().to_matrix(layouts.a),
+            b: b0.as_ref().to_matrix(layouts.b),
+            c_layout: layouts.c,
+            sample,
+        }
+    }
 }
 
 /// Seeded uniform inputs in [-1, 1), row-major: generated once per size and dtype, then

@@ -22,10 +22,10 @@ use std::time::Duration;
 
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use matmul::{Backend, Layout, Scalar};
+use matmul::{Backend, Scalar};
 use matmul_bench_format::options::BenchOptions;
 use matmul_bench_format::runner::{Machine, Measurement, Peak, PeakRates, RunnerOutput, Settings, Skip};
-use matmul_bench_format::{Dtype, Experiment, Shape};
+use matmul_bench_format::{Dtype, Experiment, Layouts, Shape};
 
 pub mod fairness;
 mod gpu;
@@ -49,9 +49,6 @@ pub struct BenchArgs {
     json: Option<PathBuf>,
 }
 
-/// Every r/c combination for A, B, C: the layout experiment.
-const ALL_LAYOUTS: [&str; 8] = ["rrr", "rrc", "rcr", "rcc", "crr", "crc", "ccr", "ccc"];
-
 /// What a bench process is measuring, shared by both dtypes.
 struct Plan {
     backends: Vec<&'static dyn Backend>,
@@ -62,7 +59,7 @@ struct Plan {
     gpu_extra_sizes: bool,
     shapes: Vec<Shape>,
     threads: Vec<usize>,
-    layouts: Vec<[Layout; 3]>,
+    layouts: Vec<Layouts>,
     layout_size: usize,
     /// Names of the backends the layout experiment runs; empty: every eligible one.
     layout_backends: Vec<String>,
@@ -81,18 +78,6 @@ struct Recorder {
     results: Vec<Measurement>,
     skipped: Vec<Skip>,
     progress: ProgressBar,
-}
-
-fn layout_name(l: &[Layout; 3]) -> String {
-    l.iter().map(|x| x.letter()).collect()
-}
-
-fn parse_layout(s: &str) -> anyhow::Result<[Layout; 3]> {
-    let letters: Vec<Layout> = s.chars().map(Layout::from_letter).collect::<Option<_>>().unwrap_or_default();
-    match letters.as_slice() {
-        [a, b, c] => Ok([*a, *b, *c]),
-        _ => bail!("layout {s:?}: expected three letters r or c, for A, B and C (e.g. rcr)"),
-    }
 }
 
 /// Every backend this binary can measure: the compiled ones, then the peers.
@@ -187,11 +172,6 @@ impl Plan {
         if sizes.contains(&0) {
             bail!("--sizes: sizes must be at least 1");
         }
-        let layouts = if options.layouts.is_empty() {
-            vec![[Layout::RowMajor; 3]]
-        } else {
-            options.layouts.iter().map(|s| parse_layout(s)).collect::<anyhow::Result<_>>()?
-        };
         Ok(Plan {
             backends: select(&options.backends)?,
             dtypes: options.dtype.dtypes().to_vec(),
@@ -199,7 +179,7 @@ impl Plan {
             gpu_extra_sizes: options.sizes.is_empty() && !options.quick,
             shapes: options.shapes.clone(),
             threads,
-            layouts,
+            layouts: options.layouts.items().to_vec(),
             layout_size: options.layout_size(),
             layout_backends: options.layout_backends.clone(),
             timing: Timing {
@@ -348,7 +328,7 @@ impl Plan {
             }
         }
         if self.layout_size > 0 && self.threads.contains(&1) {
-            n += self.layout_run().len() * ALL_LAYOUTS.len();
+            n += self.layout_run().len() * Layouts::ALL.len();
         }
         n * self.dtypes.len()
     }
@@ -364,7 +344,7 @@ impl Plan {
     fn sweep<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
         // Per (backend, threads, layout): the sizes measured so far, to predict the next
         // size's call time and skip it when over budget.
-        let mut history: HashMap<(&str, usize, String), predict::CallTimes> = HashMap::new();
+        let mut history: HashMap<(&str, usize, Layouts), predict::CallTimes> = HashMap::new();
         for n in self.all_sweep_sizes() {
             if !self.backends.iter().any(|b| self.sweeps_at(*b, n)) {
                 continue;
@@ -376,16 +356,14 @@ impl Plan {
                 // A size beyond the CPU sweep (4096, 8192) is a GPU backend's alone.
                 eligible.retain(|b| self.sweeps_at(*b, n));
                 fixed_skips.retain(|(b, _)| self.sweeps_at(*b, n));
-                for layout in &self.layouts {
-                    let lname = layout_name(layout);
-                    let at =
-                        At { dtype, experiment: Experiment::Sweep, shape: Shape::square(n), threads, layout: &lname };
+                for &layout in &self.layouts {
+                    let at = At { dtype, experiment: Experiment::Sweep, shape: Shape::square(n), threads, layout };
                     for (b, why) in &fixed_skips {
                         rec.skip(b.name(), &at, why.clone());
                     }
                     let mut run = Vec::new();
                     for &b in &eligible {
-                        let key = (b.name(), threads, lname.clone());
+                        let key = (b.name(), threads, layout);
                         match history.get(&key).and_then(|h| h.predict(n)) {
                             Some((predicted, n0)) if predicted > self.max_call => {
                                 rec.skip(
@@ -403,15 +381,10 @@ impl Plan {
                     if run.is_empty() {
                         continue;
                     }
-                    let ops = Operands {
-                        a: a0.as_ref().to_matrix(layout[0]),
-                        b: b0.as_ref().to_matrix(layout[1]),
-                        c_layout: layout[2],
-                        sample: sample_entries(n, n, dseed ^ n as u64),
-                    };
+                    let ops = Operands::new(&a0, &b0, layout, sample_entries(n, n, dseed ^ n as u64));
                     let measured = self.point::<T>(rec, &run, &ops, &at);
                     for (b, t) in run.iter().zip(measured) {
-                        let h = history.entry((b.name(), threads, lname.clone())).or_default();
+                        let h = history.entry((b.name(), threads, layout)).or_default();
                         match t {
                             Some(t) => h.measured(n, t),
                             // Over budget or failed: no larger size either.
@@ -432,15 +405,9 @@ impl Plan {
         let a0 = random_matrix::<T>(n, n, dseed ^ 0x1a);
         let b0 = random_matrix::<T>(n, n, dseed ^ 0x1b);
         let run = self.layout_run();
-        for lname in ALL_LAYOUTS {
-            let layout = parse_layout(lname).expect("fixed layout names are valid");
-            let ops = Operands {
-                a: a0.as_ref().to_matrix(layout[0]),
-                b: b0.as_ref().to_matrix(layout[1]),
-                c_layout: layout[2],
-                sample: sample_entries(n, n, dseed ^ 0x1c),
-            };
-            let at = At { dtype, experiment: Experiment::Layout, shape: Shape::square(n), threads: 1, layout: lname };
+        for layout in Layouts::ALL {
+            let ops = Operands::new(&a0, &b0, layout, sample_entries(n, n, dseed ^ 0x1c));
+            let at = At { dtype, experiment: Experiment::Layout, shape: Shape::square(n), threads: 1, layout };
             self.point::<T>(rec, &run, &ops, &at);
         }
     }
@@ -455,18 +422,12 @@ impl Plan {
             let b0 = random_matrix::<T>(shape.k, shape.n, seed ^ 1);
             for &threads in &self.threads {
                 let (run, fixed_skips) = self.eligible(threads);
-                for layout in &self.layouts {
-                    let lname = layout_name(layout);
-                    let at = At { dtype, experiment: Experiment::Shapes, shape, threads, layout: &lname };
+                for &layout in &self.layouts {
+                    let at = At { dtype, experiment: Experiment::Shapes, shape, threads, layout };
                     for (b, why) in &fixed_skips {
                         rec.skip(b.name(), &at, why.clone());
                     }
-                    let ops = Operands {
-                        a: a0.as_ref().to_matrix(layout[0]),
-                        b: b0.as_ref().to_matrix(layout[1]),
-                        c_layout: layout[2],
-                        sample: sample_entries(shape.m, shape.n, seed ^ 2),
-                    };
+                    let ops = Operands::new(&a0, &b0, layout, sample_entries(shape.m, shape.n, seed ^ 2));
                     self.point::<T>(rec, &run, &ops, &at);
                 }
             }
@@ -479,7 +440,7 @@ impl Plan {
         rec: &mut Recorder,
         run: &[&'static dyn Backend],
         ops: &Operands<T>,
-        at: &At<'_>,
+        at: &At,
     ) -> Vec<Option<f64>> {
         if run.is_empty() {
             return Vec::new();
@@ -558,7 +519,7 @@ fn print_row<T: Scalar>(m: &Measurement) {
     }
 }
 
-fn skip(backend: &str, at: &At<'_>, reason: String) -> Skip {
+fn skip(backend: &str, at: &At, reason: String) -> Skip {
     Skip {
         backend: backend.to_owned(),
         dtype: at.dtype,
@@ -572,7 +533,7 @@ fn skip(backend: &str, at: &At<'_>, reason: String) -> Skip {
 
 impl Recorder {
     /// Records a point not measured, and counts it as done.
-    fn skip(&mut self, backend: &str, at: &At<'_>, why: String) {
+    fn skip(&mut self, backend: &str, at: &At, why: String) {
         self.skipped.push(skip(backend, at, why));
         self.progress.inc(1);
     }
@@ -624,20 +585,21 @@ mod tests {
             shapes: vec!["3x5x7".parse().unwrap(), "9x1x2".parse().unwrap()],
             dtype: "f64".parse().unwrap(),
             threads: vec![1],
-            layouts: vec!["rrr".into(), "rcc".into()],
+            layouts: "rrr,rcc".parse().unwrap(),
             layout_size: Some(0),
             min_time: Some(0.0001),
             ..BenchOptions::default()
         };
         let rec = Plan::new(&options).unwrap().measure_all();
-        let shapes: Vec<(Shape, &str)> = rec
+        let shapes: Vec<(Shape, String)> = rec
             .results
             .iter()
             .filter(|m| m.experiment == Experiment::Shapes)
-            .map(|m| (m.shape(), m.layout.as_str()))
+            .map(|m| (m.shape(), m.layout.to_string()))
             .collect();
         let (a, b) = (Shape { m: 3, n: 5, k: 7 }, Shape { m: 9, n: 1, k: 2 });
-        assert_eq!(shapes, [(a, "rrr"), (a, "rcc"), (b, "rrr"), (b, "rcc")]);
+        let named = |shape, l: &str| (shape, l.to_owned());
+        assert_eq!(shapes, [named(a, "rrr"), named(a, "rcc"), named(b, "rrr"), named(b, "rcc")]);
         assert!(rec.results.iter().all(|m| m.passed() && m.checked_entries > 0), "{:?}", rec.results);
         assert_eq!(rec.results.iter().filter(|m| m.experiment == Experiment::Sweep).count(), 2);
         assert!(rec.skipped.is_empty(), "{:?}", rec.skipped);

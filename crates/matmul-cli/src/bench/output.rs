@@ -3,7 +3,7 @@
 
 use matmul::Backend;
 use matmul_bench_format::runner::{Availability, BackendInfo, HotLoop, Measurement};
-use matmul_bench_format::{Dtype, Experiment, Kind, Shape};
+use matmul_bench_format::{Dtype, Experiment, Kind, Layouts, Shape};
 use matmul_core::BackendKind;
 
 use super::measure::Measured;
@@ -92,16 +92,16 @@ pub fn backend_info(b: &dyn Backend) -> BackendInfo {
 
 /// Where a measurement was taken.
 #[derive(Clone, Debug)]
-pub struct At<'a> {
+pub struct At {
     pub dtype: Dtype,
     pub experiment: Experiment,
     pub shape: Shape,
     pub threads: usize,
-    pub layout: &'a str,
+    pub layout: Layouts,
 }
 
 /// One backend's measurement at a point, in the bench format.
-pub fn measurement(backend: &str, at: &At<'_>, r: &Measured) -> Measurement {
+pub fn measurement(backend: &str, at: &At, r: &Measured) -> Measurement {
     Measurement {
         backend: backend.to_owned(),
         dtype: at.dtype,
@@ -111,7 +111,7 @@ pub fn measurement(backend: &str, at: &At<'_>, r: &Measured) -> Measurement {
         k: at.shape.k,
         threads: at.threads,
         threads_used: None,
-        layout: at.layout.to_owned(),
+        layout: at.layout,
         seconds_median: r.median,
         seconds_min: r.min,
         samples: r.samples,
