@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use matmul_bench_format::accuracy::{Input, Report, Row};
+use matmul_bench_format::protocol::{AccuracyOptions, RunnerCommand};
 use matmul_bench_format::Dtype;
 use plotters::prelude::*;
 
@@ -18,18 +19,8 @@ use crate::runner::{self, BuildArgs, Share};
 /// Options of `cargo xtask accuracy`.
 #[derive(Debug, clap::Args)]
 pub struct AccuracyArgs {
-    /// Backend to measure (repeatable); default: every compiled backend.
-    #[arg(long = "backend", value_name = "NAME")]
-    backends: Vec<String>,
-    /// Sizes n of the n × n × n products (default 16, 32, …, 4096).
-    #[arg(long, value_delimiter = ',')]
-    sizes: Vec<usize>,
-    /// Seconds each backend and dtype may spend before larger sizes are skipped (default 40).
-    #[arg(long)]
-    budget_s: Option<f64>,
-    /// Entries of C compared with the reference per product (default 256).
-    #[arg(long)]
-    samples: Option<usize>,
+    #[command(flatten)]
+    accuracy: AccuracyOptions,
     /// Report folder (default `target/matmul-report` in the workspace).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -52,30 +43,24 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
     if !args.replot {
         // Each backend once, in the first runner that holds it (see runner::assign).
         let mut idx = 0;
-        runner::for_each_runner(&args.build, &args.backends, Share::Once, runner::not_a_peer, |runner, names| {
-            let part = out.join(format!("accuracy-part{idx}.json"));
-            idx += 1;
-            let mut cli = vec!["accuracy".to_owned(), "--json".to_owned(), part.display().to_string()];
-            for b in names {
-                cli.extend(["--backend".to_owned(), b.clone()]);
-            }
-            if !args.sizes.is_empty() {
-                cli.push("--sizes".to_owned());
-                cli.push(args.sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","));
-            }
-            if let Some(b) = args.budget_s {
-                cli.extend(["--budget-s".to_owned(), b.to_string()]);
-            }
-            if let Some(s) = args.samples {
-                cli.extend(["--samples".to_owned(), s.to_string()]);
-            }
-            runner::run(&runner.binary, &cli)?;
-            let text = std::fs::read_to_string(&part).with_context(|| format!("reading {}", part.display()))?;
-            let piece: Report = serde_json::from_str(&text).with_context(|| format!("parsing {}", part.display()))?;
-            std::fs::remove_file(&part).ok();
-            merge(&mut report, piece);
-            Ok(())
-        })?;
+        runner::for_each_runner(
+            &args.build,
+            &args.accuracy.backends,
+            Share::Once,
+            runner::not_a_peer,
+            |runner, names| {
+                let part = out.join(format!("accuracy-part{idx}.json"));
+                idx += 1;
+                let options = AccuracyOptions { backends: names.to_vec(), ..args.accuracy.clone() };
+                runner::run(&runner.binary, &RunnerCommand::Accuracy { options, json: part.clone() })?;
+                let text = std::fs::read_to_string(&part).with_context(|| format!("reading {}", part.display()))?;
+                let piece: Report =
+                    serde_json::from_str(&text).with_context(|| format!("parsing {}", part.display()))?;
+                std::fs::remove_file(&part).ok();
+                merge(&mut report, piece);
+                Ok(())
+            },
+        )?;
     }
 
     std::fs::write(&json, serde_json::to_string_pretty(&report)?)

@@ -14,6 +14,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 use matmul_bench_format::options::BenchOptions;
+use matmul_bench_format::protocol::RunnerCommand;
 use matmul_bench_format::results::{load_measurements, Provenance, Results};
 use matmul_bench_format::runner::RunnerOutput;
 use matmul_bench_format::Kind;
@@ -137,11 +138,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 /// Runs one runner process at one thread count and loads what it wrote.
 fn run_process(r: &Runner, threads: usize, options: &BenchOptions, dir: &Path) -> anyhow::Result<merge::Partial> {
     let file = dir.join(format!("{}-t{threads}.json", r.label));
-    let mut cli = vec!["bench".to_owned(), "--json".to_owned(), file.display().to_string()];
-    cli.extend(options.to_args());
-    eprintln!("xtask bench: {} runner, {threads} thread(s): {} {}", r.label, r.binary.display(), cli.join(" "));
-    let status = runner::command(&r.binary)
-        .args(&cli)
+    let what = RunnerCommand::Bench { options: options.clone(), json: file.clone() };
+    eprintln!(
+        "xtask bench: {} runner, {threads} thread(s): {} {}",
+        r.label,
+        r.binary.display(),
+        what.to_args().join(" ")
+    );
+    let status = runner::command(&r.binary, &what)
         // matrixmultiply reads its thread count once, from this variable.
         .env(matmul_bench_format::runner::THREADS_ENV, threads.to_string())
         .status()

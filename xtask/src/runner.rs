@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
+use matmul_bench_format::protocol::RunnerCommand;
 use matmul_bench_format::runner::BackendInfo;
 use matmul_bench_format::Kind;
 
@@ -203,9 +204,11 @@ pub fn target_dir(args: &BuildArgs) -> PathBuf {
 /// OpenBLAS, BLIS and MKL.
 pub const RUNNER_ENV: [(&str, &str); 2] = [("OPENBLAS_THREAD_TIMEOUT", "1"), ("OMP_WAIT_POLICY", "PASSIVE")];
 
-/// A command that runs the runner `binary`, with [`RUNNER_ENV`].
-pub fn command(binary: &Path) -> Command {
+/// A command that runs the runner `binary` on `what` (its argv from the runner protocol),
+/// with [`RUNNER_ENV`].
+pub fn command(binary: &Path, what: &RunnerCommand) -> Command {
     let mut cmd = Command::new(binary);
+    cmd.args(what.to_args());
     for (var, value) in RUNNER_ENV {
         if std::env::var_os(var).is_none() {
             cmd.env(var, value);
@@ -226,8 +229,7 @@ pub struct Runner {
 
 /// The backends a runner binary holds (`matmul-cli list --json`).
 pub fn list(binary: &Path) -> anyhow::Result<Vec<BackendInfo>> {
-    let out = command(binary)
-        .args(["list", "--json"])
+    let out = command(binary, &RunnerCommand::List)
         .output()
         .with_context(|| format!("running {} list --json", binary.display()))?;
     if !out.status.success() {
@@ -358,10 +360,10 @@ pub fn not_a_peer(b: &BackendInfo) -> bool {
 
 /// Runs the runner binary with `args`; errors if it exits non-zero. (`check` reads its
 /// output instead; this is for subcommands that only need it to succeed.)
-pub fn run(binary: &Path, args: &[String]) -> anyhow::Result<()> {
-    let status = command(binary).args(args).status().with_context(|| format!("running {}", binary.display()))?;
+pub fn run(binary: &Path, what: &RunnerCommand) -> anyhow::Result<()> {
+    let status = command(binary, what).status().with_context(|| format!("running {}", binary.display()))?;
     if !status.success() {
-        bail!("{} {} failed ({status})", binary.display(), args.join(" "));
+        bail!("{} {} failed ({status})", binary.display(), what.to_args().join(" "));
     }
     Ok(())
 }
@@ -433,8 +435,9 @@ mod tests {
     }
 
     #[test]
-    fn runner_processes_get_the_idle_thread_settings() {
-        let cmd = command(Path::new("matmul-cli"));
+    fn runner_processes_get_the_idle_thread_settings_and_the_protocol_argv() {
+        let cmd = command(Path::new("matmul-cli"), &RunnerCommand::List);
+        assert_eq!(cmd.get_args().collect::<Vec<_>>(), ["list", "--json"]);
         let envs: Vec<_> = cmd.get_envs().collect();
         for (var, value) in RUNNER_ENV {
             if std::env::var_os(var).is_none() {

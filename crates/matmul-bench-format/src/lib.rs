@@ -4,6 +4,8 @@
 //!
 //! * [`accuracy`]: the rows `matmul-cli accuracy` writes and `cargo xtask accuracy` reads;
 //! * [`options`]: the sweep and point options both CLIs flatten, which render their own argv;
+//! * [`protocol`]: every runner command xtask starts ([`protocol::RunnerCommand`]), its
+//!   options, and `check`'s tally line;
 //! * [`runner`]: what one runner process writes (measurements only, no derived figures),
 //!   and what `matmul-cli list --json` prints;
 //! * [`results`]: the merged `results.json` xtask writes, with the figures derived from the
@@ -20,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod accuracy;
 pub mod options;
+pub mod protocol;
 pub mod results;
 pub mod runner;
 
@@ -27,6 +30,37 @@ pub mod runner;
 /// written by the runner); 2: measurements only from the runner, derived figures and
 /// provenance from xtask, peaks measured at the start and end of every process, typed kinds.
 pub const SCHEMA: u32 = 2;
+
+/// The `schema` field of a JSON file, whatever else it holds.
+pub fn schema_of(text: &str) -> anyhow::Result<u32> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        schema: u32,
+    }
+    Ok(serde_json::from_str::<Versioned>(text)?.schema)
+}
+
+/// Reads a file of schema [`SCHEMA`]; another schema is an error that names the file and
+/// says `mismatch(its schema)`.
+fn load_current<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    mismatch: impl FnOnce(u32) -> String,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let schema = schema_of(&text).with_context(|| format!("parsing {}", path.display()))?;
+    if schema != SCHEMA {
+        anyhow::bail!("{}: {}", path.display(), mismatch(schema));
+    }
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Writes `value` as indented JSON with a final newline.
+fn save_pretty<T: Serialize>(value: &T, path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+}
 
 /// The element types: the workspace's one vocabulary, from `matmul-core` (serialised as
 /// `"f32"`/`"f64"`, the strings of schema 1).

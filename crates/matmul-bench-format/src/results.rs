@@ -94,29 +94,14 @@ pub fn peak_for(kind: Kind, dtype: Dtype, threads: usize, peaks: &[Peak], gpu_pe
     }
 }
 
-/// The `schema` field of a JSON file, whatever else it holds.
-pub fn schema_of(text: &str) -> anyhow::Result<u32> {
-    #[derive(Deserialize)]
-    struct Versioned {
-        schema: u32,
-    }
-    Ok(serde_json::from_str::<Versioned>(text)?.schema)
-}
-
 impl Results {
     /// Loads a merged file of the current schema.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let schema = schema_of(&text).with_context(|| format!("parsing {}", path.display()))?;
-        if schema != SCHEMA {
-            bail!("{}: results of schema {schema}; this xtask reads schema {SCHEMA}", path.display());
-        }
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        crate::load_current(path, |schema| format!("results of schema {schema}; this xtask reads schema {SCHEMA}"))
     }
 
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(self)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+        crate::save_pretty(self, path)
     }
 
     pub fn backend(&self, name: &str) -> Option<&BackendInfo> {
@@ -133,7 +118,7 @@ pub fn load_measurements(path: &Path) -> anyhow::Result<Vec<Measurement>> {
         results: Vec<Measurement>,
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let schema = schema_of(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let schema = crate::schema_of(&text).with_context(|| format!("parsing {}", path.display()))?;
     if schema != 1 && schema != SCHEMA {
         bail!(
             "{}: results of schema {schema}; this xtask reads schema {SCHEMA} and, as a baseline, schema 1",

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
 use crate::{Dtype, Experiment, Kind, Layouts, Shape};
@@ -36,21 +35,16 @@ pub struct RunnerOutput {
 
 impl RunnerOutput {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(self)?;
-        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
+        crate::save_pretty(self, path)
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let schema = crate::results::schema_of(&text).with_context(|| format!("parsing {}", path.display()))?;
-        if schema != crate::SCHEMA {
-            bail!(
-                "{}: a runner output of schema {schema}, but this xtask reads schema {} (rebuild the runner)",
-                path.display(),
+        crate::load_current(path, |schema| {
+            format!(
+                "a runner output of schema {schema}, but this xtask reads schema {} (rebuild the runner)",
                 crate::SCHEMA
-            );
-        }
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+            )
+        })
     }
 }
 

@@ -17,33 +17,20 @@ use std::time::Instant;
 use anyhow::Context;
 use matmul::{Availability, Backend, Layout, Matrix, Scalar};
 use matmul_bench_format::accuracy::{Input, Report, Row, Skip};
+use matmul_bench_format::protocol::AccuracyOptions;
 use matmul_core::reference::{err_over_bound, Problem};
 use matmul_core::Dtype;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Options of `accuracy`.
+/// Options of `accuracy`: the runner protocol's, and where to write.
 #[derive(Debug, clap::Args)]
 pub struct AccuracyArgs {
-    /// Backend to measure (repeatable); default: every compiled backend that can run here.
-    #[arg(long = "backend", value_name = "NAME")]
-    backends: Vec<String>,
-    /// Sizes n of the n × n × n products.
-    #[arg(long, value_delimiter = ',', default_value = "16,32,64,128,256,512,1024,2048,4096")]
-    sizes: Vec<usize>,
-    /// Seconds each backend and dtype may spend (both input kinds together) before larger
-    /// sizes are skipped.
-    #[arg(long, default_value_t = 40.0)]
-    budget_s: f64,
-    /// Entries of C compared with the reference per product (all of them when C is smaller).
-    #[arg(long, default_value_t = 256)]
-    samples: usize,
-    /// Seed of the inputs and of the sampled entries.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    #[command(flatten)]
+    pub options: AccuracyOptions,
     /// Write every measurement and skip as JSON here.
     #[arg(long, value_name = "PATH")]
-    json: Option<PathBuf>,
+    pub json: Option<PathBuf>,
 }
 
 /// One input value of the given kind.
@@ -58,6 +45,7 @@ fn sample(input: Input, rng: &mut ChaCha8Rng) -> f64 {
 }
 
 pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
+    let AccuracyArgs { options: args, json } = args;
     let selected: Vec<&dyn Backend> = if args.backends.is_empty() {
         matmul::backends().to_vec()
     } else {
@@ -74,7 +62,7 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
     let mut report = Report::default();
     for backend in selected {
         if let Availability::Unavailable(why) = backend.availability() {
-            for dtype in Dtype::ALL {
+            for &dtype in args.dtype.dtypes() {
                 report.skipped.push(Skip {
                     backend: backend.name().to_owned(),
                     dtype,
@@ -85,13 +73,17 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
             println!("-    {:<20} SKIPPED: unavailable: {why}", backend.name());
             continue;
         }
-        series::<f32>(backend, &sizes, &args, &mut report);
-        series::<f64>(backend, &sizes, &args, &mut report);
+        for &dtype in args.dtype.dtypes() {
+            match dtype {
+                Dtype::F32 => series::<f32>(backend, &sizes, &args, &mut report),
+                Dtype::F64 => series::<f64>(backend, &sizes, &args, &mut report),
+            }
+        }
     }
     for s in &report.skipped {
         println!("{}gemm {:<20} skipped n = {:?}: {}", s.dtype.blas_prefix(), s.backend, s.sizes, s.reason);
     }
-    if let Some(path) = &args.json {
+    if let Some(path) = &json {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -99,7 +91,7 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
 }
 
 /// Every size and input kind for one backend and dtype, within the time budget.
-fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyArgs, report: &mut Report) {
+fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyOptions, report: &mut Report) {
     let start = Instant::now();
     let mut last: Option<(usize, f64)> = None; // (n, seconds of both input kinds)
     for (idx, &n) in sizes.iter().enumerate() {
@@ -154,7 +146,7 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyArgs
 }
 
 /// One product and its comparison with the reference.
-fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &AccuracyArgs) -> matmul::Result<Row> {
+fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &AccuracyOptions) -> matmul::Result<Row> {
     // The same seed for both dtypes: the f32 inputs are the f64 ones rounded.
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ (n as u64) << 8 ^ input as u64);
     let a = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(sample(input, &mut rng)));

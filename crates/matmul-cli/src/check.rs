@@ -8,30 +8,15 @@ use std::time::Instant;
 
 use anyhow::bail;
 use matmul::{Availability, Backend, Scalar};
+use matmul_bench_format::protocol::{CheckOptions, CheckTally};
 use matmul_core::testing::{grid, run_case};
+use matmul_core::Dtype;
 
-/// Options of `check`.
-#[derive(Debug, clap::Args)]
-pub struct CheckArgs {
-    /// Backend to check (repeatable); default: every compiled backend.
-    #[arg(long = "backend", value_name = "NAME")]
-    backends: Vec<String>,
-    /// A subset of the grid that runs in seconds.
-    #[arg(long)]
-    quick: bool,
-    /// Print every failing case, not just the first few per backend.
-    #[arg(long)]
-    verbose: bool,
-}
+/// Options of `check` (declared once, in the bench format's runner protocol).
+pub type CheckArgs = CheckOptions;
 
 /// Failing cases printed per backend and dtype without `--verbose`.
 const SHOWN_FAILURES: usize = 5;
-
-#[derive(Default)]
-struct Tally {
-    passed: usize,
-    failed: usize,
-}
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let selected: Vec<&dyn Backend> = if args.backends.is_empty() {
@@ -41,7 +26,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     };
     let cases = grid(args.quick);
     println!("{} cases per backend and dtype{}", cases.len(), if args.quick { " (--quick)" } else { "" });
-    let mut total = Tally::default();
+    let mut total = CheckTally::default();
     let mut skipped = Vec::new();
     for backend in selected {
         if let Availability::Unavailable(why) = backend.availability() {
@@ -53,26 +38,25 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         if !details.is_empty() {
             println!("{:<6} {:<20} {details}", "-", backend.name());
         }
-        check_dtype::<f32>(backend, &cases, args.verbose, &mut total);
-        check_dtype::<f64>(backend, &cases, args.verbose, &mut total);
+        for &dtype in args.dtype.dtypes() {
+            total += match dtype {
+                Dtype::F32 => check_dtype::<f32>(backend, &cases, args.verbose),
+                Dtype::F64 => check_dtype::<f64>(backend, &cases, args.verbose),
+            };
+        }
     }
     if !skipped.is_empty() && !args.backends.is_empty() {
         // Asked for by name but cannot run: that is a failure, not a silent pass.
         total.failed += skipped.len();
     }
-    println!("{} passed, {} failed", total.passed, total.failed);
+    println!("{total}");
     if total.failed > 0 {
         bail!("{} check(s) failed", total.failed);
     }
     Ok(())
 }
 
-fn check_dtype<T: Scalar>(
-    backend: &dyn Backend,
-    cases: &[matmul_core::testing::Case],
-    verbose: bool,
-    total: &mut Tally,
-) {
+fn check_dtype<T: Scalar>(backend: &dyn Backend, cases: &[matmul_core::testing::Case], verbose: bool) -> CheckTally {
     let start = Instant::now();
     let (mut passed, mut failed, mut worst) = (0usize, 0usize, 0.0f64);
     let mut failures = Vec::new();
@@ -107,6 +91,5 @@ fn check_dtype<T: Scalar>(
     if failed > failures.len() {
         println!("    … and {} more failing cases (--verbose shows all)", failed - failures.len());
     }
-    total.passed += passed;
-    total.failed += failed;
+    CheckTally { passed, failed }
 }

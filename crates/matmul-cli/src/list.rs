@@ -12,7 +12,7 @@ pub struct ListArgs {
     /// Print a JSON array of backends (name, kind, description, details, availability,
     /// hot-loop symbols where known).
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 pub fn run(args: ListArgs) -> anyhow::Result<()> {

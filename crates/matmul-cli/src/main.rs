@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// List the backends (and peers) with their kind and details, and whether each can run here.
     List(list::ListArgs),
-    /// Run every selected backend over the test grid, f32 and f64, against the reference.
+    /// Run every selected backend over the test grid, in each element type, against the reference.
     Check(check::CheckArgs),
     /// Error against the reference as n grows, per backend, dtype and input kind.
     Accuracy(accuracy::AccuracyArgs),
@@ -52,5 +52,65 @@ fn main() -> anyhow::Result<()> {
         Command::Fairness(args) => bench::fairness::run(args),
         Command::Icount(args) => bench::icount::run(args),
         Command::GpuSweep(args) => gpu_sweep::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use matmul_bench_format::options::BenchOptions;
+    use matmul_bench_format::protocol::{AccuracyOptions, CheckOptions, IcountRequest, RunnerCommand};
+
+    use super::*;
+
+    fn parsed(command: &RunnerCommand) -> Command {
+        let argv = std::iter::once("matmul-cli".to_owned()).chain(command.to_args());
+        match Cli::try_parse_from(argv) {
+            Ok(cli) => cli.command,
+            Err(e) => panic!("{:?} does not parse: {e}", command.to_args()),
+        }
+    }
+
+    /// What xtask renders through the runner protocol is what this runner parses, for every
+    /// command, with every option away from its default and at it.
+    #[test]
+    fn every_runner_command_parses_back_to_its_options() {
+        assert!(matches!(parsed(&RunnerCommand::List), Command::List(list::ListArgs { json: true })));
+        let check = CheckOptions {
+            backends: vec!["simd".into(), "naive-ikj".into()],
+            dtype: "f64".parse().unwrap(),
+            quick: true,
+            verbose: true,
+        };
+        for options in [check, CheckOptions::default()] {
+            let Command::Check(got) = parsed(&RunnerCommand::Check(options.clone())) else { panic!("not check") };
+            assert_eq!(got, options);
+        }
+        let accuracy = AccuracyOptions {
+            backends: vec!["openblas".into()],
+            dtype: "f32".parse().unwrap(),
+            sizes: vec![8, 24],
+            budget_s: 2.5,
+            samples: 9,
+            seed: 3,
+        };
+        for options in [accuracy, AccuracyOptions::default()] {
+            let json = std::path::PathBuf::from("/tmp/part 0.json");
+            let command = RunnerCommand::Accuracy { options: options.clone(), json: json.clone() };
+            let Command::Accuracy(got) = parsed(&command) else { panic!("not accuracy") };
+            assert_eq!((got.options, got.json), (options, Some(json)));
+        }
+        let bench =
+            BenchOptions { sizes: vec![16], layouts: "all".parse().unwrap(), quick: true, ..Default::default() };
+        let command = RunnerCommand::Bench { options: bench.clone(), json: "b.json".into() };
+        let Command::Bench(got) = parsed(&command) else { panic!("not bench") };
+        assert_eq!((got.options, got.json), (bench, Some("b.json".into())));
+        let Command::Icount(got) = parsed(&RunnerCommand::Icount(IcountRequest::List)) else { panic!("not icount") };
+        assert!(got.list && got.backend.is_none());
+        let run = IcountRequest::Run { backend: "simd[avx2]".into(), case: "f64-rrr-64".into() };
+        let Command::Icount(got) = parsed(&RunnerCommand::Icount(run)) else { panic!("not icount") };
+        assert_eq!(
+            (got.list, got.backend.as_deref(), got.case.as_deref()),
+            (false, Some("simd[avx2]"), Some("f64-rrr-64"))
+        );
     }
 }

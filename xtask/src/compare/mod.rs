@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use matmul_bench_format::options::{BenchOptions, DtypeList, LayoutList};
+use matmul_bench_format::protocol::RunnerCommand;
 use matmul_bench_format::runner::{Availability, RunnerOutput, THREADS_ENV};
 use matmul_bench_format::{Dtype, Experiment, Kind, Layouts};
 use serde::{Deserialize, Serialize};
@@ -492,12 +493,9 @@ fn measure_once(
         min_time: Some(args.min_time),
         ..BenchOptions::default()
     };
-    let mut cli: Vec<String> = ["bench", "--json"].map(str::to_owned).to_vec();
-    cli.push(file.display().to_string());
-    cli.extend(options.to_args());
+    let what = RunnerCommand::Bench { options, json: file.to_owned() };
     let log = std::fs::File::create(file.with_extension("log"))?;
-    let status = runner::command(&side.binary)
-        .args(&cli)
+    let status = runner::command(&side.binary, &what)
         .env(THREADS_ENV, "1")
         .stdout(log.try_clone()?)
         .stderr(log)

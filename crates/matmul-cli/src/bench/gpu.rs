@@ -76,11 +76,7 @@ mod device {
         let Ok(gpu) = matmul_cuda::gpu() else { return Vec::new() };
         let mut out = Vec::new();
         for &dtype in dtypes {
-            let kernel_dtype = match dtype {
-                Dtype::F32 => matmul_cuda::kernels::Dtype::F32,
-                Dtype::F64 => matmul_cuda::kernels::Dtype::F64,
-            };
-            match gpu.peak(kernel_dtype) {
+            match gpu.peak(dtype) {
                 Ok(p) => {
                     println!("GPU peak {dtype}: {:.1} GFLOP/s ({}, {})", p.gflops, gpu.name, p.basis);
                     out.push(GpuPeak { device: gpu.name.clone(), dtype, gflops: p.gflops, basis: p.basis });

@@ -65,14 +65,14 @@ pub struct IcountArgs {
     /// under valgrind to get what valgrind's CPU can run). Backends left out are named on
     /// stderr, with the reason.
     #[arg(long)]
-    list: bool,
+    pub(crate) list: bool,
     /// The backend to run: a name from `list`, or `simd[ISA]` for `simd` with its
     /// instruction set forced.
     #[arg(long, required_unless_present = "list")]
-    backend: Option<String>,
+    pub(crate) backend: Option<String>,
     /// The case to run (see `--list`).
     #[arg(long, required_unless_present = "list")]
-    case: Option<String>,
+    pub(crate) case: Option<String>,
 }
 
 /// The instruction sets `simd` can be forced to (`simd[ISA]`), in this binary.

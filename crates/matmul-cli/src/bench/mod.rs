@@ -43,10 +43,10 @@ use output::At;
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     #[command(flatten)]
-    options: BenchOptions,
+    pub(crate) options: BenchOptions,
     /// Write the results here as JSON.
     #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
 }
 
 /// What a bench process is measuring, shared by both dtypes.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
+use matmul_bench_format::protocol::{IcountRequest, RunnerCommand};
 
 /// The callgrind options of every count. The caches are those of one Zen 4 core (its L1s,
 /// and one CCD's L3 as the last level): 32 KiB 8-way instruction and data caches, 32 MiB
@@ -118,7 +119,10 @@ pub fn run(job: &Job) -> anyhow::Result<Totals> {
         .arg("-q")
         .arg(format!("--callgrind-out-file={}", job.out_file.display()))
         .arg(client(&job.binary)?)
-        .args(["icount", "--backend", &job.backend, "--case", &job.case])
+        .args(
+            RunnerCommand::Icount(IcountRequest::Run { backend: job.backend.clone(), case: job.case.clone() })
+                .to_args(),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -213,7 +217,7 @@ pub fn list(binary: &Path) -> anyhow::Result<Listing> {
     let out = valgrind(binary)?
         .args(["--tool=none", "-q"])
         .arg(client(binary)?)
-        .args(["icount", "--list"])
+        .args(RunnerCommand::Icount(IcountRequest::List).to_args())
         .output()
         .context("running valgrind")?;
     if !out.status.success() {
