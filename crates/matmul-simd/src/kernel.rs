@@ -67,10 +67,15 @@ pub struct Strided<T> {
 ///   tile on its stack.
 /// * **The sum** of each element runs over `p = 0, 1, …, kc − 1` in that order, one fused
 ///   multiply-add per step into an accumulator that starts at zero (the portable kernel
-///   fuses only where `wide` does), and the store is `α·acc` when β = 0, else
-///   `α·acc + β·c` in one fused step: the same operations for interior and edge tiles,
-///   whatever thread runs them, which is what makes results bit-identical for every thread
-///   count.
+///   fuses only where `wide` does). The store then writes, per element:
+///   - β = 0: `α·acc`, one rounding (with α = 1 too, `acc` itself: `1·x = x` exactly, so
+///     the same bits with one multiply fewer);
+///   - β ≠ 0: `fma(α, acc, round(β·c))`: `β·c` is rounded first, then `α·acc` is added to it
+///     in one fused step, two roundings in all (three on the portable kernel where `wide`
+///     does not fuse). The error bound of `matmul_core::reference` allows for both.
+///
+///   The same operations for interior and edge tiles, staged or not, whatever thread runs
+///   them: that is what makes results bit-identical for every thread count.
 /// * **β = 0 never reads C**: a NaN or an uninitialised value there does not matter.
 /// * Writes exactly the `rows × cols` elements of the tile, nothing around them.
 /// * No allocation, no panic, no thread.
@@ -179,6 +184,24 @@ pub(crate) trait Lanes: Copy {
 /// The largest `MR × NR` of any kernel here (32 × 12 for f32 AVX-512): the size of the
 /// staging tile.
 const STAGE_CAPACITY: usize = 384;
+
+/// The invariants a kernel's tile and its cache blocking must keep, which the contract
+/// above and the driver rely on. [`microkernel!`] evaluates this in a `const` item for
+/// every kernel it declares, so a new kernel or block size that breaks one fails to build
+/// (with the message below), in every profile, instead of tripping a `debug_assert`.
+// `%`, not `is_multiple_of`: that is Rust 1.87, after the workspace's rust-version (1.85).
+#[allow(clippy::manual_is_multiple_of)]
+pub(crate) const fn check_invariants(mr: usize, nr: usize, lanes: usize, elem_bytes: usize, blocking: Blocking) {
+    assert!(mr > 0 && nr > 0 && mr % lanes == 0, "MR must be a positive multiple of the vector width");
+    assert!(mr * nr <= STAGE_CAPACITY, "MR × NR must fit the staging tile (raise STAGE_CAPACITY)");
+    assert!(
+        mr * elem_bytes % 64 == 0,
+        "MR elements must be a multiple of 64 bytes: packed A micro-panels (MR·kc elements each) must all start on a cache line"
+    );
+    assert!(blocking.mc > 0 && blocking.mc % mr == 0, "MC must be a positive multiple of MR");
+    assert!(blocking.nc > 0 && blocking.nc % nr == 0, "NC must be a positive multiple of NR");
+    assert!(blocking.kc > 0, "KC must be positive");
+}
 
 /// An `MR × NR` column-major tile on the stack, for the stores a kernel cannot make
 /// straight into C (general strides; edge tiles without masked stores).
@@ -351,8 +374,9 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACK
     src: Strided<V::Elem>,
     d: Dest<V::Elem>,
 ) {
+    // Checked per instantiation when it is compiled, edge-tile sizes included.
+    const { assert!(MV * V::LANES * NR <= STAGE_CAPACITY, "a tile must fit the staging tile") };
     let mr = MV * V::LANES;
-    debug_assert!(mr * NR <= STAGE_CAPACITY);
     // SAFETY: forwarded from the caller.
     let acc = unsafe { accumulate::<V, MV, NR, PACKED>(kc, src, d.rows, d.cols) };
     let direct = d.rs == 1 && (V::MASKED || (d.rows == mr && d.cols == NR));
@@ -435,6 +459,14 @@ macro_rules! microkernel {
         #[doc = concat!("The `", stringify!($func), "` kernel as a [`MicroKernel`](crate::kernel::MicroKernel).")]
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $ty;
+
+        const _: () = $crate::kernel::check_invariants(
+            $mr,
+            $nr,
+            <$vec as $crate::kernel::Lanes>::LANES,
+            std::mem::size_of::<$elem>(),
+            $blocking,
+        );
 
         impl $crate::kernel::MicroKernel for $ty {
             type Elem = $elem;
