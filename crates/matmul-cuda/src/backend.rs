@@ -13,6 +13,11 @@ use crate::host::{self, Dims, HostGemm, Packed};
 use crate::kernels::{default_config, Dtype, Kernel, CONFIGS};
 use crate::nvrtc;
 
+/// One product on buffers already on the GPU (`C ← α·A·B + β·C`, row-major, contiguous):
+/// what [`CudaBackend::gemm_device`] and the launchers take, the host path's [`Packed`]
+/// with device buffers.
+pub type DeviceGemm<'s, T> = Packed<'s, T, CudaSlice<T>>;
+
 /// What a backend runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -107,7 +112,7 @@ impl CudaBackend {
     /// rule is an [`Error::Backend`], never a launch.
     ///
     /// ```no_run
-    /// use matmul_cuda::{Dims, CUDA_WARPTILE};
+    /// use matmul_cuda::{DeviceGemm, Dims, CUDA_WARPTILE};
     ///
     /// let (m, n, k) = (1024, 1024, 1024);
     /// let gpu = matmul_cuda::gpu().map_err(|why| format!("no GPU: {why}"))?;
@@ -115,66 +120,38 @@ impl CudaBackend {
     /// let a = stream.clone_htod(&vec![1.0f32; m * k])?;
     /// let b = stream.clone_htod(&vec![2.0f32; k * n])?;
     /// let mut c = stream.alloc_zeros::<f32>(m * n)?;
-    /// CUDA_WARPTILE.gemm_device(1.0, &a, &b, 0.0, &mut c, Dims { m, n, k })?;
+    /// CUDA_WARPTILE.gemm_device(DeviceGemm { dims: Dims { m, n, k }, alpha: 1.0, beta: 0.0, a: &a, b: &b, c: &mut c })?;
     /// stream.synchronize()?; // the kernel has finished here
     /// let c = stream.clone_dtoh(&c)?;
     /// assert_eq!(c[0], 2.0 * k as f32);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[allow(clippy::too_many_arguments)]
-    pub fn gemm_device<T: CudaScalar>(
-        &self,
-        alpha: T,
-        a: &CudaSlice<T>,
-        b: &CudaSlice<T>,
-        beta: T,
-        c: &mut CudaSlice<T>,
-        dims: Dims,
-    ) -> Result<()> {
-        self.device_call(None, alpha, a, b, beta, c, dims)
+    pub fn gemm_device<T: CudaScalar>(&self, gemm: DeviceGemm<'_, T>) -> Result<()> {
+        self.device_call(None, gemm)
     }
 
     /// [`gemm_device`](Self::gemm_device) with row `config` of [`CONFIGS`] instead of the
     /// backend's default tiles: the entry point of a tile sweep. The row must be of the
     /// kernel this backend launches for `T` ([`CudaBackend::kernel_for`]); any other is an
     /// [`Error::Backend`], as is cuBLAS, which has no rows.
-    #[allow(clippy::too_many_arguments)]
-    pub fn gemm_device_config<T: CudaScalar>(
-        &self,
-        config: usize,
-        alpha: T,
-        a: &CudaSlice<T>,
-        b: &CudaSlice<T>,
-        beta: T,
-        c: &mut CudaSlice<T>,
-        dims: Dims,
-    ) -> Result<()> {
-        self.device_call(Some(config), alpha, a, b, beta, c, dims)
+    pub fn gemm_device_config<T: CudaScalar>(&self, config: usize, gemm: DeviceGemm<'_, T>) -> Result<()> {
+        self.device_call(Some(config), gemm)
     }
 
     /// The rows of [`CONFIGS`] this backend can launch for `dtype`, the default first.
     pub fn configs(&self, dtype: Dtype) -> Vec<usize> {
         let Some(kernel) = self.kernel_for(dtype) else { return Vec::new() };
         let mut rows: Vec<usize> =
-            (0..CONFIGS.len()).filter(|&i| CONFIGS[i].kernel == kernel && CONFIGS[i].dtype == dtype).collect();
+            (0..CONFIGS.len()).filter(|&i| CONFIGS[i].kernel() == kernel && CONFIGS[i].dtype == dtype).collect();
         rows.sort_by_key(|&i| !CONFIGS[i].default);
         rows
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn device_call<T: CudaScalar>(
-        &self,
-        config: Option<usize>,
-        alpha: T,
-        a: &CudaSlice<T>,
-        b: &CudaSlice<T>,
-        beta: T,
-        c: &mut CudaSlice<T>,
-        dims: Dims,
-    ) -> Result<()> {
+    fn device_call<T: CudaScalar>(&self, config: Option<usize>, gemm: DeviceGemm<'_, T>) -> Result<()> {
         let gpu = self.ready()?;
+        let DeviceGemm { dims, alpha, a, b, c, .. } = &gemm;
         let dims = Dims::new(self.name, dims.m, dims.n, dims.k)?;
-        if alpha == T::ZERO {
+        if *alpha == T::ZERO {
             return Err(Error::backend(self.name, "gemm_device needs α ≠ 0 (the host-slice gemm handles α = 0)"));
         }
         let lens = dims.lens().ok_or_else(|| Error::backend(self.name, "the matrices' sizes overflow usize"))?;
@@ -191,23 +168,12 @@ impl CudaBackend {
                 ));
             }
         }
-        self.launch(gpu, config, alpha, a, b, beta, c, dims)
+        self.launch(gpu, config, DeviceGemm { dims, ..gemm })
     }
 
     /// Queues the product on the stream, with row `config` of [`CONFIGS`] or the default
     /// one. Lengths and dims were checked by the caller.
-    #[allow(clippy::too_many_arguments)]
-    fn launch<T: CudaScalar>(
-        &self,
-        gpu: &Gpu,
-        config: Option<usize>,
-        alpha: T,
-        a: &CudaSlice<T>,
-        b: &CudaSlice<T>,
-        beta: T,
-        c: &mut CudaSlice<T>,
-        dims: Dims,
-    ) -> Result<()> {
+    fn launch<T: CudaScalar>(&self, gpu: &Gpu, config: Option<usize>, gemm: DeviceGemm<'_, T>) -> Result<()> {
         let dtype = T::DTYPE;
         let Some(kernel) = self.kernel_for(dtype) else {
             if let Some(index) = config {
@@ -216,13 +182,13 @@ impl CudaBackend {
                     format!("cuBLAS has no kernel configuration (asked for row {index})"),
                 ));
             }
-            return self.launch_cublas(gpu, alpha, a, b, beta, c, dims);
+            return self.launch_cublas(gpu, gemm);
         };
         let (index, config) = match config {
             None => default_config(kernel, dtype)
                 .ok_or_else(|| Error::backend(self.name, format!("no {kernel:?} kernel for {}", dtype.as_str())))?,
             Some(index) => match CONFIGS.get(index) {
-                Some(c) if c.kernel == kernel && c.dtype == dtype => (index, c),
+                Some(c) if c.kernel() == kernel && c.dtype == dtype => (index, c),
                 _ => {
                     return Err(Error::backend(
                         self.name,
@@ -235,12 +201,16 @@ impl CudaBackend {
             },
         };
         let function = gpu.function(index).map_err(|message| Error::backend(self.name, message))?;
+        let DeviceGemm { dims, alpha, beta, a, b, c } = gemm;
         let (gx, gy) = config.grid(dims.m, dims.n).ok_or_else(|| {
             Error::backend(self.name, format!("a {}×{} C needs more blocks than a CUDA grid holds", dims.m, dims.n))
         })?;
         let [m, n, k] = dims.as_i32();
-        let cfg =
-            LaunchConfig { grid_dim: (gx, gy, 1), block_dim: (config.block.0, config.block.1, 1), shared_mem_bytes: 0 };
+        let cfg = LaunchConfig {
+            grid_dim: (gx, gy, 1),
+            block_dim: (config.block().0, config.block().1, 1),
+            shared_mem_bytes: 0,
+        };
         let mut launch = gpu.stream().launch_builder(function);
         launch.arg(&m).arg(&n).arg(&k).arg(&alpha).arg(a).arg(b).arg(&beta).arg(c);
         // SAFETY: the arguments match the kernel's signature in order and type (the
@@ -253,17 +223,8 @@ impl CudaBackend {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn launch_cublas<T: CudaScalar>(
-        &self,
-        gpu: &Gpu,
-        alpha: T,
-        a: &CudaSlice<T>,
-        b: &CudaSlice<T>,
-        beta: T,
-        c: &mut CudaSlice<T>,
-        dims: Dims,
-    ) -> Result<()> {
+    fn launch_cublas<T: CudaScalar>(&self, gpu: &Gpu, gemm: DeviceGemm<'_, T>) -> Result<()> {
+        let DeviceGemm { dims, alpha, beta, a, b, c } = gemm;
         let blas = gpu.cublas().map_err(|reason| self.unavailable(reason))?;
         let call = host::row_major_as_col_major(dims);
         // Every value fits an i32: each is m, n or k, checked by `Dims::new`.
@@ -301,7 +262,7 @@ impl CudaBackend {
         } else {
             stream.clone_htod(&*p.c).map_err(err("copying C to the GPU"))?
         };
-        self.launch(gpu, None, p.alpha, &a, &b, p.beta, &mut c, p.dims)?;
+        self.launch(gpu, None, DeviceGemm { dims: p.dims, alpha: p.alpha, beta: p.beta, a: &a, b: &b, c: &mut c })?;
         stream.memcpy_dtoh(&c, p.c).map_err(err("copying C from the GPU"))?;
         stream.synchronize().map_err(err("waiting for the GPU"))
     }

@@ -168,7 +168,7 @@ impl Gpu {
         if !nvrtc::is_present() {
             return Err(nvrtc::missing());
         }
-        let entry = config.kernel.entry();
+        let entry = config.kernel().entry();
         let compiled =
             nvrtc::compile_cubin(&config.source(), &format!("{entry}.cu"), &nvrtc::base_options(&self.arch()))
                 .map_err(|e| format!("NVRTC could not compile {} for {}: {e}", config.label(), self.arch()))?;

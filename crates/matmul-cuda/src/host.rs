@@ -52,10 +52,12 @@ impl Dims {
 }
 
 /// A product ready for the device: A (`m × k`), B (`k × n`) and C (`m × n`), row-major and
-/// contiguous. With β = 0, `c` holds whatever the staging buffer held before (C was not
-/// read); the device must not read it either.
+/// contiguous, in host slices (the default `Buf`, what [`run_packed`] hands its device
+/// step) or in device buffers (`matmul_cuda::DeviceGemm`, what the launchers take). With
+/// β = 0, `c` holds whatever its buffer held before (C was not read); the device must not
+/// read it either.
 #[derive(Debug)]
-pub struct Packed<'s, T> {
+pub struct Packed<'s, T, Buf: ?Sized = [T]> {
     /// The dimensions.
     pub dims: Dims,
     /// α (never 0: [`GemmPlan::prepare`] handled that).
@@ -63,11 +65,11 @@ pub struct Packed<'s, T> {
     /// β.
     pub beta: T,
     /// A, `m·k` elements.
-    pub a: &'s [T],
+    pub a: &'s Buf,
     /// B, `k·n` elements.
-    pub b: &'s [T],
+    pub b: &'s Buf,
     /// C, `m·n` elements: C's values when β ≠ 0; on return, the result.
-    pub c: &'s mut [T],
+    pub c: &'s mut Buf,
 }
 
 /// The operands of one host-slice call, `C ← α·A·B + β·C`, as the trait receives them.

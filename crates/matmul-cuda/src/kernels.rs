@@ -82,41 +82,218 @@ pub fn c_type(dtype: Dtype) -> &'static str {
 /// Static shared memory a kernel may use without the dynamic opt-in.
 pub const STATIC_SMEM_BUDGET: u32 = 48 * 1024;
 
-/// One compilable (kernel, dtype, tiles) combination and its launch geometry.
+/// [`Kernel::Naive`]'s tiles: one thread per element of C, `BS × BS` blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NaiveTiles {
+    pub bs: u32,
+}
+
+/// [`Kernel::Tiled`]'s tiles: `TILE × TILE` shared tiles of A and B, one thread per
+/// element of C's `TILE × TILE` block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SharedTiles {
+    pub tile: u32,
+}
+
+/// [`Kernel::RegTile`]'s tiles: `BM × BN` blocks of C, `BK`-deep slices, a `TM × TN`
+/// register tile per thread, so `(BM / TM)·(BN / TN)` threads (the kernel's `NT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegTiles {
+    pub bm: u32,
+    pub bn: u32,
+    pub bk: u32,
+    pub tm: u32,
+    pub tn: u32,
+}
+
+/// [`Kernel::WarpTile`]'s tiles: `BM × BN × BK` blocks of `NT` threads, one warp per
+/// `WM × WN` warp tile, split into `WNITER` sub-tiles across, `TM × TN` per lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WarpTiles {
+    pub bm: u32,
+    pub bn: u32,
+    pub bk: u32,
+    pub wm: u32,
+    pub wn: u32,
+    pub wniter: u32,
+    pub tm: u32,
+    pub tn: u32,
+    pub nt: u32,
+}
+
+/// [`Kernel::Dmma`]'s tiles: `BM × BN × BK` blocks of `NT` threads, one warp per `WM × WN`
+/// warp tile of 8 × 8 DMMA fragments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmmaTiles {
+    pub bm: u32,
+    pub bn: u32,
+    pub bk: u32,
+    pub wm: u32,
+    pub wn: u32,
+    pub nt: u32,
+}
+
+/// A configuration's tiles, one type per kernel family: the kernel, its `#define`s, the
+/// block of C each thread block computes and the thread block itself all follow from
+/// them, so a row cannot name tiles its defines do not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tiles {
+    Naive(NaiveTiles),
+    Tiled(SharedTiles),
+    RegTile(RegTiles),
+    WarpTile(WarpTiles),
+    Dmma(DmmaTiles),
+}
+
+impl Tiles {
+    /// The kernel these tiles are for.
+    pub const fn kernel(&self) -> Kernel {
+        match self {
+            Tiles::Naive(_) => Kernel::Naive,
+            Tiles::Tiled(_) => Kernel::Tiled,
+            Tiles::RegTile(_) => Kernel::RegTile,
+            Tiles::WarpTile(_) => Kernel::WarpTile,
+            Tiles::Dmma(_) => Kernel::Dmma,
+        }
+    }
+
+    /// The `#define`s prepended to the kernel's source, in the order of its docs.
+    pub fn defines(&self) -> Vec<(&'static str, u32)> {
+        match *self {
+            Tiles::Naive(NaiveTiles { bs }) => vec![("BS", bs)],
+            Tiles::Tiled(SharedTiles { tile }) => vec![("TILE", tile)],
+            Tiles::RegTile(RegTiles { bm, bn, bk, tm, tn }) => {
+                vec![("BM", bm), ("BN", bn), ("BK", bk), ("TM", tm), ("TN", tn)]
+            }
+            Tiles::WarpTile(WarpTiles { bm, bn, bk, wm, wn, wniter, tm, tn, nt }) => vec![
+                ("BM", bm),
+                ("BN", bn),
+                ("BK", bk),
+                ("WM", wm),
+                ("WN", wn),
+                ("WNITER", wniter),
+                ("TM", tm),
+                ("TN", tn),
+                ("NT", nt),
+            ],
+            Tiles::Dmma(DmmaTiles { bm, bn, bk, wm, wn, nt }) => {
+                vec![("BM", bm), ("BN", bn), ("BK", bk), ("WM", wm), ("WN", wn), ("NT", nt)]
+            }
+        }
+    }
+
+    /// (rows, columns) of C per thread block.
+    pub const fn block_tile(&self) -> (u32, u32) {
+        match *self {
+            Tiles::Naive(NaiveTiles { bs }) => (bs, bs),
+            Tiles::Tiled(SharedTiles { tile }) => (tile, tile),
+            Tiles::RegTile(RegTiles { bm, bn, .. })
+            | Tiles::WarpTile(WarpTiles { bm, bn, .. })
+            | Tiles::Dmma(DmmaTiles { bm, bn, .. }) => (bm, bn),
+        }
+    }
+
+    /// The depth of one k slice of the shared tiles (the naive kernel's `BS`, which has none).
+    pub const fn k_slice(&self) -> u32 {
+        match *self {
+            Tiles::Naive(NaiveTiles { bs }) => bs,
+            Tiles::Tiled(SharedTiles { tile }) => tile,
+            Tiles::RegTile(RegTiles { bk, .. })
+            | Tiles::WarpTile(WarpTiles { bk, .. })
+            | Tiles::Dmma(DmmaTiles { bk, .. }) => bk,
+        }
+    }
+
+    /// Threads per block, (x, y): what the kernel was written for (2-D for the naive and
+    /// tiled kernels, `NT` wide for the others).
+    pub const fn block(&self) -> (u32, u32) {
+        match *self {
+            Tiles::Naive(NaiveTiles { bs }) => (bs, bs),
+            Tiles::Tiled(SharedTiles { tile }) => (tile, tile),
+            Tiles::RegTile(RegTiles { bm, bn, tm, tn, .. }) => ((bm / tm) * (bn / tn), 1),
+            Tiles::WarpTile(WarpTiles { nt, .. }) | Tiles::Dmma(DmmaTiles { nt, .. }) => (nt, 1),
+        }
+    }
+
+    /// The relations the kernels' launch geometry rests on (their sources `static_assert`
+    /// the ones that need the element type; the NVRTC gate compiles those). Evaluated for
+    /// every row of [`CONFIGS`] when the crate is compiled.
+    const fn check(&self) {
+        match *self {
+            Tiles::Naive(_) | Tiles::Tiled(_) => {}
+            Tiles::RegTile(RegTiles { bm, bn, bk, tm, tn }) => {
+                assert!(
+                    bk > 0 && tm > 0 && tn > 0 && bm % tm == 0 && bn % tn == 0,
+                    "BM, BN must be whole TM, TN tiles"
+                );
+            }
+            Tiles::WarpTile(WarpTiles { bm, bn, bk, wm, wn, wniter, tm, tn, nt }) => {
+                assert!(bk > 0 && wm > 0 && wn > 0 && bm % wm == 0 && bn % wn == 0, "BM, BN must be whole warp tiles");
+                assert!(nt == (bm / wm) * (bn / wn) * 32, "NT must be one warp per warp tile");
+                assert!(wniter > 0 && tm > 0 && tn > 0 && wn % wniter == 0, "WN must split into WNITER sub-tiles");
+                assert!(
+                    (wm * wn) % (32 * tm * tn * wniter) == 0,
+                    "a warp tile must be whole sub-tiles of 32 lane tiles"
+                );
+            }
+            Tiles::Dmma(DmmaTiles { bm, bn, bk, wm, wn, nt }) => {
+                assert!(wm > 0 && wn > 0 && bm % wm == 0 && bn % wn == 0, "BM, BN must be whole warp tiles");
+                assert!(nt == (bm / wm) * (bn / wn) * 32, "NT must be one warp per warp tile");
+                assert!(wm % 8 == 0 && wn % 8 == 0 && bk % 4 == 0 && bk > 0, "tiles must be whole DMMA shapes");
+            }
+        }
+        let (x, y) = self.block();
+        assert!(x * y > 0 && x * y <= 1024 && (x * y) % 32 == 0, "a block is 1 to 1024 threads, whole warps");
+    }
+}
+
+/// One compilable (dtype, tiles) combination: a row of [`CONFIGS`].
 #[derive(Clone, Copy, Debug)]
 pub struct KernelConfig {
-    /// Which kernel.
-    pub kernel: Kernel,
     /// Element type.
     pub dtype: Dtype,
-    /// The tile `#define`s prepended to the source, e.g. `("BM", 128)`.
-    pub defines: &'static [(&'static str, u32)],
-    /// Threads per block, (x, y).
-    pub block: (u32, u32),
-    /// Rows of C per block.
-    pub tile_m: u32,
-    /// Columns of C per block.
-    pub tile_n: u32,
+    /// The kernel and its tiles.
+    pub tiles: Tiles,
     /// Whether the backends launch this one (one default per kernel and dtype).
     pub default: bool,
 }
 
 impl KernelConfig {
+    /// Which kernel.
+    pub const fn kernel(&self) -> Kernel {
+        self.tiles.kernel()
+    }
+
+    /// Threads per block, (x, y).
+    pub const fn block(&self) -> (u32, u32) {
+        self.tiles.block()
+    }
+
+    /// Rows of C per block.
+    pub const fn tile_m(&self) -> u32 {
+        self.tiles.block_tile().0
+    }
+
+    /// Columns of C per block.
+    pub const fn tile_n(&self) -> u32 {
+        self.tiles.block_tile().1
+    }
+
     /// A short label for tables: `regtile f32 BM=128 BN=128 …`.
     pub fn label(&self) -> String {
-        let defines: Vec<String> = self.defines.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        format!("{:?} {} {}", self.kernel, self.dtype.as_str(), defines.join(" ")).to_lowercase()
+        let defines: Vec<String> = self.tiles.defines().iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{:?} {} {}", self.kernel(), self.dtype.as_str(), defines.join(" ")).to_lowercase()
     }
 
     /// The full NVRTC source: dtype and tile `#define`s, the common prelude, the kernel.
     pub fn source(&self) -> String {
         let mut src = format!("#define MATMUL_T {}\n", c_type(self.dtype));
-        for (name, value) in self.defines {
+        for (name, value) in self.tiles.defines() {
             src.push_str(&format!("#define {name} {value}\n"));
         }
         src.push_str(include_str!("kernels/common.cuh"));
         src.push('\n');
-        src.push_str(self.kernel.body());
+        src.push_str(self.kernel().body());
         src
     }
 
@@ -129,185 +306,89 @@ impl KernelConfig {
     /// The grid for an `m × n` C: `(⌈n / tile_n⌉, ⌈m / tile_m⌉)`, or `None` when it
     /// exceeds CUDA's limits (x < 2³¹, y < 2¹⁶).
     pub fn grid(&self, m: usize, n: usize) -> Option<(u32, u32)> {
-        let gx = n.div_ceil(self.tile_n as usize);
-        let gy = m.div_ceil(self.tile_m as usize);
+        let gx = n.div_ceil(self.tile_n() as usize);
+        let gy = m.div_ceil(self.tile_m() as usize);
         (gx <= i32::MAX as usize && gy <= 65535).then_some((gx as u32, gy as u32))
     }
 }
 
-const fn cfg(
-    kernel: Kernel,
-    dtype: Dtype,
-    defines: &'static [(&'static str, u32)],
-    block: (u32, u32),
-    tile: (u32, u32),
-    default: bool,
-) -> KernelConfig {
-    KernelConfig { kernel, dtype, defines, block, tile_m: tile.0, tile_n: tile.1, default }
+/// A row, checked ([`Tiles::check`]) while [`CONFIGS`] is compiled: a row that breaks a
+/// relation fails the build.
+const fn cfg(dtype: Dtype, tiles: Tiles, default: bool) -> KernelConfig {
+    tiles.check();
+    KernelConfig { dtype, tiles, default }
+}
+
+const fn naive(bs: u32) -> Tiles {
+    Tiles::Naive(NaiveTiles { bs })
+}
+
+const fn tiled(tile: u32) -> Tiles {
+    Tiles::Tiled(SharedTiles { tile })
+}
+
+const fn regtile([bm, bn, bk]: [u32; 3], [tm, tn]: [u32; 2]) -> Tiles {
+    Tiles::RegTile(RegTiles { bm, bn, bk, tm, tn })
+}
+
+/// Block `[BM, BN, BK]`, warp `[WM, WN]`, `WNITER`, lane `[TM, TN]`, `NT`.
+const fn warptile([bm, bn, bk]: [u32; 3], [wm, wn]: [u32; 2], wniter: u32, [tm, tn]: [u32; 2], nt: u32) -> Tiles {
+    Tiles::WarpTile(WarpTiles { bm, bn, bk, wm, wn, wniter, tm, tn, nt })
+}
+
+/// Block `[BM, BN, BK]`, warp `[WM, WN]`, `NT`.
+const fn dmma([bm, bn, bk]: [u32; 3], [wm, wn]: [u32; 2], nt: u32) -> Tiles {
+    Tiles::Dmma(DmmaTiles { bm, bn, bk, wm, wn, nt })
 }
 
 use Dtype::{F32, F64};
-use Kernel::{Dmma, Naive, RegTile, Tiled, WarpTile};
 
 /// Every configuration: the backends' defaults and the alternatives a tile sweep tries.
 /// The NVRTC gate compiles all of them.
 pub static CONFIGS: &[KernelConfig] = &[
     // One thread per element, 16 × 16 blocks.
-    cfg(Naive, F32, &[("BS", 16)], (16, 16), (16, 16), true),
-    cfg(Naive, F64, &[("BS", 16)], (16, 16), (16, 16), true),
+    cfg(F32, naive(16), true),
+    cfg(F64, naive(16), true),
     // 32 × 32 shared tiles, 1024 threads.
-    cfg(Tiled, F32, &[("TILE", 32)], (32, 32), (32, 32), true),
-    cfg(Tiled, F64, &[("TILE", 32)], (32, 32), (32, 32), true),
-    cfg(Tiled, F32, &[("TILE", 16)], (16, 16), (16, 16), false),
+    cfg(F32, tiled(32), true),
+    cfg(F64, tiled(32), true),
+    cfg(F32, tiled(16), false),
     // 128 × 128 blocks of 256 threads, each an 8 × 8 register tile.
-    cfg(RegTile, F32, &[("BM", 128), ("BN", 128), ("BK", 8), ("TM", 8), ("TN", 8)], (256, 1), (128, 128), true),
-    cfg(RegTile, F64, &[("BM", 128), ("BN", 128), ("BK", 8), ("TM", 8), ("TN", 8)], (256, 1), (128, 128), true),
-    cfg(RegTile, F32, &[("BM", 64), ("BN", 64), ("BK", 8), ("TM", 4), ("TN", 4)], (256, 1), (64, 64), false),
-    cfg(RegTile, F64, &[("BM", 64), ("BN", 64), ("BK", 8), ("TM", 4), ("TN", 4)], (256, 1), (64, 64), false),
+    cfg(F32, regtile([128, 128, 8], [8, 8]), true),
+    cfg(F64, regtile([128, 128, 8], [8, 8]), true),
+    cfg(F32, regtile([64, 64, 8], [4, 4]), false),
+    cfg(F64, regtile([64, 64, 8], [4, 4]), false),
     // Warp tiles: 128 × 128 × 16, 8 warps of 64 × 32, 2 × 2 sub-tiles of 4 × 4 per lane.
-    cfg(
-        WarpTile,
-        F32,
-        &[
-            ("BM", 128),
-            ("BN", 128),
-            ("BK", 16),
-            ("WM", 64),
-            ("WN", 32),
-            ("WNITER", 2),
-            ("TM", 4),
-            ("TN", 4),
-            ("NT", 256),
-        ],
-        (256, 1),
-        (128, 128),
-        true,
-    ),
-    cfg(
-        WarpTile,
-        F32,
-        &[
-            ("BM", 128),
-            ("BN", 128),
-            ("BK", 8),
-            ("WM", 64),
-            ("WN", 32),
-            ("WNITER", 2),
-            ("TM", 4),
-            ("TN", 4),
-            ("NT", 256),
-        ],
-        (256, 1),
-        (128, 128),
-        false,
-    ),
-    cfg(
-        WarpTile,
-        F32,
-        &[
-            ("BM", 128),
-            ("BN", 64),
-            ("BK", 16),
-            ("WM", 64),
-            ("WN", 32),
-            ("WNITER", 2),
-            ("TM", 4),
-            ("TN", 4),
-            ("NT", 128),
-        ],
-        (128, 1),
-        (128, 64),
-        false,
-    ),
+    cfg(F32, warptile([128, 128, 16], [64, 32], 2, [4, 4], 256), true),
+    cfg(F32, warptile([128, 128, 8], [64, 32], 2, [4, 4], 256), false),
+    cfg(F32, warptile([128, 64, 16], [64, 32], 2, [4, 4], 128), false),
     // 128 × 256: 8 warps of 64 × 64, 8 × 16 per lane (all 48 KiB of static shared memory).
-    cfg(
-        WarpTile,
-        F32,
-        &[
-            ("BM", 128),
-            ("BN", 256),
-            ("BK", 16),
-            ("WM", 64),
-            ("WN", 64),
-            ("WNITER", 4),
-            ("TM", 4),
-            ("TN", 4),
-            ("NT", 256),
-        ],
-        (256, 1),
-        (128, 256),
-        false,
-    ),
+    cfg(F32, warptile([128, 256, 16], [64, 64], 4, [4, 4], 256), false),
     // The default's block with 4 × 2 warps of 32 × 64 (one sub-tile down, four across).
-    cfg(
-        WarpTile,
-        F32,
-        &[
-            ("BM", 128),
-            ("BN", 128),
-            ("BK", 16),
-            ("WM", 32),
-            ("WN", 64),
-            ("WNITER", 4),
-            ("TM", 4),
-            ("TN", 4),
-            ("NT", 256),
-        ],
-        (256, 1),
-        (128, 128),
-        false,
-    ),
-    cfg(
-        WarpTile,
-        F64,
-        &[("BM", 64), ("BN", 64), ("BK", 16), ("WM", 32), ("WN", 32), ("WNITER", 2), ("TM", 4), ("TN", 4), ("NT", 128)],
-        (128, 1),
-        (64, 64),
-        true,
-    ),
+    cfg(F32, warptile([128, 128, 16], [32, 64], 4, [4, 4], 256), false),
+    cfg(F64, warptile([64, 64, 16], [32, 32], 2, [4, 4], 128), true),
     // DMMA: 4 warps of 32 × 32 over a 64 × 64 × 16 block, or warps of 64 × 32 over 128 × 128 × 8 (8)
-    // and 128 × 64 × 8 (4).
-    cfg(
-        Dmma,
-        F64,
-        &[("BM", 64), ("BN", 64), ("BK", 16), ("WM", 32), ("WN", 32), ("NT", 128)],
-        (128, 1),
-        (64, 64),
-        true,
-    ),
-    cfg(
-        Dmma,
-        F64,
-        &[("BM", 128), ("BN", 128), ("BK", 8), ("WM", 64), ("WN", 32), ("NT", 256)],
-        (256, 1),
-        (128, 128),
-        false,
-    ),
-    // 4 warps of 64 × 32 over 128 × 64 × 8: the large warp tile with half the threads.
-    cfg(
-        Dmma,
-        F64,
-        &[("BM", 128), ("BN", 64), ("BK", 8), ("WM", 64), ("WN", 32), ("NT", 128)],
-        (128, 1),
-        (128, 64),
-        false,
-    ),
+    // and 128 × 64 × 8 (4): the large warp tile with half the threads.
+    cfg(F64, dmma([64, 64, 16], [32, 32], 128), true),
+    cfg(F64, dmma([128, 128, 8], [64, 32], 256), false),
+    cfg(F64, dmma([128, 64, 8], [64, 32], 128), false),
 ];
 
 /// The configuration the backends launch for `kernel` in `dtype`, if it has one.
 pub fn default_config(kernel: Kernel, dtype: Dtype) -> Option<(usize, &'static KernelConfig)> {
-    CONFIGS.iter().enumerate().find(|(_, c)| c.kernel == kernel && c.dtype == dtype && c.default)
+    CONFIGS.iter().enumerate().find(|(_, c)| c.kernel() == kernel && c.dtype == dtype && c.default)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Kernel::{Dmma, Naive, RegTile};
 
     #[test]
     fn one_default_per_kernel_and_dtype_except_dmma_f32() {
         for kernel in Kernel::ALL {
             for dtype in [F32, F64] {
-                let n = CONFIGS.iter().filter(|c| c.kernel == kernel && c.dtype == dtype && c.default).count();
+                let n = CONFIGS.iter().filter(|c| c.kernel() == kernel && c.dtype == dtype && c.default).count();
                 let expected = usize::from(!(kernel == Dmma && dtype == F32));
                 assert_eq!(n, expected, "{kernel:?} {dtype:?}");
             }
@@ -315,13 +396,34 @@ mod tests {
     }
 
     #[test]
-    fn block_threads_match_the_tiles() {
+    fn each_rows_source_defines_its_tiles_and_its_launch_matches_them() {
         for c in CONFIGS {
-            let threads = c.block.0 * c.block.1;
+            let src = c.source();
+            let defined = |name: &str| -> Option<u32> {
+                let line = src.lines().find(|l| l.starts_with(&format!("#define {name} ")))?;
+                line.rsplit(' ').next()?.parse().ok()
+            };
+            let (x, y) = c.block();
+            let threads = x * y;
             assert!(threads > 0 && threads <= 1024 && threads % 32 == 0, "{}", c.label());
-            if let Some(&(_, nt)) = c.defines.iter().find(|(k, _)| *k == "NT") {
-                assert_eq!(nt, threads, "{}", c.label());
+            match c.tiles {
+                Tiles::Naive(t) => assert_eq!((defined("BS"), (x, y)), (Some(t.bs), (t.bs, t.bs)), "{}", c.label()),
+                Tiles::Tiled(t) => {
+                    assert_eq!((defined("TILE"), (x, y)), (Some(t.tile), (t.tile, t.tile)), "{}", c.label())
+                }
+                Tiles::RegTile(t) => {
+                    assert_eq!([defined("BM"), defined("BN"), defined("BK")], [Some(t.bm), Some(t.bn), Some(t.bk)]);
+                    assert_eq!(threads, (t.bm / t.tm) * (t.bn / t.tn), "{}: the kernel's NT", c.label());
+                }
+                Tiles::WarpTile(WarpTiles { nt, .. }) | Tiles::Dmma(DmmaTiles { nt, .. }) => {
+                    assert_eq!((defined("NT"), threads), (Some(nt), nt), "{}", c.label());
+                }
             }
+            let (tm, tn) = c.tiles.block_tile();
+            if !matches!(c.tiles, Tiles::Naive(_) | Tiles::Tiled(_)) {
+                assert_eq!((defined("BM"), defined("BN")), (Some(tm), Some(tn)), "{}", c.label());
+            }
+            assert_eq!((c.tile_m(), c.tile_n()), (tm, tn));
         }
     }
 

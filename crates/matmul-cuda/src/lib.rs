@@ -82,7 +82,9 @@ pub mod nvrtc;
 pub mod peak;
 mod resident;
 
-pub use backend::{CudaBackend, Method, ALL, CUBLAS, CUDA_DMMA, CUDA_NAIVE, CUDA_REGTILE, CUDA_TILED, CUDA_WARPTILE};
+pub use backend::{
+    CudaBackend, DeviceGemm, Method, ALL, CUBLAS, CUDA_DMMA, CUDA_NAIVE, CUDA_REGTILE, CUDA_TILED, CUDA_WARPTILE,
+};
 pub use device::{cublas_present, driver_present, gpu, CudaScalar, Gpu, NO_DRIVER};
 pub use host::Dims;
 pub use resident::{CopyRates, DeviceMatrices, KernelTimes, KernelTiming};

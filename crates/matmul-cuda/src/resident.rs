@@ -23,7 +23,7 @@ use cudarc::driver::sys::CUevent_flags;
 use cudarc::driver::{CudaEvent, CudaSlice, CudaStream};
 use matmul_core::{Error, Result};
 
-use crate::backend::CudaBackend;
+use crate::backend::{CudaBackend, DeviceGemm};
 use crate::device::{staging, CudaScalar};
 use crate::host::Dims;
 
@@ -233,9 +233,12 @@ impl CudaBackend {
         let stream = gpu.stream();
         let dims = ops.dims;
         let DeviceMatrices { a, b, c, .. } = ops;
-        let mut call = || match config {
-            None => self.gemm_device(T::ONE, a, b, T::ZERO, c, dims),
-            Some(row) => self.gemm_device_config(row, T::ONE, a, b, T::ZERO, c, dims),
+        let mut call = || {
+            let gemm = DeviceGemm { dims, alpha: T::ONE, beta: T::ZERO, a: &*a, b: &*b, c: &mut *c };
+            match config {
+                None => self.gemm_device(gemm),
+                Some(row) => self.gemm_device_config(row, gemm),
+            }
         };
         call()?;
         stream.synchronize().map_err(|e| Error::backend_with_source(name, "waiting for the warm-up", e))?;
@@ -306,12 +309,12 @@ mod tests {
     #[test]
     fn each_backend_lists_the_rows_it_can_launch_default_first() {
         use crate::kernels::{Dtype, Kernel, CONFIGS};
-        let count = |kernel, dtype| CONFIGS.iter().filter(|c| c.kernel == kernel && c.dtype == dtype).count();
+        let count = |kernel, dtype| CONFIGS.iter().filter(|c| c.kernel() == kernel && c.dtype == dtype).count();
         let rows = crate::CUDA_WARPTILE.configs(Dtype::F32);
         assert_eq!(rows.len(), count(Kernel::WarpTile, Dtype::F32));
         assert!(rows.len() > 1, "the sweep has alternatives to the default");
         assert!(CONFIGS[rows[0]].default);
-        assert!(rows.iter().all(|&r| CONFIGS[r].kernel == Kernel::WarpTile && CONFIGS[r].dtype == Dtype::F32));
+        assert!(rows.iter().all(|&r| CONFIGS[r].kernel() == Kernel::WarpTile && CONFIGS[r].dtype == Dtype::F32));
         // cuda-dmma in f32 runs the warp-tiled kernel; cuBLAS has no rows.
         assert_eq!(crate::CUDA_DMMA.configs(Dtype::F32), rows);
         assert_eq!(crate::CUDA_DMMA.configs(Dtype::F64).len(), count(Kernel::Dmma, Dtype::F64));

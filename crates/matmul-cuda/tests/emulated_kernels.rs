@@ -139,7 +139,7 @@ fn build(cxx: &str, config: &KernelConfig, check: Check) -> std::result::Result<
         "// {cxx} {}\n{EMULATION_HEADER}\n{}\n#define MATMUL_ENTRY {}\n{LAUNCHER}",
         flags.join(" "),
         config.source(),
-        config.kernel.entry()
+        config.kernel().entry()
     );
     if exe.exists() && std::fs::read_to_string(&source).is_ok_and(|old| old == text) {
         return Ok(exe);
@@ -188,7 +188,7 @@ impl Emulator {
         let mut io = self.io.lock().unwrap_or_else(|e| e.into_inner());
         let (stdin, stdout) = &mut *io;
         let mut request = Vec::new();
-        for v in [gx, gy, self.config.block.0, self.config.block.1] {
+        for v in [gx, gy, self.config.block().0, self.config.block().1] {
             request.extend_from_slice(&v.to_le_bytes());
         }
         for v in [m, n, k] {
@@ -260,16 +260,10 @@ impl Backend for Emulator {
     matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
 }
 
-/// The depth of one k slice of a configuration's shared tiles.
-fn k_slice(config: &KernelConfig) -> usize {
-    let define = |name| config.defines.iter().find(|(k, _)| *k == name).map(|&(_, v)| v as usize);
-    define("BK").or(define("TILE")).or(define("BS")).expect("every kernel has BK, TILE or BS")
-}
-
 /// The cases of one configuration, from its tile shape (`tm × tn` per block, `bk` per k
 /// slice); `vec` is the elements per 16-byte vector, 4 for f32 and 2 for f64.
 fn cases(config: &KernelConfig, check: Check) -> Vec<Case> {
-    let (tm, tn, bk) = (config.tile_m as usize, config.tile_n as usize, k_slice(config));
+    let (tm, tn, bk) = (config.tile_m() as usize, config.tile_n() as usize, config.tiles.k_slice() as usize);
     let vec = if config.dtype == Dtype::F32 { 4 } else { 2 };
     let r = OperandLayout::RowMajor;
     let case = |(m, n, k): (usize, usize, usize), (alpha, beta, nan_in_c): (f64, f64, bool), seed| Case {
@@ -441,7 +435,7 @@ fn shared_memory_bank_conflicts() {
         let [loads, stores, copies] = ["load", "store", "cp.async"].map(|k| bank_totals(report, k));
         eprintln!("{:<72} {:>22} {:>22} {:>22}", config.label(), cell(loads), cell(stores), cell(copies));
         // What the kernels' comments promise.
-        match config.kernel {
+        match config.kernel() {
             // The swizzled A stage: conflict-free transposing stores and vector reads.
             Kernel::WarpTile => {
                 assert_eq!(loads.wavefronts, loads.ideal, "{}: {loads:?}", config.label());

@@ -34,7 +34,7 @@ fn every_kernel_compiles_for_sm_90_without_spills_within_its_smem_budget() {
         .unwrap();
     for config in CONFIGS {
         let label = config.label();
-        let entry = config.kernel.entry();
+        let entry = config.kernel().entry();
         let budget = config.smem_budget();
         match nvrtc::compile_cubin(&config.source(), &format!("{entry}.cu"), &options) {
             Ok(compiled) => match nvrtc::parse_resources(&compiled.log, entry) {
