@@ -27,6 +27,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
+use matmul_bench_format::options::DtypeList;
 use matmul_bench_format::runner::HotLoop as Source;
 use matmul_bench_format::Dtype;
 
@@ -38,9 +39,9 @@ use parse::{Function, Line, Verdict};
 pub struct AsmArgs {
     /// Backend name, e.g. `naive-ikj`.
     backend: String,
-    /// Element type of the instance to show.
-    #[arg(long, default_value_t = Dtype::F64)]
-    dtype: Dtype,
+    /// Element types of the instances to show, comma-separated (f32, f64), or `all`.
+    #[arg(long, value_name = "LIST", default_value = "f64")]
+    dtype: DtypeList,
     /// Print the kernel's LLVM IR instead of its assembly: from the crate compiled on its own,
     /// so before link-time optimisation (the assembly is the linked runner's).
     #[arg(long)]
@@ -170,51 +171,52 @@ pub fn run(args: AsmArgs) -> anyhow::Result<()> {
     if args.llvm {
         let emitted = emit(&package, &codegen, &workspace_root().join("target").join("asm"))?;
         let ir = parse::ir_functions(&emitted.llvm_ir);
-        let chosen: Vec<_> = ir.iter().filter(|f| is_kernel_instance(&f.name, kernels, args.dtype, None)).collect();
-        if chosen.is_empty() {
-            bail!("no {} kernel of {name} in the LLVM IR", args.dtype.as_str());
-        }
         println!(
             "; LLVM IR of {package} compiled on its own ({}, no LTO): the code before link-time \
              optimisation, which may still inline, unroll and schedule it differently in the runner",
             codegen.label()
         );
-        for f in chosen {
-            println!("; {}\n{}", f.name, f.text);
+        for &dtype in args.dtype.dtypes() {
+            let chosen: Vec<_> = ir.iter().filter(|f| is_kernel_instance(&f.name, kernels, dtype, None)).collect();
+            if chosen.is_empty() {
+                bail!("no {} kernel of {name} in the LLVM IR", dtype.as_str());
+            }
+            for f in chosen {
+                println!("; {}\n{}", f.name, f.text);
+            }
         }
         return Ok(());
     }
 
-    let hot = hot_loop(&functions, &type_path, kernels, args.dtype)
-        .with_context(|| format!("no loop found in the {} kernels of {name}", args.dtype.as_str()))?;
-    println!(
-        "hot loop of {} (symbol {}) in {} ({}, release profile with thin LTO: the code that runs):",
-        hot.function.name,
-        hot.function.symbol,
-        binary.display(),
-        codegen.label()
-    );
-    if hot.inlined {
-        println!("  (no {} kernel is a function of its own in the binary: LTO inlined it here)", args.dtype.as_str());
-    }
-    let lines = &hot.function.lines;
-    let shown = if args.full { &lines[..] } else { &lines[hot.start..=hot.end] };
-    for l in shown {
-        println!("{l}");
-    }
-    println!();
-    // Each kernel runs for some shapes (packed or strided, each instruction set): a spill
-    // in any of them is worth seeing, not only in the one that looks hottest.
-    let each = kernel_hot_loops(&functions, kernels, args.dtype);
-    if each.len() > 1 {
-        println!("the hot loop of each {} kernel:", args.dtype.as_str());
-        let width = each.iter().map(|h| h.function.name.len()).max().unwrap_or(0);
-        for h in &each {
-            println!("  {:<width$}  {}", h.function.name, h.verdict);
+    // Where the binary is and how it was built, said once per element type.
+    let built =
+        format!("{} ({}, release profile with thin LTO: the code that runs)", binary.display(), codegen.label());
+    for &dtype in args.dtype.dtypes() {
+        let hot = hot_loop(&functions, &type_path, kernels, dtype)
+            .with_context(|| format!("no loop found in the {} kernels of {name}", dtype.as_str()))?;
+        println!("hot loop of {} (symbol {}) in {built}:", hot.function.name, hot.function.symbol);
+        if hot.inlined {
+            println!("  (no {} kernel is a function of its own in the binary: LTO inlined it here)", dtype.as_str());
+        }
+        let lines = &hot.function.lines;
+        let shown = if args.full { &lines[..] } else { &lines[hot.start..=hot.end] };
+        for l in shown {
+            println!("{l}");
         }
         println!();
+        // Each kernel runs for some shapes (packed or strided, each instruction set): a spill
+        // in any of them is worth seeing, not only in the one that looks hottest.
+        let each = kernel_hot_loops(&functions, kernels, dtype);
+        if each.len() > 1 {
+            println!("the hot loop of each {} kernel:", dtype.as_str());
+            let width = each.iter().map(|h| h.function.name.len()).max().unwrap_or(0);
+            for h in &each {
+                println!("  {:<width$}  {}", h.function.name, h.verdict);
+            }
+            println!();
+        }
+        println!("{}", hot.verdict);
     }
-    println!("{}", hot.verdict);
     Ok(())
 }
 

@@ -62,6 +62,9 @@ pub struct CompareArgs {
     /// everywhere (the SIMD driver packs the two differently).
     #[arg(long, value_name = "LIST", default_value = "rrr,ccc")]
     pub layouts: LayoutList,
+    /// Element types, comma-separated (f32, f64), or `all`.
+    #[arg(long, value_name = "LIST", default_value = "all")]
+    pub dtype: DtypeList,
     /// Seconds of timed calls per point in each process.
     #[arg(long, default_value_t = 0.1, value_name = "SECONDS")]
     pub min_time: f64,
@@ -334,7 +337,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     }
     let pairs: Vec<(String, Layouts)> =
         common.iter().flat_map(|b| args.layouts.items().iter().map(move |&l| (b.clone(), l))).collect();
-    let round = Round { groups: groups(&pairs), dtypes: Dtype::ALL.to_vec(), sizes: args.sizes.clone() };
+    let round = Round { groups: groups(&pairs), dtypes: args.dtype.dtypes().to_vec(), sizes: args.sizes.clone() };
     if round.groups.is_empty() {
         bail!("nothing to measure: every backend is left out in every layout asked for");
     }
