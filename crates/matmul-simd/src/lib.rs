@@ -44,7 +44,8 @@
 //!
 //! # Threads
 //!
-//! [`Backend::set_threads`] sets the threads (1 = serial). By default, products smaller
+//! [`Backend::set_threads`] sets the threads (1 = serial; more than [`max_threads`] is
+//! taken as that many, and [`Simd::threads`] says the count in effect). By default, products smaller
 //! than [`SERIAL_BELOW`] multiply-adds run serially, with no pool, and larger ones use all
 //! cores. One rayon pool is kept per thread count. The result is bit-for-bit the same for
 //! every thread count: see the `driver` module.
@@ -136,9 +137,15 @@ impl Simd {
         if m.saturating_mul(n).saturating_mul(k) < SERIAL_BELOW {
             return 1;
         }
+        self.threads()
+    }
+
+    /// The threads a product above [`SERIAL_BELOW`] runs on: every CPU by default, else
+    /// the count given to [`Backend::set_threads`], at most [`max_threads`].
+    pub fn threads(&self) -> usize {
         match self.threads.load(Ordering::Relaxed) {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            t => t,
+            0 => cpus(),
+            t => t.min(max_threads()),
         }
     }
 
@@ -203,6 +210,20 @@ impl Simd {
         unsafe { T::dispatch(isa, problem, pool.as_deref(), allow_small) };
         Ok(())
     }
+}
+
+/// The CPUs this process may run on (1 if the OS does not say).
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The most threads [`Backend::set_threads`] gives a product: the CPU count, or 8 on a
+/// machine with fewer CPUs, so that a small machine still runs (and its tests still
+/// check) the thread splits of a larger one. More would only wait for a CPU: the count
+/// is clamped, never refused, so `set_threads(usize::MAX)` is a prompt product on every
+/// CPU, not a request for that many threads.
+pub fn max_threads() -> usize {
+    cpus().max(8)
 }
 
 /// The thread pool of `threads` threads, built once per thread count and kept.
