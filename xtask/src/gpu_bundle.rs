@@ -1,10 +1,10 @@
-//! `cargo xtask gpu-bundle`: everything the CUDA checks need on the GPU machine, which has
-//! no Rust, built here into one folder with the script that runs them
+//! `cargo xtask gpu-bundle`: everything the CUDA backends' checks need on a machine with an
+//! NVIDIA GPU, built on this machine into one folder with the script that runs them
 //! (`xtask/gpu-bundle/run.sh`): the runner (generic x86-64, no BLAS library linked),
-//! matmul-cuda's unit tests, its shared-grid test and its NVRTC gate. With the device
-//! tool, carry the folder and run `bash target/gpu-bundle/run.sh`: one call does every
-//! GPU check of the CUDA issue and brings back a log, a summary and the sweep's and the
-//! bench's JSON.
+//! matmul-cuda's unit tests, its shared-grid test and its NVRTC gate. The GPU machine needs
+//! an NVIDIA driver but no Rust toolchain: copy the folder there and run `bash run.sh` in
+//! it. One run does every check that needs a GPU and leaves a log, a summary and the
+//! sweep's and the bench's JSON in `$OUT` (or `./gpu-out`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,14 +16,15 @@ use crate::runner::{self, BuildArgs};
 /// The script that runs on the GPU machine.
 const RUN_SH: &str = include_str!("../gpu-bundle/run.sh");
 
-/// The device tool's limit on what travels (the working tree and the carried folders).
+/// A cap on the bundle plus the repository's tracked files, so that a copy of the whole
+/// checkout with the bundle inside it fits one upload of at most 64 MiB.
 const TRAVEL_LIMIT_BYTES: u64 = 64 << 20;
 
 /// Arguments of `gpu-bundle`.
 #[derive(Debug, clap::Args)]
 pub struct GpuBundleArgs {
-    /// The folder to fill (emptied first). It must be git-ignored for the device tool to
-    /// carry it; the default, under `target/`, is.
+    /// The folder to fill (emptied first). The default, under `target/`, is git-ignored,
+    /// so the bundle never ends up in a commit.
     #[arg(long, default_value = "target/gpu-bundle")]
     out: PathBuf,
 }
@@ -52,19 +53,24 @@ pub fn run(args: GpuBundleArgs) -> anyhow::Result<()> {
     let tree = tracked_bytes(&root)?;
     println!("{}: {:.1} MiB; with the tracked files ({:.1} MiB)", out.display(), mib(bundle), mib(tree));
     if bundle + tree > TRAVEL_LIMIT_BYTES {
-        bail!("{:.1} MiB would travel, over the device tool's 64 MiB", mib(bundle + tree));
+        bail!("the bundle and the tracked files come to {:.1} MiB, over the 64 MiB cap", mib(bundle + tree));
     }
     match out.strip_prefix(&root) {
         Ok(rel) if ignored(&root, rel) => {
-            println!("on the GPU machine (device tool): carry [\"{0}\"], command `bash {0}/run.sh`", rel.display())
+            println!(
+                "for the GPU machine (an NVIDIA driver, no Rust needed): copy {0} there and run `bash run.sh` in it, \
+                 or `bash {0}/run.sh` from a copy of the checkout",
+                rel.display()
+            )
         }
         Ok(rel) => println!(
-            "{0} is not git-ignored, so it travels with the working tree (no carry needed): `bash {0}/run.sh`",
+            "{0} is not git-ignored: keep it out of commits. For the GPU machine: copy it there and run \
+             `bash run.sh` in it, or `bash {0}/run.sh` from a copy of the checkout",
             rel.display()
         ),
         Err(_) => println!(
-            "{} is outside the repository: the device tool cannot carry it; copy it to the GPU machine and run \
-             `bash run.sh` there",
+            "{} is outside the repository: copy it to the GPU machine (an NVIDIA driver, no Rust needed) and \
+             run `bash run.sh` in it",
             out.display()
         ),
     }
@@ -150,7 +156,7 @@ fn folder_bytes(dir: &Path) -> anyhow::Result<u64> {
     Ok(total)
 }
 
-/// Bytes of the files git tracks (what the device tool sends besides carried folders).
+/// Bytes of the files git tracks: what a copy of the checkout weighs besides the bundle.
 fn tracked_bytes(root: &Path) -> anyhow::Result<u64> {
     let out = Command::new("git").current_dir(root).args(["ls-files", "-z"]).output().context("git ls-files")?;
     Ok(out

@@ -1,7 +1,7 @@
 //! The NVRTC compile gate: every kernel, dtype and tile configuration compiled to sm_90
 //! machine code, with a spill or shared memory over budget failing the test.
 //!
-//! Needs no GPU, only libnvrtc 13 on the loader path (see README, "CUDA"). Without it the
+//! Needs no GPU, only libnvrtc 13 on the loader path (see docs/cuda.md). Without it the
 //! test says so and passes, unless `MATMUL_REQUIRE_NVRTC=1` (set by `.ci/run`), when it
 //! fails: CI can never pass the gate without running it.
 

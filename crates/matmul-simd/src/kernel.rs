@@ -189,17 +189,15 @@ const STAGE_CAPACITY: usize = 384;
 /// above and the driver rely on. [`microkernel!`] evaluates this in a `const` item for
 /// every kernel it declares, so a new kernel or block size that breaks one fails to build
 /// (with the message below), in every profile, instead of tripping a `debug_assert`.
-// `%`, not `is_multiple_of`: that is Rust 1.87, after the workspace's rust-version (1.85).
-#[allow(clippy::manual_is_multiple_of)]
 pub(crate) const fn check_invariants(mr: usize, nr: usize, lanes: usize, elem_bytes: usize, blocking: Blocking) {
-    assert!(mr > 0 && nr > 0 && mr % lanes == 0, "MR must be a positive multiple of the vector width");
+    assert!(mr > 0 && nr > 0 && mr.is_multiple_of(lanes), "MR must be a positive multiple of the vector width");
     assert!(mr * nr <= STAGE_CAPACITY, "MR × NR must fit the staging tile (raise STAGE_CAPACITY)");
     assert!(
-        mr * elem_bytes % 64 == 0,
+        (mr * elem_bytes).is_multiple_of(64),
         "MR elements must be a multiple of 64 bytes: packed A micro-panels (MR·kc elements each) must all start on a cache line"
     );
-    assert!(blocking.mc > 0 && blocking.mc % mr == 0, "MC must be a positive multiple of MR");
-    assert!(blocking.nc > 0 && blocking.nc % nr == 0, "NC must be a positive multiple of NR");
+    assert!(blocking.mc > 0 && blocking.mc.is_multiple_of(mr), "MC must be a positive multiple of MR");
+    assert!(blocking.nc > 0 && blocking.nc.is_multiple_of(nr), "NC must be a positive multiple of NR");
     assert!(blocking.kc > 0, "KC must be positive");
 }
 
@@ -222,7 +220,9 @@ struct Stage<T>([MaybeUninit<T>; STAGE_CAPACITY]);
 /// `src.a` and `src.b` satisfy [`MicroKernel::run`]'s contract with `MR = MV·V::LANES`;
 /// without, they satisfy [`MicroKernel::run_strided`]'s for a `rows × cols` tile.
 // Indexed loops on purpose: `acc[i][j]` with constant bounds is the shape LLVM fully
-// unrolls into registers (shared/SIMD.md §6).
+// unrolls into registers; a column loop with a run-time bound leaves the accumulators in
+// memory, at a fraction of the FMA peak (`cargo xtask asm simd` counts stack accesses in
+// the k loop).
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
 unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize, const PACKED: bool>(

@@ -11,8 +11,13 @@
 //! * **NC** (columns of a packed B block): the `KC × NC` block of B stays in **L3**, shared
 //!   by the threads.
 //!
-//! Starting points from shared/SIMD.md (AOCL zen4, BLIS haswell/zen3), checked on the Zen 4
-//! development machine (L1D 32 KiB, L2 1 MiB, L3 32 MiB).
+//! This is the blocking of Goto and van de Geijn, "Anatomy of High-Performance Matrix
+//! Multiplication" (ACM TOMS 34(3), 2008), as BLIS structures it (Van Zee and van de Geijn,
+//! "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", ACM TOMS 41(3), 2015).
+//! The sizes start from the public BLIS configurations: AOCL-BLIS's
+//! `config/zen4/bli_cntx_init_zen4.c` and BLIS's `config/haswell` and `config/zen3`
+//! (`bli_cntx_init_*.c`). They were checked on a Zen 4 machine (L1D 32 KiB, L2 1 MiB, L3
+//! 32 MiB).
 
 /// One row of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

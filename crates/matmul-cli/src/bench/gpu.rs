@@ -13,10 +13,13 @@ use matmul_core::BackendKind;
 
 use super::measure::{Operands, Timing};
 
-/// The backends fast enough for n = 8192 within the default per-call budget: at ≥ 35
-/// TFLOP/s (measured on an H200 for a register-tiled kernel, see GPU.md) one 8192³ call
-/// takes ~30 ms, while `cuda-naive` and `cuda-tiled` (6–9 TFLOP/s) gain nothing from it
-/// that 4096 does not show.
+/// The backends fast enough for n = 8192 within the default per-call budget. One 8192³
+/// product is 2·8192³ ≈ 1.1·10¹² flops: about 30 ms at 35 TFLOP/s, roughly half of a
+/// Hopper GPU's FP32 peak (an H200: 132 SMs × 1980 MHz × 128 FMAs × 2 ≈ 67 TFLOP/s), the
+/// range that register- and warp-tiled kernels, DMMA and cuBLAS aim at. `cuda-naive` and
+/// `cuda-tiled` are limited by memory traffic to a small fraction of the peak, and gain
+/// nothing from 8192 that 4096 does not show. (An estimate from the peak, not a
+/// measurement: the kernels are not yet verified on a GPU.)
 const FAST_AT_8192: [&str; 4] = ["cuda-regtile", "cuda-warptile", "cuda-dmma", "cublas"];
 
 /// The square sizes a backend gets in the sweep beyond the default ones, which stop at
