@@ -250,27 +250,7 @@ impl GemmPlan {
         beta: T,
         c: &mut MatMut<'_, T>,
     ) -> Result<Self> {
-        if a.ncols() != b.nrows() {
-            return Err(Error::ShapeMismatch {
-                what: "A's columns must equal B's rows (A, B)",
-                left: a.shape(),
-                right: b.shape(),
-            });
-        }
-        if c.nrows() != a.nrows() {
-            return Err(Error::ShapeMismatch {
-                what: "C's rows must equal A's rows (C, A)",
-                left: c.shape(),
-                right: a.shape(),
-            });
-        }
-        if c.ncols() != b.ncols() {
-            return Err(Error::ShapeMismatch {
-                what: "C's columns must equal B's columns (C, B)",
-                left: c.shape(),
-                right: b.shape(),
-            });
-        }
+        check_shapes(a.shape(), b.shape(), c.shape())?;
         let (m, n, k) = (a.nrows(), b.ncols(), a.ncols());
         if m == 0 || n == 0 {
             return Ok(GemmPlan::Done);
@@ -286,6 +266,20 @@ impl GemmPlan {
             return Ok(GemmPlan::Done);
         }
         Ok(GemmPlan::Compute { m, n, k })
+    }
+}
+
+/// That A (`m × k`), B (`k × n`) and C (`m × n`) fit together: the first rule broken is a
+/// [`Error::ShapeMismatch`] naming it.
+pub fn check_shapes(a: (usize, usize), b: (usize, usize), c: (usize, usize)) -> Result<()> {
+    let rules = [
+        (a.1 == b.0, "A's columns must equal B's rows (A, B)", a, b),
+        (c.0 == a.0, "C's rows must equal A's rows (C, A)", c, a),
+        (c.1 == b.1, "C's columns must equal B's columns (C, B)", c, b),
+    ];
+    match rules.into_iter().find(|rule| !rule.0) {
+        Some((_, what, left, right)) => Err(Error::ShapeMismatch { what, left, right }),
+        None => Ok(()),
     }
 }
 

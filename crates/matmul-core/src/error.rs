@@ -90,6 +90,17 @@ pub enum ViewError {
         /// Size of one element in bytes.
         element_bytes: usize,
     },
+    /// Two products of a strided batch would write the same elements of C: the batch
+    /// stride is shorter than one C's span.
+    #[error("a batch of {count} C's {batch_stride} elements apart overlaps: each C spans {span} elements")]
+    BatchOverlap {
+        /// Products in the batch.
+        count: usize,
+        /// Elements between one C's element (0, 0) and the next one's.
+        batch_stride: usize,
+        /// Elements from one C's first element to its last, inclusive.
+        span: usize,
+    },
     /// A buffer handed to an owned matrix has the wrong length.
     #[error("a {} matrix needs {expected} elements but the buffer has {len}", fmt_shape(.shape))]
     BufferLength {

@@ -6,6 +6,7 @@
 //! * [`Matrix`]: an owned matrix that knows its [`Layout`]; [`Layouts`] names A's, B's
 //!   and C's in one product (`rcr`).
 //! * [`Backend`]: one object-safe trait, `C ← α·A·B + β·C` with BLAS semantics.
+//! * [`StridedBatch`]: many products of one shape in one call, validated once.
 //! * [`Error`]: every way a call can be refused.
 //! * [`Isa`]: the CPU instruction sets the kernels are written for, and which one this CPU has.
 //! * [`reference`](mod@reference): the higher-precision result and the error bound every backend is held to.
@@ -22,6 +23,7 @@
 #![deny(unsafe_code)]
 
 mod backend;
+mod batch;
 mod dtype;
 mod error;
 pub mod isa;
@@ -32,7 +34,8 @@ mod scalar;
 pub mod testing;
 mod view;
 
-pub use backend::{scale_c, Availability, Backend, BackendKind, GemmPlan};
+pub use backend::{check_shapes, scale_c, Availability, Backend, BackendKind, GemmPlan};
+pub use batch::{BatchOperand, StridedBatch};
 pub use dtype::{Dtype, UnknownDtype};
 pub use error::{Error, ViewError};
 pub use isa::Isa;

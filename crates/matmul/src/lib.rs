@@ -97,8 +97,8 @@ pub use adapters::nalgebra;
 pub use adapters::ndarray;
 
 pub use matmul_core::{
-    reference, Availability, Backend, BackendKind, Error, Layout, Layouts, MatMut, MatRef, Matrix, Result, Scalar,
-    ViewError,
+    reference, Availability, Backend, BackendKind, BatchOperand, Error, Layout, Layouts, MatMut, MatRef, Matrix,
+    Result, Scalar, StridedBatch, ViewError,
 };
 
 /// Every compiled backend, best first. The order is the preference of [`best`].
