@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The CUDA checks on the GPU machine, in one call. `cargo xtask gpu-bundle` builds the
-# binaries beside this script (the GPU machine has no Rust) and copies it there.
+# Every CUDA check, in one call, on a machine with an NVIDIA GPU and its driver (no Rust
+# needed there): `cargo xtask gpu-bundle` builds the binaries beside this script; copy the
+# folder to the GPU machine and run
 #
-#   bash target/gpu-bundle/run.sh          # with the device tool: carry target/gpu-bundle
+#   bash gpu-bundle/run.sh
 #
-# Writes to $OUT (the device tool's folder), else ./gpu-out: log.txt (every step's output),
-# summary.txt (one line per step: its exit status and seconds), sweep.json and bench.json.
-# Each step has a time limit, and all of them together GPU_BUNDLE_SECONDS (default 500),
-# so the call ends inside the device tool's 10-minute limit with its output intact.
+# Writes to $OUT if it is set, else ./gpu-out: log.txt (every step's output), summary.txt
+# (one line per step: its exit status and seconds), sweep.json and bench.json. Each step
+# has a time limit, and all of them together GPU_BUNDLE_SECONDS (default 500), so a run
+# under an outer time limit still ends with its output intact.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$PWD/gpu-out}

@@ -1,7 +1,7 @@
 //! `matmul-cli gpu-sweep`: every CUDA kernel configuration (each row of
 //! `matmul_cuda::kernels::CONFIGS`, not only the backends' defaults), kernel only, beside
-//! cuBLAS at the same square sizes, in one run of one process: the table a tuning session
-//! on the GPU machine needs, and the GFLOP/s-and-ratio table. Operands are
+//! cuBLAS at the same square sizes, in one run of one process: the GFLOP/s and
+//! ratio-to-cuBLAS table that choosing a tile configuration on a GPU needs. Operands are
 //! uploaded once per size and dtype; each configuration is timed by CUDA events
 //! (`CudaBackend::time_config`), then its C is downloaded and checked against the
 //! reference on the bench's sampled entries, by the project's one error bound.

@@ -283,7 +283,7 @@ mod tests {
     }
 
     /// Without a GPU every entry point says the backend is unavailable; with one, a tiny
-    /// product runs (this branch is unverified until a GPU machine runs the tests).
+    /// product runs (that branch has not yet been run on a GPU).
     #[test]
     fn without_a_gpu_the_entry_points_refuse_cleanly() {
         let dims = Dims { m: 2, n: 3, k: 4 };
