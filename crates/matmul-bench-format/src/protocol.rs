@@ -33,9 +33,20 @@ pub struct CheckOptions {
     pub verbose: bool,
 }
 
+/// The options as the runner parses an argv that gives none: clap's declared defaults are
+/// the only ones, so `Default` and the command line cannot disagree.
+fn declared_defaults<T: clap::Args>() -> T {
+    #[derive(clap::Parser)]
+    struct Bare<T: clap::Args> {
+        #[command(flatten)]
+        options: T,
+    }
+    <Bare<T> as clap::Parser>::parse_from(["runner"]).options
+}
+
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { backends: Vec::new(), dtype: DtypeList::all(), quick: false, verbose: false }
+        declared_defaults()
     }
 }
 
@@ -65,14 +76,7 @@ pub struct AccuracyOptions {
 
 impl Default for AccuracyOptions {
     fn default() -> Self {
-        AccuracyOptions {
-            backends: Vec::new(),
-            dtype: DtypeList::all(),
-            sizes: (4..=12).map(|p| 1usize << p).collect(),
-            budget_s: 40.0,
-            samples: 256,
-            seed: 42,
-        }
+        declared_defaults()
     }
 }
 

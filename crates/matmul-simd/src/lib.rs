@@ -64,7 +64,7 @@
 //! ```
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use matmul_core::{Availability, Backend, BackendKind, Error, GemmPlan, MatMut, MatRef, Result, Scalar};
 
@@ -213,8 +213,11 @@ impl Simd {
 }
 
 /// The CPUs this process may run on (1 if the OS does not say).
+/// Asked once per process: `available_parallelism` reads the cgroup quota on Linux, too
+/// slow to repeat on every threaded product.
 fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static CPUS: OnceLock<usize> = OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The most threads [`Backend::set_threads`] gives a product: the CPU count, or 8 on a

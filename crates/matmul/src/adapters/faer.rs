@@ -23,7 +23,7 @@
 use ::faer::{Mat, MatMut, MatRef};
 use matmul_core::{Backend, Result, Scalar};
 
-use super::{input, product_in_a_copy, Shape};
+use super::{input, write_product, Output, Shape};
 
 fn shape<T>(m: MatRef<'_, T>) -> Shape {
     Shape { rows: m.nrows(), cols: m.ncols(), strides: (m.row_stride(), m.col_stride()) }
@@ -41,7 +41,7 @@ pub fn gemm_with<T: Scalar>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     beta: T,
-    mut c: MatMut<'_, T>,
+    c: MatMut<'_, T>,
 ) -> Result<()> {
     let read = |m: MatRef<'_, T>| {
         let shape = shape(m);
@@ -61,32 +61,38 @@ pub fn gemm_with<T: Scalar>(
         });
         input(shape, dense, |i, j| m[(i, j)])
     };
-    let (a, b) = (read(a)?, read(b)?);
-    let c_shape = shape(c.as_ref());
-    c_shape.zero_stride_in_c()?;
-    if let (true, Some((rs, cs))) = (c_shape.is_dense(), c_shape.unsigned_strides()) {
-        let len = c_shape.rows * c_shape.cols;
-        let data: &mut [T] = if len == 0 {
-            &mut []
-        } else {
-            // SAFETY: as for A and B, a dense view with non-negative strides spans exactly
-            // its own elements from `as_ptr_mut`; a `MatMut` grants unique access to them
-            // for its lifetime, and `c` is borrowed mutably while the slice lives.
-            #[allow(unsafe_code)]
-            unsafe {
-                std::slice::from_raw_parts_mut(c.as_ptr_mut(), len)
-            }
-        };
-        let c = matmul_core::MatMut::new(data, c_shape.rows, c_shape.cols, rs, cs)?;
-        return backend.gemm(alpha, a.view(), b.view(), beta, c);
+    write_product(backend, (alpha, &read(a)?, &read(b)?, beta), &mut Out(c))
+}
+
+/// C for [`write_product`].
+struct Out<'c, T>(MatMut<'c, T>);
+
+impl<T: Scalar> Output<T> for Out<'_, T> {
+    fn shape(&self) -> Shape {
+        shape(self.0.as_ref())
     }
-    let result = product_in_a_copy(backend, (alpha, a.view(), b.view(), beta), c_shape, |i, j| c[(i, j)])?;
-    for j in 0..c_shape.cols {
-        for i in 0..c_shape.rows {
-            c[(i, j)] = result.get(i, j).expect("the copy has C's shape");
+    fn dense_mut(&mut self) -> Option<&mut [T]> {
+        let shape = self.shape();
+        let len = shape.rows * shape.cols;
+        if !shape.is_dense() {
+            return None;
         }
+        if len == 0 {
+            return Some(&mut []);
+        }
+        // SAFETY: `write_product` asks only when the strides are non-negative, so element
+        // (0, 0) at `as_ptr_mut` is the lowest address, and a dense view spans exactly its
+        // own rows·cols elements from there; a `MatMut` grants unique access to them for
+        // its lifetime, and the slice borrows `self` mutably.
+        #[allow(unsafe_code)]
+        Some(unsafe { std::slice::from_raw_parts_mut(self.0.as_ptr_mut(), len) })
     }
-    Ok(())
+    fn at(&self, i: usize, j: usize) -> T {
+        self.0[(i, j)]
+    }
+    fn set(&mut self, i: usize, j: usize, value: T) {
+        self.0[(i, j)] = value;
+    }
 }
 
 /// `A·B` as a new (column-major) `Mat`, on the [`best`](crate::best) backend.

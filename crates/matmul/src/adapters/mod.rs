@@ -10,7 +10,7 @@
 //! is the same, at the cost of the copy. A zero stride in C is refused
 //! ([`ViewError::ZeroStride`]): two entries of C would be one element of memory.
 
-use matmul_core::{Backend, Error, Layout, MatRef, Matrix, Result, Scalar, ViewError};
+use matmul_core::{Backend, Error, Layout, MatMut, MatRef, Matrix, Result, Scalar, ViewError};
 
 #[cfg(feature = "faer")]
 pub mod faer;
@@ -88,22 +88,44 @@ pub(crate) fn input<'a, T: Scalar>(
     Ok(Input::Copied(Matrix::from_fn(shape.rows, shape.cols, Layout::RowMajor, get)))
 }
 
-/// The product for a C that cannot be used in place: C's values (read with `get` only
-/// when β ≠ 0) copied into a row-major matrix, the product computed there, and returned
-/// for the caller to write back.
-pub(crate) fn product_in_a_copy<T: Scalar>(
+/// C as an adapter sees it: its shape, its elements as one slice when they are dense,
+/// and element access for the copy path.
+pub(crate) trait Output<T> {
+    fn shape(&self) -> Shape;
+    /// The elements as one slice starting at element (0, 0), when they are dense with
+    /// non-negative strides (only asked then).
+    fn dense_mut(&mut self) -> Option<&mut [T]>;
+    fn at(&self, i: usize, j: usize) -> T;
+    fn set(&mut self, i: usize, j: usize, value: T);
+}
+
+/// `C ← α·A·B + β·C` into any adapter's C: refused with a zero stride, in place when C is
+/// dense, else computed in a row-major copy (C read only when β ≠ 0) and written back.
+pub(crate) fn write_product<T: Scalar>(
     backend: &dyn Backend,
-    (alpha, a, b, beta): (T, MatRef<'_, T>, MatRef<'_, T>, T),
-    shape: Shape,
-    get: impl Fn(usize, usize) -> T,
-) -> Result<Matrix<T>> {
-    let mut c = if beta == T::ZERO {
+    (alpha, a, b, beta): (T, &Input<'_, T>, &Input<'_, T>, T),
+    c: &mut impl Output<T>,
+) -> Result<()> {
+    let shape = c.shape();
+    shape.zero_stride_in_c()?;
+    if let Some((rs, cs)) = shape.unsigned_strides() {
+        if let Some(data) = c.dense_mut() {
+            let c = MatMut::new(data, shape.rows, shape.cols, rs, cs)?;
+            return backend.gemm(alpha, a.view(), b.view(), beta, c);
+        }
+    }
+    let mut copy = if beta == T::ZERO {
         Matrix::zeros(shape.rows, shape.cols, Layout::RowMajor)
     } else {
-        Matrix::from_fn(shape.rows, shape.cols, Layout::RowMajor, get)
+        Matrix::from_fn(shape.rows, shape.cols, Layout::RowMajor, |i, j| c.at(i, j))
     };
-    backend.gemm(alpha, a, b, beta, c.as_mut())?;
-    Ok(c)
+    backend.gemm(alpha, a.view(), b.view(), beta, copy.as_mut())?;
+    for j in 0..shape.cols {
+        for i in 0..shape.rows {
+            c.set(i, j, copy.get(i, j).expect("the copy has C's shape"));
+        }
+    }
+    Ok(())
 }
 
 /// `in_f32_and_f64!(check)`: two tests, `check::f32` and `check::f64`, each running the

@@ -22,9 +22,9 @@
 //! ```
 
 use ::nalgebra::{DMatrix, Dim, Matrix, RawStorage, RawStorageMut};
-use matmul_core::{Backend, MatMut, Result, Scalar};
+use matmul_core::{Backend, Result, Scalar};
 
-use super::{input, product_in_a_copy, Input, Shape};
+use super::{input, write_product, Input, Output, Shape};
 
 /// Any nalgebra matrix or view of `T`s, whatever its dimension types and storage: what
 /// [`gemm`] takes for A and B (implemented for every `nalgebra::Matrix`).
@@ -107,22 +107,25 @@ pub fn gemm_with<T: Scalar>(
     beta: T,
     c: &mut impl AnyMatrixMut<T>,
 ) -> Result<()> {
-    let (a, b) = (read(a)?, read(b)?);
-    let c_shape = c.shape();
-    c_shape.zero_stride_in_c()?;
-    if let Some((rs, cs)) = c_shape.unsigned_strides() {
-        if let Some(data) = c.dense_mut() {
-            let c = MatMut::new(data, c_shape.rows, c_shape.cols, rs, cs)?;
-            return backend.gemm(alpha, a.view(), b.view(), beta, c);
-        }
+    write_product(backend, (alpha, &read(a)?, &read(b)?, beta), &mut Out(c))
+}
+
+/// C for [`write_product`].
+struct Out<'c, C>(&'c mut C);
+
+impl<T, C: AnyMatrixMut<T>> Output<T> for Out<'_, C> {
+    fn shape(&self) -> Shape {
+        self.0.shape()
     }
-    let result = product_in_a_copy(backend, (alpha, a.view(), b.view(), beta), c_shape, |i, j| c.at(i, j))?;
-    for j in 0..c_shape.cols {
-        for i in 0..c_shape.rows {
-            c.set(i, j, result.get(i, j).expect("the copy has C's shape"));
-        }
+    fn dense_mut(&mut self) -> Option<&mut [T]> {
+        self.0.dense_mut()
     }
-    Ok(())
+    fn at(&self, i: usize, j: usize) -> T {
+        self.0.at(i, j)
+    }
+    fn set(&mut self, i: usize, j: usize, value: T) {
+        self.0.set(i, j, value);
+    }
 }
 
 /// `A·B` as a new column-major `DMatrix`, on the [`best`](crate::best) backend.

@@ -22,9 +22,9 @@
 //! ```
 
 use ::ndarray::{Array2, ArrayRef2};
-use matmul_core::{Backend, MatMut, Result, Scalar};
+use matmul_core::{Backend, Result, Scalar};
 
-use super::{input, product_in_a_copy, Input, Shape};
+use super::{input, write_product, Input, Output, Shape};
 
 fn shape<T>(m: &ArrayRef2<T>) -> Shape {
     let (rows, cols) = m.dim();
@@ -49,20 +49,25 @@ pub fn gemm_with<T: Scalar>(
     beta: T,
     c: &mut ArrayRef2<T>,
 ) -> Result<()> {
-    let (a, b) = (read(a)?, read(b)?);
-    let c_shape = shape(c);
-    c_shape.zero_stride_in_c()?;
-    if let Some((rs, cs)) = c_shape.unsigned_strides() {
-        if let Some(data) = c.as_slice_memory_order_mut() {
-            let c = MatMut::new(data, c_shape.rows, c_shape.cols, rs, cs)?;
-            return backend.gemm(alpha, a.view(), b.view(), beta, c);
-        }
+    write_product(backend, (alpha, &read(a)?, &read(b)?, beta), &mut Out(c))
+}
+
+/// C for [`write_product`].
+struct Out<'c, T>(&'c mut ArrayRef2<T>);
+
+impl<T: Scalar> Output<T> for Out<'_, T> {
+    fn shape(&self) -> Shape {
+        shape(self.0)
     }
-    let result = product_in_a_copy(backend, (alpha, a.view(), b.view(), beta), c_shape, |i, j| c[[i, j]])?;
-    for ((i, j), x) in c.indexed_iter_mut() {
-        *x = result.get(i, j).expect("the copy has C's shape");
+    fn dense_mut(&mut self) -> Option<&mut [T]> {
+        self.0.as_slice_memory_order_mut()
     }
-    Ok(())
+    fn at(&self, i: usize, j: usize) -> T {
+        self.0[[i, j]]
+    }
+    fn set(&mut self, i: usize, j: usize, value: T) {
+        self.0[[i, j]] = value;
+    }
 }
 
 /// `A·B` as a new row-major array, on the [`best`](crate::best) backend.
