@@ -47,7 +47,9 @@ impl Shape {
     /// The error for a C with a zero stride along a dimension of two or more elements.
     pub fn zero_stride_in_c(self) -> Result<()> {
         let (rs, cs) = self.strides;
-        if (self.rows > 1 && rs == 0) || (self.cols > 1 && cs == 0) {
+        // A C with no element has no stride to follow (ndarray reports 0 for them).
+        let empty = self.rows == 0 || self.cols == 0;
+        if !empty && ((self.rows > 1 && rs == 0) || (self.cols > 1 && cs == 0)) {
             return Err(Error::InvalidView(ViewError::ZeroStride {
                 rows: self.rows,
                 cols: self.cols,
@@ -178,5 +180,6 @@ pub(crate) mod tests {
         assert_eq!(shape(1, 4, (-4, 1)).unsigned_strides(), Some((0, 1)));
         assert!(shape(3, 4, (0, 1)).zero_stride_in_c().is_err());
         assert!(shape(1, 4, (0, 1)).zero_stride_in_c().is_ok());
+        assert!(shape(0, 4, (0, 0)).zero_stride_in_c().is_ok(), "an empty C has no stride to refuse");
     }
 }

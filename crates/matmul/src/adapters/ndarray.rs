@@ -155,6 +155,16 @@ mod tests {
     }
 
     #[test]
+    fn empty_products_are_products() {
+        let c = matmul(&Array2::<f64>::zeros((0, 3)), &Array2::<f64>::ones((3, 4))).unwrap();
+        assert_eq!(c.dim(), (0, 4));
+        // k = 0: C ← β·C, A and B not read.
+        let mut c = Array2::<f64>::from_elem((2, 3), 5.0);
+        gemm(1.0, &Array2::<f64>::ones((2, 0)), &Array2::<f64>::ones((0, 3)), 2.0, &mut c).unwrap();
+        assert!(c.iter().all(|&x| x == 10.0), "{c:?}");
+    }
+
+    #[test]
     fn matmul_returns_a_row_major_product() {
         let (a, b) = (filled::<f32>(3, 4, 0, true), filled::<f32>(4, 2, 1, false));
         let c = matmul(&a, &b).unwrap();
