@@ -93,8 +93,11 @@ macro_rules! impl_cblas_gemm {
 impl_cblas_gemm!(f32, cblas_sgemm);
 impl_cblas_gemm!(f64, cblas_dgemm);
 
-fn strided<T: Scalar>(v: &MatRef<'_, T>) -> Strided {
-    Strided { rows: v.nrows(), cols: v.ncols(), row_stride: v.row_stride(), col_stride: v.col_stride() }
+/// The view's shape and strides for cblas, or `None` when a stride is negative (cblas's
+/// leading dimensions cannot walk backwards: such a view is copied).
+fn strided<T: Scalar>(v: &MatRef<'_, T>) -> Option<Strided> {
+    let (row_stride, col_stride) = v.unsigned_strides()?;
+    Some(Strided { rows: v.nrows(), cols: v.ncols(), row_stride, col_stride })
 }
 
 /// An input operand ready for cblas: a pointer to its `(0, 0)`, its transpose flag and
@@ -108,7 +111,7 @@ struct Prepared<'a, T> {
 
 /// Plans one input; copies it into the call's order if cblas cannot read it in place.
 fn prepare_input<T: Scalar>(view: MatRef<'_, T>, order: Order) -> Prepared<'_, T> {
-    match Operand::plan(strided(&view), order) {
+    match strided(&view).map_or(Operand::Copy, |s| Operand::plan(s, order)) {
         Operand::Direct { trans, ld } => Prepared { view, trans, ld, _copy: None },
         Operand::Copy => {
             let layout = match order {
@@ -131,7 +134,7 @@ impl<'a, T: Scalar> Prepared<'a, T> {
     fn ptr(&self) -> *const T {
         match &self._copy {
             Some(m) => m.as_slice().as_ptr(),
-            None => self.view.as_slice().as_ptr(),
+            None => self.view.as_ptr(),
         }
     }
 }
@@ -166,10 +169,10 @@ fn gemm<L: Library, T: CblasGemm>(
     let int = |what: &str, value: usize| to_blas_int(value).map_err(|TooLarge(v)| too_large::<L>(what, v));
     let dims = [int("m (rows of A and C)", m)?, int("n (columns of B and C)", n)?, int("k (columns of A)", k)?];
 
-    match Output::plan(strided(&c.rb())) {
+    match strided(&c.rb()).map_or(Output::Temporary, Output::plan) {
         Output::Direct { order, ld } => {
             let ldc = int("C's leading dimension", ld)?;
-            call::<T>(order, dims, alpha, &a, &b, beta, (c.as_slice_mut().as_mut_ptr(), ldc), &int)
+            call::<T>(order, dims, alpha, &a, &b, beta, (c.as_mut_ptr(), ldc), &int)
         }
         Output::Temporary => {
             // General strides: compute into a column-major m × n temporary. With β = 0 it

@@ -284,6 +284,10 @@ pub fn check_shapes(a: (usize, usize), b: (usize, usize), c: (usize, usize)) -> 
 }
 
 /// `C ← β·C`, where `β = 0` writes zeros without reading C and `β = 1` touches nothing.
+///
+/// `#[inline(never)]`: its loop, vectorised over a contiguous C, stays out of the kernels
+/// that call it, so that `cargo xtask asm` reads each kernel's own inner loop.
+#[inline(never)]
 pub fn scale_c<T: Scalar>(beta: T, c: &mut MatMut<'_, T>) {
     if beta == T::ZERO {
         c.for_each_mut(|x| *x = T::ZERO);

@@ -63,28 +63,20 @@ impl<S> BatchOperand<S> {
 
 /// Checks that the last product's view (and so, strides being non-negative, every
 /// product's) lies inside `len` elements; returns one view's span.
-fn check_operand<S>(op: &BatchOperand<S>, len: usize, count: usize, span: usize) -> Result<usize> {
+fn check_operand<S>(
+    op: &BatchOperand<S>,
+    len: usize,
+    count: usize,
+    (span, (row_stride, col_stride)): (usize, (isize, isize)),
+) -> Result<usize> {
     if count == 0 || op.rows == 0 || op.cols == 0 {
         return Ok(span);
     }
-    let overflow = || ViewError::IndexOverflow {
-        rows: op.rows,
-        cols: op.cols,
-        row_stride: op.row_stride,
-        col_stride: op.col_stride,
-    };
+    let overflow = || ViewError::IndexOverflow { rows: op.rows, cols: op.cols, row_stride, col_stride };
     let last = (count - 1).checked_mul(op.batch_stride).ok_or_else(overflow)?;
     let needed = last.checked_add(span).ok_or_else(overflow)?;
     if needed > len {
-        return Err(ViewError::OutOfBounds {
-            rows: op.rows,
-            cols: op.cols,
-            row_stride: op.row_stride,
-            col_stride: op.col_stride,
-            needed,
-            len,
-        }
-        .into());
+        return Err(ViewError::OutOfBounds { rows: op.rows, cols: op.cols, row_stride, col_stride, needed, len }.into());
     }
     Ok(span)
 }
@@ -115,14 +107,15 @@ impl<'a, T: Scalar> StridedBatch<'a, T> {
     ) -> Result<Self> {
         crate::backend::check_shapes(a.shape(), b.shape(), c.shape())?;
         let span_of = |op: &BatchOperand<&[T]>| -> Result<usize> {
-            let span = MatRef::new(op.data, op.rows, op.cols, op.row_stride, op.col_stride)?.as_slice().len();
-            check_operand(op, op.data.len(), count, span)
+            let view = MatRef::new(op.data, op.rows, op.cols, op.row_stride, op.col_stride)?;
+            check_operand(op, op.data.len(), count, (view.span(), view.strides()))
         };
         span_of(&a)?;
         span_of(&b)?;
         let c_len = c.data.len();
-        let span = MatMut::new(&mut *c.data, c.rows, c.cols, c.row_stride, c.col_stride)?.as_slice_mut().len();
-        let c_span = check_operand(&c, c_len, count, span)?;
+        let view = MatMut::new(&mut *c.data, c.rows, c.cols, c.row_stride, c.col_stride)?;
+        let (span, strides) = (view.span(), view.strides());
+        let c_span = check_operand(&c, c_len, count, (span, strides))?;
         if count > 1 && c_span > 0 && c.batch_stride < c_span {
             return Err(Error::InvalidView(ViewError::BatchOverlap {
                 count,

@@ -16,28 +16,29 @@ pub enum ViewError {
         /// Columns of the view.
         cols: usize,
         /// Row stride asked for.
-        row_stride: usize,
+        row_stride: isize,
         /// Column stride asked for.
-        col_stride: usize,
-        /// Elements the view spans (index of its last element plus one).
+        col_stride: isize,
+        /// Elements of the slice the view needs: the index of its highest element plus one.
         needed: usize,
         /// Length of the slice.
         len: usize,
     },
-    /// Computing the index of the last element overflowed `usize`.
-    #[error("a {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} overflows usize index arithmetic")]
+    /// Computing the offset of an element from `(0, 0)` overflowed `isize` (no allocation
+    /// is that large).
+    #[error("a {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} overflows isize offset arithmetic")]
     IndexOverflow {
         /// Rows of the view.
         rows: usize,
         /// Columns of the view.
         cols: usize,
         /// Row stride asked for.
-        row_stride: usize,
+        row_stride: isize,
         /// Column stride asked for.
-        col_stride: usize,
+        col_stride: isize,
     },
-    /// A read view with stride 0 along a dimension of more than one element (a broadcast),
-    /// which this crate does not support.
+    /// A stride 0 along a dimension of more than one element where one element may not
+    /// stand for several: in C (a broadcast is fine in A and B).
     #[error("a {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} has a zero stride along a dimension of more than one element")]
     ZeroStride {
         /// Rows of the view.
@@ -45,9 +46,39 @@ pub enum ViewError {
         /// Columns of the view.
         cols: usize,
         /// Row stride asked for.
-        row_stride: usize,
+        row_stride: isize,
         /// Column stride asked for.
-        col_stride: usize,
+        col_stride: isize,
+    },
+    /// The view reaches below the start of its slice: with a negative stride, some
+    /// element lies before element 0.
+    #[error("a {rows}×{cols} view at element {origin} with row stride {row_stride} and column stride {col_stride} reaches before the start of its slice")]
+    BeforeStart {
+        /// Rows of the view.
+        rows: usize,
+        /// Columns of the view.
+        cols: usize,
+        /// Row stride asked for.
+        row_stride: isize,
+        /// Column stride asked for.
+        col_stride: isize,
+        /// Index of element `(0, 0)` in the slice.
+        origin: usize,
+    },
+    /// A stride given as `usize` is larger than `isize::MAX`, along a dimension of two or
+    /// more elements: no allocation spans it.
+    #[error("stride {stride} exceeds isize::MAX")]
+    StrideTooLarge {
+        /// The stride asked for.
+        stride: usize,
+    },
+    /// A view of one or more elements was given a null pointer.
+    #[error("a {rows}×{cols} view was given a null pointer")]
+    NullPointer {
+        /// Rows of the view.
+        rows: usize,
+        /// Columns of the view.
+        cols: usize,
     },
     /// Two distinct (i, j) of a writable view would address the same element.
     #[error("a writable {rows}×{cols} view with row stride {row_stride} and column stride {col_stride} overlaps itself: elements {first:?} and {second:?} are the same memory")]
@@ -57,9 +88,9 @@ pub enum ViewError {
         /// Columns of the view.
         cols: usize,
         /// Row stride asked for.
-        row_stride: usize,
+        row_stride: isize,
         /// Column stride asked for.
-        col_stride: usize,
+        col_stride: isize,
         /// One (row, column) of a colliding pair.
         first: (usize, usize),
         /// The other (row, column) of the pair.

@@ -32,6 +32,9 @@ pub mod reference;
 mod scalar;
 #[cfg(feature = "testing")]
 pub mod testing;
+// The one module with `unsafe`: views hold a pointer and strides, not a slice, so that
+// they borrow only their elements (see its docs); each block says why it is sound.
+#[allow(unsafe_code)]
 mod view;
 
 pub use backend::{check_shapes, scale_c, Availability, Backend, BackendKind, GemmPlan};

@@ -348,7 +348,7 @@ mod tests {
             assert_eq!(m.as_slice().as_ptr() as usize % 64, 0);
             assert_eq!(m.as_slice().len(), n * (n + 1));
             let m = Matrix::<f64>::from_fn(n, 2, Layout::RowMajor, |i, j| (i + j) as f64);
-            assert_eq!(m.as_ref().as_slice().as_ptr() as usize % 64, 0);
+            assert_eq!(m.as_ref().as_ptr() as usize % 64, 0);
             assert_eq!(m.clone().into_vec().len(), 2 * n);
         }
     }

@@ -29,19 +29,24 @@ pub enum OperandLayout {
     Padded,
     /// Neither stride is 1: row stride 2, column stride `2·rows + 1`.
     General,
+    /// Negative strides: column-major with leading dimension `rows + 2`, rows and columns
+    /// both reversed, so element `(0, 0)` is the buffer's last and `(i, j)` lies
+    /// `i + j·(rows + 2)` elements before it (what ndarray's `slice(s![..;-1, ..;-1])` gives).
+    Reversed,
 }
 
 impl OperandLayout {
     /// Every layout, in a fixed order.
-    pub const ALL: [OperandLayout; 5] = [
+    pub const ALL: [OperandLayout; 6] = [
         OperandLayout::RowMajor,
         OperandLayout::ColMajor,
         OperandLayout::Transposed,
         OperandLayout::Padded,
         OperandLayout::General,
+        OperandLayout::Reversed,
     ];
 
-    /// One letter: `r`, `c`, `t`, `p`, `g`.
+    /// One letter: `r`, `c`, `t`, `p`, `g`, `n` (negative strides).
     pub fn letter(self) -> char {
         match self {
             OperandLayout::RowMajor => 'r',
@@ -49,21 +54,49 @@ impl OperandLayout {
             OperandLayout::Transposed => 't',
             OperandLayout::Padded => 'p',
             OperandLayout::General => 'g',
+            OperandLayout::Reversed => 'n',
         }
     }
 
-    /// (buffer length, row stride, column stride, view through a transpose) for `rows × cols`.
-    fn geometry(self, rows: usize, cols: usize) -> (usize, usize, usize, bool) {
+    /// The buffer and where the matrix lies in it for `rows × cols`.
+    fn geometry(self, rows: usize, cols: usize) -> Geometry {
         let (r, c) = (rows.max(1), cols.max(1));
+        let plain = |len, rs: usize, cs: usize, transposed| Geometry {
+            len,
+            origin: 0,
+            strides: (rs as isize, cs as isize),
+            transposed,
+        };
         match self {
-            OperandLayout::RowMajor => (r * c, c, 1, false),
-            OperandLayout::ColMajor => (r * c, 1, r, false),
+            OperandLayout::RowMajor => plain(r * c, c, 1, false),
+            OperandLayout::ColMajor => plain(r * c, 1, r, false),
             // The buffer holds the cols × rows transpose row-major: strides (rows, 1), so
             // the view of it through `.t()` has strides (1, rows).
-            OperandLayout::Transposed => (r * c, r, 1, true),
-            OperandLayout::Padded => ((r + 3) * c, 1, r + 3, false),
-            OperandLayout::General => ((2 * r + 1) * c, 2, 2 * r + 1, false),
+            OperandLayout::Transposed => plain(r * c, r, 1, true),
+            OperandLayout::Padded => plain((r + 3) * c, 1, r + 3, false),
+            OperandLayout::General => plain((2 * r + 1) * c, 2, 2 * r + 1, false),
+            OperandLayout::Reversed => {
+                let ld = r + 2;
+                Geometry { len: ld * c, origin: ld * c - 1, strides: (-1, -(ld as isize)), transposed: false }
+            }
         }
+    }
+}
+
+/// A buffer of `len` elements holding a matrix: element `(0, 0)` of the stored matrix at
+/// `origin`, its strides, and whether the operand is the stored matrix's transpose.
+struct Geometry {
+    len: usize,
+    origin: usize,
+    strides: (isize, isize),
+    transposed: bool,
+}
+
+impl Geometry {
+    /// Index in the buffer of the stored matrix's element `(i, j)`.
+    fn index(&self, i: usize, j: usize) -> usize {
+        let offset = i as isize * self.strides.0 + j as isize * self.strides.1;
+        self.origin.checked_add_signed(offset).expect("inside the buffer")
     }
 }
 
@@ -80,7 +113,7 @@ impl<T: Scalar> Operand<T> {
     /// A `rows × cols` operand whose element `(i, j)` is `f(i, j)`; every other slot of the
     /// buffer is NaN, so reading or writing outside the view shows up.
     pub fn new(rows: usize, cols: usize, layout: OperandLayout, mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let (len, ..) = layout.geometry(rows, cols);
+        let len = layout.geometry(rows, cols).len;
         let mut op = Operand { buf: vec![T::NAN; len], rows, cols, layout };
         let mut v = op.view_mut();
         for i in 0..rows {
@@ -91,20 +124,19 @@ impl<T: Scalar> Operand<T> {
         op
     }
 
-    fn raw_strides(&self) -> (usize, usize, usize, usize, bool) {
-        let (_, rs, cs, transposed) = self.layout.geometry(self.rows, self.cols);
-        if transposed {
-            (self.cols, self.rows, rs, cs, true)
-        } else {
-            (self.rows, self.cols, rs, cs, false)
-        }
+    /// The geometry, and the stored matrix's shape (the operand's, or its transpose's).
+    fn stored(&self) -> (Geometry, usize, usize) {
+        let g = self.layout.geometry(self.rows, self.cols);
+        let (r, c) = if g.transposed { (self.cols, self.rows) } else { (self.rows, self.cols) };
+        (g, r, c)
     }
 
     /// The read view.
     pub fn view(&self) -> MatRef<'_, T> {
-        let (r, c, rs, cs, transposed) = self.raw_strides();
-        let v = MatRef::new(&self.buf, r, c, rs, cs).expect("test operand geometry is valid");
-        if transposed {
+        let (g, r, c) = self.stored();
+        let (rs, cs) = g.strides;
+        let v = MatRef::with_origin(&self.buf, g.origin, r, c, rs, cs).expect("test operand geometry is valid");
+        if g.transposed {
             v.t()
         } else {
             v
@@ -113,9 +145,10 @@ impl<T: Scalar> Operand<T> {
 
     /// The write view.
     pub fn view_mut(&mut self) -> MatMut<'_, T> {
-        let (r, c, rs, cs, transposed) = self.raw_strides();
-        let v = MatMut::new(&mut self.buf, r, c, rs, cs).expect("test operand geometry is valid");
-        if transposed {
+        let (g, r, c) = self.stored();
+        let (rs, cs) = g.strides;
+        let v = MatMut::with_origin(&mut self.buf, g.origin, r, c, rs, cs).expect("test operand geometry is valid");
+        if g.transposed {
             v.t()
         } else {
             v
@@ -130,11 +163,10 @@ impl<T: Scalar> Operand<T> {
     /// Buffer slots outside the view whose bits differ from `before`'s: stray writes.
     pub fn stray_writes(&self, before: &Operand<T>) -> usize {
         let mut inside = vec![false; self.buf.len()];
-        let v = self.view();
-        for i in 0..self.rows {
-            for j in 0..self.cols {
-                // Locate (i, j) in the buffer through the view's own strides.
-                inside[i * v.row_stride() + j * v.col_stride()] = true;
+        let (g, r, c) = self.stored();
+        for i in 0..r {
+            for j in 0..c {
+                inside[g.index(i, j)] = true;
             }
         }
         self.buf
@@ -509,6 +541,39 @@ pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
     }
 }
 
+/// Broadcast operands (a zero stride in A or B: one element stands for a whole row or
+/// column, as ndarray's `broadcast` gives), against the reference, for small and blocked
+/// sizes; C must come out right and nothing outside it may change.
+pub fn assert_broadcasts<T: Scalar>(backend: &dyn Backend) {
+    let name = backend.name();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut fill = random_fill::<T>(&mut rng);
+    let values: Vec<T> = (0..16384).map(|p| fill(p, 0)).collect();
+    for (m, n, k) in [(5, 4, 3), (37, 41, 33), (70, 3, 129)] {
+        // (what, A's strides, B's strides): zero along one dimension of each.
+        type Strides = (usize, usize);
+        let cases: [(&str, Strides, Strides); 4] = [
+            ("A's rows repeated, B's columns repeated", (0, 1), (1, 0)),
+            ("A's columns repeated, B's rows repeated", (1, 0), (0, 1)),
+            ("A one element, B row-major", (0, 0), (n, 1)),
+            ("A column-major, B one column repeated", (1, m), (1, 0)),
+        ];
+        for (what, (ars, acs), (brs, bcs)) in cases {
+            let a = MatRef::new(&values, m, k, ars, acs).expect("inside the values");
+            let b = MatRef::new(&values[17..], k, n, brs, bcs).expect("inside the values");
+            let c0 = Operand::<T>::new(m, n, OperandLayout::ColMajor, |i, j| values[(i * 31 + j * 7) % 16384]);
+            let mut c = c0.clone();
+            let (alpha, beta) = (T::from_f64(-1.5), T::from_f64(0.5));
+            if let Err(e) = T::gemm(backend, alpha, a, b, beta, c.view_mut()) {
+                panic!("{name} {}: {m}×{n}×{k} {what}: {e}", T::NAME);
+            }
+            let cmp = compare(&Problem { alpha, a, b, beta, c0: c0.view() }, &c.view());
+            assert!(cmp.passed() && cmp.checked == m * n, "{name} {}: {m}×{n}×{k} {what}: {cmp:?}", T::NAME);
+            assert_eq!(c.stray_writes(&c0), 0, "{name} {}: {m}×{n}×{k} {what}: stray writes", T::NAME);
+        }
+    }
+}
+
 /// Checks that every inconsistent shape is refused with [`Error::ShapeMismatch`] and that C is left untouched.
 pub fn assert_shape_errors<T: Scalar>(backend: &dyn Backend) {
     let op = |r, c| Operand::<T>::new(r, c, OperandLayout::RowMajor, |_, _| T::ONE);
@@ -525,7 +590,8 @@ pub fn assert_shape_errors<T: Scalar>(backend: &dyn Backend) {
 
 /// Expands into a module of `#[test]`s holding one backend to the shared test matrix:
 /// the full grid (with the backend's own edge sizes, if given), property tests (with
-/// matmul-core's `proptest` feature), the BLAS corner cases and the shape errors, each in
+/// matmul-core's `proptest` feature), the BLAS corner cases, broadcast operands and the
+/// shape errors, each in
 /// `f32` and `f64`.
 ///
 /// ```ignore
@@ -556,6 +622,14 @@ macro_rules! backend_test_suite {
             #[test]
             fn blas_semantics_f64() {
                 $crate::testing::assert_blas_semantics::<f64>($backend);
+            }
+            #[test]
+            fn broadcasts_f32() {
+                $crate::testing::assert_broadcasts::<f32>($backend);
+            }
+            #[test]
+            fn broadcasts_f64() {
+                $crate::testing::assert_broadcasts::<f64>($backend);
             }
             #[test]
             fn shape_errors_f32() {

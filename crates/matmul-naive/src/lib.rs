@@ -75,17 +75,15 @@ fn ikj<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
     };
     // Scale all of C first (β = 0 writes zeros without reading): the update loop then only adds.
     scale_c(beta, &mut c);
-    let n = b.ncols();
     if c.is_row_major() && b.is_row_major() {
         // Rows of B and C contiguous: the inner loop is two slices zipped, independent
-        // updates that vectorise. Row i of C is taken once per i and row p of B is sliced
-        // straight out of B's span, so nothing but the arithmetic stays in the inner loops.
-        let (b_span, ldb) = (b.as_slice(), b.row_stride());
+        // updates that vectorise. Row i of C is taken once per i and row p of B once per
+        // (i, p), so nothing but the arithmetic stays in the inner loop.
         for i in 0..m {
             let c_row = c.row_slice_mut(i).expect("C is row-major");
             for (p, a_ip) in a.row_iter(i).enumerate() {
                 let a_ip = alpha * a_ip;
-                let b_row = &b_span[p * ldb..p * ldb + n];
+                let b_row = b.row_slice(p).expect("B is row-major");
                 c_row.iter_mut().zip(b_row).for_each(|(x, &y)| *x += a_ip * y);
             }
         }

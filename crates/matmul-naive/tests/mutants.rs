@@ -63,15 +63,25 @@ impl Mutant {
             }
             Mutation::WritesPadding => {
                 T::gemm(&NaiveIkj, alpha, a, b, beta, c.rb_mut())?;
-                // The first slot of C's span that is not one of its elements, if any.
-                let mut is_element = vec![false; c.as_slice().len()];
-                for i in 0..c.nrows() {
-                    for j in 0..c.ncols() {
-                        is_element[i * c.row_stride() + j * c.col_stride()] = true;
+                // The first slot between C's first and last elements that is not one of its
+                // elements, if any (C's strides not negative).
+                let Some((rs, cs)) = c.unsigned_strides() else { return Ok(()) };
+                let (m, n) = c.shape();
+                if m == 0 || n == 0 {
+                    return Ok(());
+                }
+                let mut is_element = vec![false; (m - 1) * rs + (n - 1) * cs + 1];
+                for i in 0..m {
+                    for j in 0..n {
+                        is_element[i * rs + j * cs] = true;
                     }
                 }
                 if let Some(slot) = is_element.iter().position(|&e| !e) {
-                    c.as_slice_mut()[slot] = T::from_f64(42.0);
+                    // SAFETY: the grid's C lives in a test buffer (`testing::Operand`) that
+                    // owns every slot between its elements and lends none of them to
+                    // anything else during the call; `slot` lies between two of C's
+                    // elements. Writing there is the fault this mutant plants.
+                    unsafe { *c.as_mut_ptr().add(slot) = T::from_f64(42.0) };
                     self.injected.store(true, Ordering::Relaxed);
                 }
                 Ok(())

@@ -39,7 +39,7 @@ impl FaerPeer {
             if beta != T::ONE {
                 c.for_each_mut(|x| *x = beta * *x);
                 // Derived again after the last use of `c`, so it is the live pointer.
-                call.c.0 = c.as_slice_mut().as_mut_ptr();
+                call.c.0 = c.as_mut_ptr();
             }
             faer::Accum::Add
         };
@@ -48,8 +48,8 @@ impl FaerPeer {
         let RawGemm { m, n, k, a: (pa, a_rs, a_cs), b: (pb, b_rs, b_cs), c: (pc, c_rs, c_cs), .. } = call;
         // SAFETY: `call` comes from `RawGemm::prepare` on views still borrowed here (C's
         // pointer re-derived from the same view above): m × k, k × n and m × n elements at
-        // these pointers and strides lie inside their slices, which are single allocations of
-        // initialised, aligned `T`; A and B are shared borrows nobody writes; C is borrowed
+        // these pointers and strides are the views' elements, each view's in one allocation
+        // of initialised, aligned `T`; A and B are shared borrows nobody writes; C is borrowed
         // mutably, so nothing else reads or writes it, and does not overlap itself (a stride
         // can be 0 only along a dimension of one element, where it addresses nothing twice).
         let (lhs, rhs, dst) = unsafe {

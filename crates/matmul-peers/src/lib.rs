@@ -115,10 +115,10 @@ impl<T: Scalar> RawGemm<T> {
             k,
             alpha,
             beta,
-            // `as_slice` starts at the view's element (0, 0).
-            a: (a.as_slice().as_ptr(), a_rs, a_cs),
-            b: (b.as_slice().as_ptr(), b_rs, b_cs),
-            c: (c.as_slice_mut().as_mut_ptr(), c_rs, c_cs),
+            // Each pointer is the view's element (0, 0).
+            a: (a.as_ptr(), a_rs, a_cs),
+            b: (b.as_ptr(), b_rs, b_cs),
+            c: (c.as_mut_ptr(), c_rs, c_cs),
         }))
     }
 }

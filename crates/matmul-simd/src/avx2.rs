@@ -154,13 +154,13 @@ pub unsafe fn f32_avx2_16x6_strided(kc: usize, src: Strided<f32>, dest: Dest<f32
 }
 
 microkernel!(F64Avx2, f64, __m256d, Isa::Avx2, 8 x 6, f64_avx2_8x6, f64_avx2_8x6_strided, params::F64_AVX2, {
-    fn pack_b(dst: &mut [f64], src: &[f64], strides: (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
-        pack_b_6(dst, src, strides, rows, cols, transpose_f64_pairs);
+    fn pack_b(dst: &mut [f64], src: Operand<'_, f64>, rows: (usize, usize), cols: (usize, usize)) {
+        pack_b_6(dst, src, rows, cols, transpose_f64_pairs);
     }
 });
 microkernel!(F32Avx2, f32, __m256, Isa::Avx2, 16 x 6, f32_avx2_16x6, f32_avx2_16x6_strided, params::F32_AVX2, {
-    fn pack_b(dst: &mut [f32], src: &[f32], strides: (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
-        pack_b_6(dst, src, strides, rows, cols, transpose_f32_pairs);
+    fn pack_b(dst: &mut [f32], src: Operand<'_, f32>, rows: (usize, usize), cols: (usize, usize)) {
+        pack_b_6(dst, src, rows, cols, transpose_f32_pairs);
     }
 });
 
@@ -178,25 +178,24 @@ type PairTranspose<T> = unsafe fn(dst: *mut T, src: *const T, cs: usize, main: u
 /// ragged ends take the portable loop.
 fn pack_b_6<T: matmul_core::Scalar>(
     dst: &mut [T],
-    src: &[T],
-    (rs, cs): (usize, usize),
+    src: Operand<'_, T>,
     (p0, kc): (usize, usize),
     (j0, cols): (usize, usize),
     transpose: PairTranspose<T>,
 ) {
-    let portable =
-        |dst: &mut [T], rows| crate::pack::pack_b_panel(dst, Operand { data: src, rs, cs }, 6, rows, (j0, cols));
-    if rs != 1 || cols != 6 || kc < 4 || !Isa::Avx2.is_supported() {
-        return portable(dst, (p0, kc));
-    }
+    let portable = |dst: &mut [T], rows| crate::pack::pack_b_panel(dst, src, 6, rows, (j0, cols));
+    let cs = match src.unsigned_strides() {
+        Some((1, cs)) if cols == 6 && kc >= 4 && Isa::Avx2.is_supported() => cs,
+        _ => return portable(dst, (p0, kc)),
+    };
     assert!(dst.len() == 6 * kc);
     let main = kc / 4 * 4;
-    // Bounds for the unchecked loads: column j0 + 5, row p0 + main − 1 is inside `src`.
-    assert!((j0 + 5) * cs + p0 + main - 1 < src.len());
+    // Bounds for the unchecked loads: rows p0 .. p0 + main of columns j0 .. j0 + 6.
+    src.assert_block((p0, main), (j0, 6));
     // SAFETY: avx2 is supported (checked above); the loads stay at rows below p0 + main of
-    // columns j0 .. j0 + 6, inside `src` by the assertion; the stores stay inside
-    // `dst[..6·main]`.
-    unsafe { transpose(dst.as_mut_ptr(), src.as_ptr().add(j0 * cs + p0), cs, main) };
+    // columns j0 .. j0 + 6 (unit row stride, column stride cs ≥ 0), inside `src` by the
+    // assertion; the stores stay inside `dst[..6·main]`.
+    unsafe { transpose(dst.as_mut_ptr(), src.ptr_at(p0, j0), cs, main) };
     portable(&mut dst[6 * main..], (p0 + main, kc - main));
 }
 
@@ -264,8 +263,9 @@ mod tests {
             for j0 in [0, 5, 13, 14] {
                 let cols = 6.min(20 - j0);
                 let (mut fast, mut slow) = (vec![T::NAN; 6 * kc], vec![T::NAN; 6 * kc]);
-                pack_b_6(&mut fast, &src, (1, 43), (p0, kc), (j0, cols), transpose);
-                crate::pack::pack_b_panel(&mut slow, Operand { data: &src, rs: 1, cs: 43 }, 6, (p0, kc), (j0, cols));
+                let op = Operand::of(matmul_core::MatRef::col_major(&src, 43, 20).unwrap());
+                pack_b_6(&mut fast, op, (p0, kc), (j0, cols), transpose);
+                crate::pack::pack_b_panel(&mut slow, op, 6, (p0, kc), (j0, cols));
                 let same = fast.iter().zip(&slow).all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits());
                 assert!(same, "{} p0 {p0} kc {kc} j0 {j0}", T::NAME);
             }

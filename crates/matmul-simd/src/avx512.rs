@@ -163,8 +163,8 @@ pub unsafe fn f32_avx512_32x12_strided(kc: usize, src: Strided<f32>, dest: Dest<
 }
 
 microkernel!(F64Avx512, f64, __m512d, Isa::Avx512, 24 x 8, f64_avx512_24x8, f64_avx512_24x8_strided, params::F64_AVX512, {
-    fn pack_b(dst: &mut [f64], src: &[f64], (rs, cs): (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
-        pack_b_f64_8(dst, src, (rs, cs), rows, cols);
+    fn pack_b(dst: &mut [f64], src: Operand<'_, f64>, rows: (usize, usize), cols: (usize, usize)) {
+        pack_b_f64_8(dst, src, rows, cols);
     }
 });
 
@@ -172,27 +172,20 @@ microkernel!(F64Avx512, f64, __m512d, Isa::Avx512, 24 x 8, f64_avx512_24x8, f64_
 /// column-major B (the usual case after a row-major product is transposed: B is then
 /// Aᵀ) is packed 8 × 8 at a time through an in-register transpose, instead of one
 /// scattered store per element. Other layouts and the ragged ends take the portable loop.
-fn pack_b_f64_8(
-    dst: &mut [f64],
-    src: &[f64],
-    (rs, cs): (usize, usize),
-    (p0, kc): (usize, usize),
-    (j0, cols): (usize, usize),
-) {
-    let portable =
-        |dst: &mut [f64], rows| crate::pack::pack_b_panel(dst, Operand { data: src, rs, cs }, 8, rows, (j0, cols));
-    if rs != 1 || cols != 8 || kc < 8 || !Isa::Avx512.is_supported() {
-        return portable(dst, (p0, kc));
-    }
+fn pack_b_f64_8(dst: &mut [f64], src: Operand<'_, f64>, (p0, kc): (usize, usize), (j0, cols): (usize, usize)) {
+    let portable = |dst: &mut [f64], rows| crate::pack::pack_b_panel(dst, src, 8, rows, (j0, cols));
+    let cs = match src.unsigned_strides() {
+        Some((1, cs)) if cols == 8 && kc >= 8 && Isa::Avx512.is_supported() => cs,
+        _ => return portable(dst, (p0, kc)),
+    };
     assert!(dst.len() == 8 * kc);
     let main = kc / 8 * 8;
-    // Bounds for the unchecked loads: column j0 + 7, row p0 + main − 1 is inside `src`.
-    let last = (j0 + 7) * cs + p0 + main - 1;
-    assert!(last < src.len());
+    // Bounds for the unchecked loads: rows p0 .. p0 + main of columns j0 .. j0 + 8.
+    src.assert_block((p0, main), (j0, 8));
     // SAFETY: avx512f is supported (checked above); every load reads 8 elements of a
-    // column at rows below p0 + main, inside `src` by the assertion (the largest index is
-    // `last`); every store writes 8 × 8 elements of `dst[..8·main]`.
-    unsafe { transpose_8x8_blocks(dst.as_mut_ptr(), src.as_ptr().add(j0 * cs + p0), cs, main) };
+    // column (unit row stride, column stride cs ≥ 0) at rows below p0 + main, inside
+    // `src` by the assertion; every store writes 8 × 8 elements of `dst[..8·main]`.
+    unsafe { transpose_8x8_blocks(dst.as_mut_ptr(), src.ptr_at(p0, j0), cs, main) };
     portable(&mut dst[8 * main..], (p0 + main, kc - main));
 }
 
@@ -258,8 +251,9 @@ mod tests {
             for j0 in [0, 5, 13, 18] {
                 let cols = 12.min(30 - j0);
                 let (mut fast, mut slow) = (vec![f32::NAN; 12 * kc], vec![f32::NAN; 12 * kc]);
-                pack_b_f32_12(&mut fast, &src, (1, 43), (p0, kc), (j0, cols));
-                crate::pack::pack_b_panel(&mut slow, Operand { data: &src, rs: 1, cs: 43 }, 12, (p0, kc), (j0, cols));
+                let op = Operand::of(matmul_core::MatRef::col_major(&src, 43, 30).unwrap());
+                pack_b_f32_12(&mut fast, op, (p0, kc), (j0, cols));
+                crate::pack::pack_b_panel(&mut slow, op, 12, (p0, kc), (j0, cols));
                 assert_eq!(fast, slow, "p0 {p0} kc {kc} j0 {j0}");
             }
         }
@@ -277,16 +271,17 @@ mod tests {
             for j0 in [0, 5, 13] {
                 let cols = 8.min(21 - j0);
                 let (mut fast, mut slow) = (vec![f64::NAN; 8 * kc], vec![f64::NAN; 8 * kc]);
-                pack_b_f64_8(&mut fast, &src, (1, 43), (p0, kc), (j0, cols));
-                crate::pack::pack_b_panel(&mut slow, Operand { data: &src, rs: 1, cs: 43 }, 8, (p0, kc), (j0, cols));
+                let op = Operand::of(matmul_core::MatRef::col_major(&src, 43, 21).unwrap());
+                pack_b_f64_8(&mut fast, op, (p0, kc), (j0, cols));
+                crate::pack::pack_b_panel(&mut slow, op, 8, (p0, kc), (j0, cols));
                 assert_eq!(fast, slow, "p0 {p0} kc {kc} j0 {j0}");
             }
         }
     }
 }
 microkernel!(F32Avx512, f32, __m512, Isa::Avx512, 32 x 12, f32_avx512_32x12, f32_avx512_32x12_strided, params::F32_AVX512, {
-    fn pack_b(dst: &mut [f32], src: &[f32], (rs, cs): (usize, usize), rows: (usize, usize), cols: (usize, usize)) {
-        pack_b_f32_12(dst, src, (rs, cs), rows, cols);
+    fn pack_b(dst: &mut [f32], src: Operand<'_, f32>, rows: (usize, usize), cols: (usize, usize)) {
+        pack_b_f32_12(dst, src, rows, cols);
     }
 });
 
@@ -294,26 +289,21 @@ microkernel!(F32Avx512, f32, __m512, Isa::Avx512, 32 x 12, f32_avx512_32x12, f32
 /// column-major B is packed 4 × 4 at a time through in-register transposes (three per
 /// four steps of p), instead of one scattered store per element (6 % of an n = 1024 f32
 /// product). Other layouts and the ragged ends take the portable loop.
-fn pack_b_f32_12(
-    dst: &mut [f32],
-    src: &[f32],
-    (rs, cs): (usize, usize),
-    (p0, kc): (usize, usize),
-    (j0, cols): (usize, usize),
-) {
-    let portable =
-        |dst: &mut [f32], rows| crate::pack::pack_b_panel(dst, Operand { data: src, rs, cs }, 12, rows, (j0, cols));
-    if rs != 1 || cols != 12 || kc < 4 || !Isa::Avx512.is_supported() {
-        return portable(dst, (p0, kc));
-    }
+fn pack_b_f32_12(dst: &mut [f32], src: Operand<'_, f32>, (p0, kc): (usize, usize), (j0, cols): (usize, usize)) {
+    let portable = |dst: &mut [f32], rows| crate::pack::pack_b_panel(dst, src, 12, rows, (j0, cols));
+    let cs = match src.unsigned_strides() {
+        Some((1, cs)) if cols == 12 && kc >= 4 && Isa::Avx512.is_supported() => cs,
+        _ => return portable(dst, (p0, kc)),
+    };
     assert!(dst.len() == 12 * kc);
     let main = kc / 4 * 4;
-    // Bounds for the unchecked loads: column j0 + 11, row p0 + main − 1 is inside `src`.
-    assert!((j0 + 11) * cs + p0 + main - 1 < src.len());
+    // Bounds for the unchecked loads: rows p0 .. p0 + main of columns j0 .. j0 + 12.
+    src.assert_block((p0, main), (j0, 12));
     // SAFETY: avx512f (and so SSE) is supported (checked above); every load reads 4
-    // elements of a column at rows below p0 + main, inside `src` by the assertion; every
-    // store writes 4 elements of `dst[..12·main]`.
-    unsafe { transpose_4x4_blocks(dst.as_mut_ptr(), src.as_ptr().add(j0 * cs + p0), cs, main) };
+    // elements of a column (unit row stride, column stride cs ≥ 0) at rows below
+    // p0 + main, inside `src` by the assertion; every store writes 4 elements of
+    // `dst[..12·main]`.
+    unsafe { transpose_4x4_blocks(dst.as_mut_ptr(), src.ptr_at(p0, j0), cs, main) };
     portable(&mut dst[12 * main..], (p0 + main, kc - main));
 }
 

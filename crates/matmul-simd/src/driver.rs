@@ -96,7 +96,8 @@ const _: () = assert!(SMALL_MAX < crate::SERIAL_BELOW);
 
 /// Whether [`run`] takes the small, unpacked path for this problem (shape and layout only).
 pub(crate) fn is_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) -> bool {
-    p.a.rs == 1 && p.k <= K::BLOCKING.kc && p.m.saturating_mul(p.n).saturating_mul(p.k) <= SMALL_MAX
+    let strides_fit = p.a.unsigned_strides().is_some() && p.b.unsigned_strides().is_some();
+    p.a.rs == 1 && strides_fit && p.k <= K::BLOCKING.kc && p.m.saturating_mul(p.n).saturating_mul(p.k) <= SMALL_MAX
 }
 
 /// Runs the product on `pool` (or on this thread when `pool` is `None`), unpacked when
@@ -105,7 +106,7 @@ pub(crate) fn is_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) -> bool {
 /// # Safety
 ///
 /// * The CPU supports `K::ISA`.
-/// * `p.m, p.n, p.k ≥ 1`; A (`m × k`) and B (`k × n`) lie inside their slices.
+/// * `p.m, p.n, p.k ≥ 1`; `p.a` is `m × k` and `p.b` is `k × n`.
 /// * `p.c` addresses an `m × n` matrix whose elements are distinct, valid for writes (and
 ///   reads when β ≠ 0), and accessed by nothing else during the call.
 pub(crate) unsafe fn run<K: MicroKernel>(p: Problem<'_, K::Elem>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
@@ -179,7 +180,7 @@ fn pack_b<K: MicroKernel>(
     let panel = |(jp, out): (usize, &mut [K::Elem])| {
         let j0 = jc + jp * K::NR;
         let cols = K::NR.min(jc + nb - j0);
-        K::pack_b(out, b.data, (b.rs, b.cs), (pc, kb), (j0, cols));
+        K::pack_b(out, b, (pc, kb), (j0, cols));
     };
     if threads > 1 {
         dst.par_chunks_mut(K::NR * kb).enumerate().for_each(panel);
@@ -253,7 +254,7 @@ unsafe fn rectangle<K: MicroKernel>(
 /// operations and the results are the same bits.
 ///
 /// # Safety
-/// As [`run`], and `p.a.rs == 1`, `p.k ≤ K::BLOCKING.kc`.
+/// As [`run`], and [`is_small`]: `p.a.rs == 1`, no stride of A or B negative, `p.k ≤ K::BLOCKING.kc`.
 unsafe fn run_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) {
     if K::MASKED || p.m % K::MR == 0 {
         // SAFETY: forwarded; no A panel needs packing (masked reads, or whole panels).
@@ -280,10 +281,13 @@ unsafe fn small_tiles<K: MicroKernel>(p: &Problem<'_, K::Elem>, a_edge: &[K::Ele
     let m_full = if a_edge.is_empty() { m } else { m / K::MR * K::MR };
     // LOOP 2: NR columns at a time.
     for j in (0..n).step_by(K::NR) {
-        let b = p.b.data[j * p.b.cs..].as_ptr();
+        let (a_cs, (b_rs, b_cs)) = (p.a.cs.unsigned_abs(), p.b.unsigned_strides().expect("is_small: not negative"));
+        // SAFETY: (0, j) is an element of B (k ≥ 1, j < n).
+        let b = unsafe { p.b.ptr_at(0, j) };
         // LOOP 1: MR rows at a time.
         for i in (0..m).step_by(K::MR) {
-            let (a, lda) = if i < m_full { (p.a.data[i..].as_ptr(), p.a.cs) } else { (a_edge.as_ptr(), K::MR) };
+            // SAFETY: (i, 0) is an element of A (i < m, k ≥ 1).
+            let (a, lda) = if i < m_full { (unsafe { p.a.ptr_at(i, 0) }, a_cs) } else { (a_edge.as_ptr(), K::MR) };
             // SAFETY: (i, j) is an element of C (i < m, j < n): inside the C the
             // caller of `run` vouched for.
             let ptr = unsafe { p.c.ptr.add(i * p.c.rs + j * p.c.cs) };
@@ -296,7 +300,7 @@ unsafe fn small_tiles<K: MicroKernel>(p: &Problem<'_, K::Elem>, a_edge: &[K::Ele
                 alpha: p.alpha,
                 beta: p.beta,
             };
-            let src = Strided { a, lda, b, b_rs: p.b.rs, b_cs: p.b.cs };
+            let src = Strided { a, lda, b, b_rs, b_cs };
             // SAFETY: the CPU supports K::ISA (`run`'s contract). A: rows i .. i + rows of
             // columns p < k, inside A (unit row stride); a masked kernel reads only those,
             // an unmasked one reads MR rows, which are all inside A unless this is the

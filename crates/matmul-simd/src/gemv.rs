@@ -13,20 +13,13 @@
 //! The generic body is compiled once per instruction set (`#[target_feature]` wrappers),
 //! so `mul_add` becomes a vector FMA where the CPU has one.
 
-use matmul_core::Scalar;
+use matmul_core::{MatMut, Scalar};
 
 use crate::isa::Isa;
 use crate::pack::Operand;
 
-/// `y`: the elements `data[i·stride]`, `i < len`.
-#[derive(Debug)]
-pub(crate) struct Strided<'a, T> {
-    pub data: &'a mut [T],
-    pub stride: usize,
-}
-
-/// One matrix–vector product: `y ← α·A·x + β·y` with A `m × k` and x a `k × 1` operand
-/// (its row stride is the step between elements).
+/// One matrix–vector product: `y ← α·A·x + β·y` with A `m × k`, x a `k × 1` operand and
+/// y an `m × 1` view (a column of C, or a row of C transposed).
 #[derive(Debug)]
 pub(crate) struct Gemv<'a, T> {
     pub m: usize,
@@ -35,7 +28,7 @@ pub(crate) struct Gemv<'a, T> {
     pub beta: T,
     pub a: Operand<'a, T>,
     pub x: Operand<'a, T>,
-    pub y: Strided<'a, T>,
+    pub y: MatMut<'a, T>,
 }
 
 /// Rows of y accumulated at once in the axpy order: 2 KiB of f64, in L1.
@@ -55,12 +48,16 @@ fn fma<T: Scalar, const FUSED: bool>(a: T, b: T, c: T) -> T {
 
 #[inline(always)]
 fn body<T: Scalar, const FUSED: bool>(g: Gemv<'_, T>) {
-    let Gemv { m, k, alpha, beta, a, x, y } = g;
-    let xs = |p: usize| x.data[p * x.rs];
+    let Gemv { m, k, alpha, beta, a, x, mut y } = g;
+    assert!(a.rows == m && a.cols == k && x.rows == k && x.cols == 1 && y.shape() == (m, 1));
+    // SAFETY: p < k = x's rows.
+    let xs = |p: usize| unsafe { x.at(p, 0) };
     let mut out = |i: usize, acc: T| {
-        let yi = &mut y.data[i * y.stride];
         // β = 0 never reads y (C).
-        *yi = if beta == T::ZERO { alpha * acc } else { fma::<T, FUSED>(alpha, acc, beta * *yi) };
+        let value =
+            if beta == T::ZERO { alpha * acc } else { fma::<T, FUSED>(alpha, acc, beta * y.get(i, 0).expect("i < m")) };
+        let stored = y.set(i, 0, value);
+        debug_assert!(stored, "i < m");
     };
     if a.rs == 1 || m == 1 {
         // Columns of A contiguous: axpy down a block of rows at a time.
@@ -68,8 +65,7 @@ fn body<T: Scalar, const FUSED: bool>(g: Gemv<'_, T>) {
             let rows = ROWS.min(m - i0);
             let mut acc = [T::ZERO; ROWS];
             for p in 0..k {
-                let start = i0 * a.rs + p * a.cs;
-                let col = &a.data[start..start + rows];
+                let col = a.col_run(i0, p, rows);
                 let xp = xs(p);
                 for (s, &v) in acc.iter_mut().zip(col) {
                     *s = fma::<T, FUSED>(v, xp, *s);
@@ -79,9 +75,9 @@ fn body<T: Scalar, const FUSED: bool>(g: Gemv<'_, T>) {
         }
     } else if a.cs == 1 && x.rs == 1 {
         // Rows of A and x contiguous: a dot product per row over LANES partial sums.
-        let xv = &x.data[..k];
+        let xv = x.col_run(0, 0, k);
         for i in 0..m {
-            let row = &a.data[i * a.rs..i * a.rs + k];
+            let row = a.row_run(i, 0, k);
             let mut part = [T::ZERO; LANES];
             let (rc, xc) = (row.chunks_exact(LANES), xv.chunks_exact(LANES));
             let (rr, xr) = (rc.remainder(), xc.remainder());
@@ -105,7 +101,8 @@ fn body<T: Scalar, const FUSED: bool>(g: Gemv<'_, T>) {
         }
     } else {
         for i in 0..m {
-            let acc = (0..k).fold(T::ZERO, |s, p| fma::<T, FUSED>(a.data[i * a.rs + p * a.cs], xs(p), s));
+            // SAFETY: i < m and p < k: an element of A (asserted above).
+            let acc = (0..k).fold(T::ZERO, |s, p| fma::<T, FUSED>(unsafe { a.at(i, p) }, xs(p), s));
             out(i, acc);
         }
     }

@@ -10,6 +10,8 @@ use std::mem::MaybeUninit;
 use matmul_core::Scalar;
 
 use crate::isa::Isa;
+/// The operand [`MicroKernel::pack_b`] reads B through.
+pub use crate::pack::Operand;
 use crate::params::Blocking;
 
 /// Where and how a microkernel writes its tile of C.
@@ -121,21 +123,14 @@ pub trait MicroKernel: Copy + Send + Sync + 'static {
     /// (`j < dest.cols`) are readable (no alignment required).
     unsafe fn run_strided(kc: usize, src: Strided<Self::Elem>, dest: Dest<Self::Elem>);
 
-    /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` of B (element `(p, j)` at
-    /// `src[p·rs + j·cs]`) into one B micro-panel, as [`MicroKernel::run`] reads it. A
-    /// kernel may override it with a vectorised version for its own tile; the default is
-    /// the portable loop.
+    /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` of B into one B
+    /// micro-panel, as [`MicroKernel::run`] reads it. A kernel may override it with a
+    /// vectorised version for its own tile; the default is the portable loop.
     ///
     /// Panics (a bug, not bad input) if the block lies outside `src` or `dst` is not
     /// `NR·kc` long.
-    fn pack_b(
-        dst: &mut [Self::Elem],
-        src: &[Self::Elem],
-        (rs, cs): (usize, usize),
-        rows: (usize, usize),
-        cols: (usize, usize),
-    ) {
-        crate::pack::pack_b_panel(dst, crate::pack::Operand { data: src, rs, cs }, Self::NR, rows, cols);
+    fn pack_b(dst: &mut [Self::Elem], src: Operand<'_, Self::Elem>, rows: (usize, usize), cols: (usize, usize)) {
+        crate::pack::pack_b_panel(dst, src, Self::NR, rows, cols);
     }
 }
 

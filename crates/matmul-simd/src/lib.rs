@@ -174,16 +174,18 @@ impl Simd {
             return Ok(());
         };
         let isa = self.isa().map_err(|reason| Error::BackendUnavailable { backend: self.name().to_owned(), reason })?;
-        let a = Operand { data: a.as_slice(), rs: a.row_stride(), cs: a.col_stride() };
-        let b = Operand { data: b.as_slice(), rs: b.row_stride(), cs: b.col_stride() };
-        let (rs, cs) = (c.row_stride(), c.col_stride());
+        // C's strides made non-negative: reversing C's rows is reversing A's, its columns
+        // B's; each element of C gets the same operations, so the result is the same bits.
+        let (a, c) = if c.row_stride() < 0 { (a.reversed_rows(), c.reversed_rows()) } else { (a, c) };
+        let (b, mut c) = if c.col_stride() < 0 { (b.reversed_cols(), c.reversed_cols()) } else { (b, c) };
+        let (rs, cs) = c.unsigned_strides().expect("both strides of C were made non-negative");
+        let (a, b) = (Operand::of(a), Operand::of(b));
         if n == 1 || m == 1 {
             // A matrix–vector product: C's column is A·B, or C's row is (Bᵀ·Aᵀ)ᵀ.
-            let y = gemv::Strided { data: c.as_slice_mut(), stride: if n == 1 { rs } else { cs } };
             let g = if n == 1 {
-                gemv::Gemv { m, k, alpha, beta, a, x: b, y }
+                gemv::Gemv { m, k, alpha, beta, a, x: b, y: c }
             } else {
-                gemv::Gemv { m: n, k, alpha, beta, a: b.t(), x: a.t(), y }
+                gemv::Gemv { m: n, k, alpha, beta, a: b.t(), x: a.t(), y: c.t() }
             };
             // SAFETY: the CPU supports `isa` (`self.isa()` checked it).
             unsafe { gemv::gemv(isa, g) };
@@ -191,7 +193,7 @@ impl Simd {
         }
         let threads = self.threads_for(m, n, k);
         let pool = if threads > 1 { pool(threads) } else { None };
-        let ptr = c.as_slice_mut().as_mut_ptr();
+        let ptr = c.as_mut_ptr();
         // m, n ≥ 2 here, so both strides of C are meaningful.
         let direct = Problem { m, n, k, alpha, beta, a, b, c: CPtr { ptr, rs: 1, cs } };
         // Cᵀ = Bᵀ·Aᵀ: the same operations per element, with C column-major.
@@ -204,9 +206,9 @@ impl Simd {
             Problem { c: CPtr { ptr, rs, cs }, ..direct }
         };
         // SAFETY: `isa` is supported (`self.isa()` checked it); m, n, k ≥ 1 (GemmPlan);
-        // A, B and C are views checked at construction to lie inside their slices, C's
-        // elements are distinct (a MatMut cannot alias itself) and `c` is borrowed
-        // mutably for the whole call.
+        // A and B are the operands of GemmPlan's checked shapes; C's elements are
+        // distinct (a MatMut cannot alias itself), at non-negative strides (rs, cs) from
+        // `ptr`, and `c` is borrowed mutably for the whole call.
         unsafe { T::dispatch(isa, problem, pool.as_deref(), allow_small) };
         Ok(())
     }

@@ -7,21 +7,101 @@
 //! contiguous direction innermost); panels are zero-padded to a whole `MR` or `NR`.
 
 use std::cell::RefCell;
+use std::marker::PhantomData;
 
-use matmul_core::Scalar;
+use matmul_core::{MatRef, Scalar};
 
-/// A read-only operand: element `(i, j)` at `data[i·rs + j·cs]`.
+/// A read-only operand: a `rows × cols` view, element `(i, j)` at `i·rs + j·cs` elements
+/// from `(0, 0)`, strides of either sign. Reads go through [`Operand::at`] and the
+/// contiguous runs of [`Operand::col_run`] and [`Operand::row_run`], which check that
+/// they stay inside the view (per run, not per element): the memory between a strided
+/// view's elements is not the operand's, so no slice ever spans it.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Operand<'a, T> {
-    pub data: &'a [T],
-    pub rs: usize,
-    pub cs: usize,
+pub struct Operand<'a, T> {
+    ptr: *const T,
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: isize,
+    pub cs: isize,
+    _borrow: PhantomData<&'a T>,
 }
 
-impl<T> Operand<'_, T> {
+// SAFETY: an Operand is a shared borrow of a MatRef's elements, as the MatRef is: it may
+// cross threads when `T: Sync`, and nothing writes through it.
+unsafe impl<T: Sync> Send for Operand<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for Operand<'_, T> {}
+
+impl<'a, T: Scalar> Operand<'a, T> {
+    /// The elements of `v`, for as long as `v` borrows them.
+    pub fn of(v: MatRef<'a, T>) -> Self {
+        let (rs, cs) = v.strides();
+        Operand { ptr: v.as_ptr(), rows: v.nrows(), cols: v.ncols(), rs, cs, _borrow: PhantomData }
+    }
+
     /// The transpose: the same elements with the strides swapped.
     pub fn t(self) -> Self {
-        Operand { data: self.data, rs: self.cs, cs: self.rs }
+        Operand { rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs, ..self }
+    }
+
+    /// The strides as `usize`, when neither is negative.
+    pub fn unsigned_strides(&self) -> Option<(usize, usize)> {
+        Some((usize::try_from(self.rs).ok()?, usize::try_from(self.cs).ok()?))
+    }
+
+    /// Panics (a bug in the caller, not bad input) unless rows `i0 .. i0 + rows` and
+    /// columns `j0 .. j0 + cols` lie inside the operand.
+    #[inline(always)]
+    pub fn assert_block(&self, (i0, rows): (usize, usize), (j0, cols): (usize, usize)) {
+        assert!(
+            i0.checked_add(rows).is_some_and(|e| e <= self.rows)
+                && j0.checked_add(cols).is_some_and(|e| e <= self.cols),
+            "block ({i0}+{rows}, {j0}+{cols}) outside a {}×{} operand",
+            self.rows,
+            self.cols
+        );
+    }
+
+    /// Pointer to `(i, j)`.
+    ///
+    /// # Safety
+    /// `i < rows` and `j < cols`.
+    #[inline(always)]
+    pub unsafe fn ptr_at(&self, i: usize, j: usize) -> *const T {
+        // SAFETY: (i, j) is an element of the view (the caller's contract), whose offset
+        // from (0, 0) fits isize and lies in the same allocation (the MatRef checked it).
+        unsafe { self.ptr.offset(i as isize * self.rs + j as isize * self.cs) }
+    }
+
+    /// Element `(i, j)`.
+    ///
+    /// # Safety
+    /// `i < rows` and `j < cols`.
+    #[inline(always)]
+    pub unsafe fn at(&self, i: usize, j: usize) -> T {
+        // SAFETY: an element of the view (the caller's contract), valid for reads for 'a.
+        unsafe { *self.ptr_at(i, j) }
+    }
+
+    /// Rows `i .. i + len` of column `j`, contiguous: the row stride is 1 (or `len ≤ 1`).
+    /// Panics outside the operand.
+    #[inline(always)]
+    pub fn col_run(&self, i: usize, j: usize, len: usize) -> &'a [T] {
+        assert!(self.rs == 1 || len <= 1, "column run with row stride {}", self.rs);
+        self.assert_block((i, len), (j, 1));
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: the `len` elements are consecutive elements of the view (unit row
+        // stride, inside by the assertion), borrowed for 'a.
+        unsafe { std::slice::from_raw_parts(self.ptr_at(i, j), len) }
+    }
+
+    /// Columns `j .. j + len` of row `i`, contiguous: the column stride is 1 (or `len ≤ 1`).
+    /// Panics outside the operand.
+    #[inline(always)]
+    pub fn row_run(&self, i: usize, j: usize, len: usize) -> &'a [T] {
+        self.t().col_run(j, i, len)
     }
 }
 
@@ -75,15 +155,15 @@ pub(crate) fn pack_a_panel<T: Scalar>(
     (p0, kc): (usize, usize),
 ) {
     assert!(dst.len() == mr * kc && rows <= mr);
+    a.assert_block((i0, rows), (p0, kc));
     if a.rs == 1 || rows == 1 {
         // Column-major A (or a single row): each column of the panel is a contiguous run
         // of the source.
         for (p, out) in dst.chunks_exact_mut(mr).enumerate() {
-            let start = i0 * a.rs + (p0 + p) * a.cs;
             if rows == mr {
-                out.copy_from_slice(&a.data[start..start + mr]);
+                out.copy_from_slice(a.col_run(i0, p0 + p, mr));
             } else {
-                copy_padded(out, &a.data[start..start + rows]);
+                copy_padded(out, a.col_run(i0, p0 + p, rows));
             }
         }
     } else if a.cs == 1 {
@@ -94,15 +174,15 @@ pub(crate) fn pack_a_panel<T: Scalar>(
             dst.fill(T::ZERO);
         }
         for i in 0..rows {
-            let start = (i0 + i) * a.rs + p0;
-            for (out, &x) in dst.chunks_exact_mut(mr).zip(&a.data[start..start + kc]) {
+            for (out, &x) in dst.chunks_exact_mut(mr).zip(a.row_run(i0 + i, p0, kc)) {
                 out[i] = x;
             }
         }
     } else {
         for (p, out) in dst.chunks_exact_mut(mr).enumerate() {
             for (i, x) in out.iter_mut().enumerate() {
-                *x = if i < rows { a.data[(i0 + i) * a.rs + (p0 + p) * a.cs] } else { T::ZERO };
+                // SAFETY: i < rows and p < kc: inside the block asserted above.
+                *x = if i < rows { unsafe { a.at(i0 + i, p0 + p) } } else { T::ZERO };
             }
         }
     }
@@ -130,15 +210,15 @@ pub(crate) fn pack_b_panel<T: Scalar>(
     (j0, cols): (usize, usize),
 ) {
     assert!(dst.len() == nr * kc && cols <= nr);
+    b.assert_block((p0, kc), (j0, cols));
     if b.cs == 1 || cols == 1 {
         // Row-major B (or a single column): each row of the panel is a contiguous run of
         // the source.
         for (p, out) in dst.chunks_exact_mut(nr).enumerate() {
-            let start = (p0 + p) * b.rs + j0 * b.cs;
             if cols == nr {
-                out.copy_from_slice(&b.data[start..start + nr]);
+                out.copy_from_slice(b.row_run(p0 + p, j0, nr));
             } else {
-                copy_padded(out, &b.data[start..start + cols]);
+                copy_padded(out, b.row_run(p0 + p, j0, cols));
             }
         }
     } else if b.rs == 1 {
@@ -148,15 +228,15 @@ pub(crate) fn pack_b_panel<T: Scalar>(
             dst.fill(T::ZERO);
         }
         for j in 0..cols {
-            let start = (j0 + j) * b.cs + p0;
-            for (out, &x) in dst.chunks_exact_mut(nr).zip(&b.data[start..start + kc]) {
+            for (out, &x) in dst.chunks_exact_mut(nr).zip(b.col_run(p0, j0 + j, kc)) {
                 out[j] = x;
             }
         }
     } else {
         for (p, out) in dst.chunks_exact_mut(nr).enumerate() {
             for (j, x) in out.iter_mut().enumerate() {
-                *x = if j < cols { b.data[(p0 + p) * b.rs + (j0 + j) * b.cs] } else { T::ZERO };
+                // SAFETY: p < kc and j < cols: inside the block asserted above.
+                *x = if j < cols { unsafe { b.at(p0 + p, j0 + j) } } else { T::ZERO };
             }
         }
     }
@@ -183,10 +263,14 @@ mod tests {
     fn panels_hold_the_block_and_zero_padding_in_every_layout() {
         let (mut r, mut c, mut g) = (Vec::new(), Vec::new(), Vec::new());
         layouts(&mut r, &mut c, &mut g);
+        // The row-major one also read backwards: (0, 0) at the end, strides negated, the
+        // matrix's rows and columns reversed back by reading (4 − i, 6 − j).
+        let rev: Vec<f64> = r.iter().rev().copied().collect();
         let ops = [
-            Operand { data: &r[..], rs: 7, cs: 1 },
-            Operand { data: &c[..], rs: 1, cs: 5 },
-            Operand { data: &g[..], rs: 2, cs: 11 },
+            Operand::of(MatRef::new(&r, 5, 7, 7, 1).unwrap()),
+            Operand::of(MatRef::new(&c, 5, 7, 1, 5).unwrap()),
+            Operand::of(MatRef::new(&g, 5, 7, 2, 11).unwrap()),
+            Operand::of(MatRef::with_origin(&rev, 0, 5, 7, 7, 1).unwrap().reversed_rows().reversed_cols()),
         ];
         for op in ops {
             // A: rows 1..4 (3 of MR = 4), columns 2..7.

@@ -65,21 +65,20 @@
 //! ```
 //!
 //! Every backend follows BLAS's rules: β = 0 never reads C, α = 0 or k = 0 never reads A
-//! and B, and any strided view (row- or column-major, transposed, padded, general strides)
-//! is accepted. See [`Backend`].
+//! and B, and any strided view (row- or column-major, transposed, padded, general strides,
+//! negative strides, and in A and B a zero stride: a broadcast) is accepted. See [`Backend`].
 //!
 //! # Other crates' matrices
 //!
 //! With the features `ndarray`, `nalgebra` and `faer`, the modules `matmul::ndarray`,
 //! `matmul::nalgebra` and `matmul::faer` multiply those crates' own matrix
 //! and view types: `matmul::ndarray::gemm(α, &a, &b, β, &mut c)`, and `matmul` for an owned
-//! product. A matrix whose elements are one dense block of memory (row- or column-major,
-//! or a transpose of either) is used in place; any other layout (a sub-block of a larger
-//! matrix, a step, negative strides, a broadcast) is copied into a row-major matrix first,
-//! and C copied back after the product; a C with a zero stride is refused with
-//! [`ViewError::ZeroStride`].
-// `unsafe` only where another crate can lend a dense matrix's elements no other way
-// (the nalgebra and faer adapters), each block with its `// SAFETY:` argument.
+//! product. Every layout those types express is used in place, without a copy (row- or
+//! column-major, a transpose, a sub-block of a larger matrix, a step, negative strides,
+//! and in A and B a broadcast): the core view borrows the matrix's elements by pointer and
+//! strides. A C with a zero stride is refused with [`ViewError::ZeroStride`].
+// `unsafe` only in the adapters, where another crate's pointer and strides become a core
+// view, each block with its `// SAFETY:` argument.
 #![deny(unsafe_code)]
 
 // The README's Rust examples run as doc tests, so they cannot go stale.
@@ -88,6 +87,7 @@
 struct ReadmeExamples;
 
 #[cfg(any(feature = "ndarray", feature = "nalgebra", feature = "faer"))]
+#[allow(unsafe_code)]
 mod adapters;
 #[cfg(feature = "faer")]
 pub use adapters::faer;

@@ -378,7 +378,7 @@ mod tests {
             beta: T,
             mut c: matmul_core::MatMut<'_, T>,
         ) -> matmul_core::Result<()> {
-            self.c_addresses.lock().unwrap().push(c.as_slice_mut().as_ptr() as usize);
+            self.c_addresses.lock().unwrap().push(c.as_mut_ptr() as usize);
             let keep = c.rb().get(0, 0).unwrap();
             T::gemm(matmul::backend("naive-ikj")?, alpha, a, b, beta, c.rb_mut())?;
             if self.skip_first {

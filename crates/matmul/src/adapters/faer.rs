@@ -1,9 +1,8 @@
 //! `faer` matrices in (feature `faer`): [`gemm`], [`gemm_with`] and [`matmul`] take faer's
 //! views (`a.as_ref()`, `c.as_mut()` of a `Mat`, or any `MatRef`/`MatMut`).
 //!
-//! Column-major `Mat`s, their transposes, and any other view whose elements are one dense
-//! block with non-negative strides are used in place; sub-blocks of a larger matrix,
-//! reversed views (negative strides) and other gapped views are copied first (see the
+//! Every view is used in place, without a copy: column-major `Mat`s, their transposes,
+//! sub-blocks of a larger matrix and reversed views (negative strides) (see the
 //! [adapters' rules](crate#other-crates-matrices)).
 //!
 //! ```
@@ -23,10 +22,17 @@
 use ::faer::{Mat, MatMut, MatRef};
 use matmul_core::{Backend, Result, Scalar};
 
-use super::{input, write_product, Output, Shape};
+use super::Shape;
 
 fn shape<T>(m: MatRef<'_, T>) -> Shape {
     Shape { rows: m.nrows(), cols: m.ncols(), strides: (m.row_stride(), m.col_stride()) }
+}
+
+fn read<T: Scalar>(m: MatRef<'_, T>) -> Result<matmul_core::MatRef<'_, T>> {
+    // SAFETY: a faer `MatRef` is a shared view: `as_ptr` is element (0, 0), element (i, j)
+    // lies `i·row_stride + j·col_stride` elements from it in one allocation, and nothing
+    // writes those elements for the view's lifetime, which the core view keeps.
+    unsafe { super::read(m.as_ptr(), shape(m)) }
 }
 
 /// `C ← α·A·B + β·C` on the [`best`](crate::best) backend.
@@ -43,56 +49,11 @@ pub fn gemm_with<T: Scalar>(
     beta: T,
     c: MatMut<'_, T>,
 ) -> Result<()> {
-    let read = |m: MatRef<'_, T>| {
-        let shape = shape(m);
-        let dense = (shape.is_dense() && shape.unsigned_strides().is_some()).then(|| {
-            if shape.rows * shape.cols == 0 {
-                return &[][..];
-            }
-            // SAFETY: with non-negative strides element (0, 0) is the lowest address the
-            // view spans, and a dense view (`is_dense`: exactly rows·cols elements, no gaps)
-            // spans exactly its own rows·cols elements from there; a `MatRef` guarantees
-            // those are initialised and not written for its lifetime, which the slice
-            // does not outlive (it borrows `m`'s lifetime, and `m` is a shared view).
-            #[allow(unsafe_code)]
-            unsafe {
-                std::slice::from_raw_parts(m.as_ptr(), shape.rows * shape.cols)
-            }
-        });
-        input(shape, dense, |i, j| m[(i, j)])
-    };
-    write_product(backend, (alpha, &read(a)?, &read(b)?, beta), &mut Out(c))
-}
-
-/// C for [`write_product`].
-struct Out<'c, T>(MatMut<'c, T>);
-
-impl<T: Scalar> Output<T> for Out<'_, T> {
-    fn shape(&self) -> Shape {
-        shape(self.0.as_ref())
-    }
-    fn dense_mut(&mut self) -> Option<&mut [T]> {
-        let shape = self.shape();
-        let len = shape.rows * shape.cols;
-        if !shape.is_dense() {
-            return None;
-        }
-        if len == 0 {
-            return Some(&mut []);
-        }
-        // SAFETY: `write_product` asks only when the strides are non-negative, so element
-        // (0, 0) at `as_ptr_mut` is the lowest address, and a dense view spans exactly its
-        // own rows·cols elements from there; a `MatMut` grants unique access to them for
-        // its lifetime, and the slice borrows `self` mutably.
-        #[allow(unsafe_code)]
-        Some(unsafe { std::slice::from_raw_parts_mut(self.0.as_ptr_mut(), len) })
-    }
-    fn at(&self, i: usize, j: usize) -> T {
-        self.0[(i, j)]
-    }
-    fn set(&mut self, i: usize, j: usize, value: T) {
-        self.0[(i, j)] = value;
-    }
+    let c_shape = shape(c.as_ref());
+    // SAFETY: as in `read`; a faer `MatMut` grants unique access to its elements for its
+    // lifetime, and `c` is moved here, so nothing else touches them during the call.
+    let c = unsafe { super::write(c.as_ptr_mut(), c_shape) }?;
+    backend.gemm(alpha, read(a)?, read(b)?, beta, c)
 }
 
 /// `A·B` as a new (column-major) `Mat`, on the [`best`](crate::best) backend.

@@ -2,10 +2,10 @@
 //! any nalgebra matrix or view, of fixed or dynamic size (`DMatrix`, `SMatrix`,
 //! `DMatrixView`, `DMatrixViewMut`, …).
 //!
-//! nalgebra stores matrices column-major: owned matrices, column ranges and views with
-//! row-major strides over a slice (`DMatrixView::from_slice_with_strides`) are used in
-//! place; a view with gaps (rows of a larger matrix, `view_with_steps`) is copied first
-//! (see the [adapters' rules](crate#other-crates-matrices)).
+//! nalgebra stores matrices column-major; every matrix and view is used in place, without a
+//! copy: owned matrices, column ranges, rows of a larger matrix, `view_with_steps`, and
+//! views with row-major strides over a slice (`DMatrixView::from_slice_with_strides`) (see
+//! the [adapters' rules](crate#other-crates-matrices)).
 //!
 //! ```
 //! use nalgebra::DMatrix;
@@ -22,69 +22,52 @@
 //! ```
 
 use ::nalgebra::{DMatrix, Dim, Matrix, RawStorage, RawStorageMut};
-use matmul_core::{Backend, Result, Scalar};
+use matmul_core::{Backend, MatRef, Result, Scalar};
 
-use super::{input, write_product, Input, Output, Shape};
+use super::Shape;
 
 /// Any nalgebra matrix or view of `T`s, whatever its dimension types and storage: what
 /// [`gemm`] takes for A and B (implemented for every `nalgebra::Matrix`).
 pub trait AnyMatrix<T> {
     #[doc(hidden)]
     fn shape(&self) -> Shape;
+    /// Element (0, 0).
     #[doc(hidden)]
-    fn dense(&self) -> Option<&[T]>;
-    #[doc(hidden)]
-    fn at(&self, i: usize, j: usize) -> T;
+    fn first(&self) -> *const T;
 }
 
 /// A writable nalgebra matrix or view: what [`gemm`] takes for C.
 pub trait AnyMatrixMut<T>: AnyMatrix<T> {
+    /// Element (0, 0), writable.
     #[doc(hidden)]
-    fn dense_mut(&mut self) -> Option<&mut [T]>;
-    #[doc(hidden)]
-    fn set(&mut self, i: usize, j: usize, value: T);
+    fn first_mut(&mut self) -> *mut T;
 }
 
 impl<T: Scalar, R: Dim, C: Dim, S: RawStorage<T, R, C>> AnyMatrix<T> for Matrix<T, R, C, S> {
     fn shape(&self) -> Shape {
         let ((rows, cols), (rs, cs)) = (Matrix::shape(self), self.strides());
-        // A stride beyond isize::MAX cannot address a real allocation; the copy path takes it.
-        let signed = |s: usize| isize::try_from(s).unwrap_or(-1);
+        // A stride beyond isize::MAX cannot address a real allocation: isize::MAX then
+        // fails the view's extent check with a typed error.
+        let signed = |s: usize| isize::try_from(s).unwrap_or(isize::MAX);
         Shape { rows, cols, strides: (signed(rs), signed(cs)) }
     }
 
-    fn dense(&self) -> Option<&[T]> {
-        let shape = AnyMatrix::shape(self);
-        // SAFETY: nalgebra's view of the storage starts at element (0, 0) and its
-        // `as_slice_unchecked` spans up to the last element; the strides and lengths are
-        // dense (`is_dense`: exactly rows·cols elements, no gaps), so that slice is this
-        // matrix's own elements, which `self` borrows immutably for as long as the slice
-        // lives: it aliases nothing another view could write.
-        #[allow(unsafe_code)]
-        shape.is_dense().then(|| unsafe { self.data.as_slice_unchecked() })
-    }
-
-    fn at(&self, i: usize, j: usize) -> T {
-        self[(i, j)]
+    fn first(&self) -> *const T {
+        self.as_ptr()
     }
 }
 
 impl<T: Scalar, R: Dim, C: Dim, S: RawStorageMut<T, R, C>> AnyMatrixMut<T> for Matrix<T, R, C, S> {
-    fn dense_mut(&mut self) -> Option<&mut [T]> {
-        let dense = AnyMatrix::shape(self).is_dense();
-        // SAFETY: as in `dense`, a dense matrix's slice is exactly its own elements, and
-        // `self` is borrowed mutably for as long as the slice lives.
-        #[allow(unsafe_code)]
-        dense.then(|| unsafe { self.data.as_mut_slice_unchecked() })
-    }
-
-    fn set(&mut self, i: usize, j: usize, value: T) {
-        self[(i, j)] = value;
+    fn first_mut(&mut self) -> *mut T {
+        self.as_mut_ptr()
     }
 }
 
-fn read<T: Scalar>(m: &impl AnyMatrix<T>) -> Result<Input<'_, T>> {
-    input(m.shape(), m.dense(), |i, j| m.at(i, j))
+fn read<T: Scalar>(m: &impl AnyMatrix<T>) -> Result<MatRef<'_, T>> {
+    // SAFETY: nalgebra's storage pointer is element (0, 0) and element (i, j) lies
+    // `i·rs + j·cs` elements from it, in one allocation; `m` is borrowed shared for the
+    // view's life, so nothing writes those elements.
+    unsafe { super::read(m.first(), m.shape()) }
 }
 
 /// `C ← α·A·B + β·C` on the [`best`](crate::best) backend.
@@ -107,25 +90,11 @@ pub fn gemm_with<T: Scalar>(
     beta: T,
     c: &mut impl AnyMatrixMut<T>,
 ) -> Result<()> {
-    write_product(backend, (alpha, &read(a)?, &read(b)?, beta), &mut Out(c))
-}
-
-/// C for [`write_product`].
-struct Out<'c, C>(&'c mut C);
-
-impl<T, C: AnyMatrixMut<T>> Output<T> for Out<'_, C> {
-    fn shape(&self) -> Shape {
-        self.0.shape()
-    }
-    fn dense_mut(&mut self) -> Option<&mut [T]> {
-        self.0.dense_mut()
-    }
-    fn at(&self, i: usize, j: usize) -> T {
-        self.0.at(i, j)
-    }
-    fn set(&mut self, i: usize, j: usize, value: T) {
-        self.0.set(i, j, value);
-    }
+    let c_shape = c.shape();
+    // SAFETY: as in `read`, and `c` is borrowed mutably for the view's life, so nothing
+    // else reads or writes its elements.
+    let c = unsafe { super::write(c.first_mut(), c_shape) }?;
+    backend.gemm(alpha, read(a)?, read(b)?, beta, c)
 }
 
 /// `A·B` as a new column-major `DMatrix`, on the [`best`](crate::best) backend.

@@ -2,10 +2,10 @@
 //! any two-dimensional array or view (`Array2`, `ArrayView2`, `ArrayViewMut2`, `ArcArray2`:
 //! each derefs to [`ArrayRef2`]).
 //!
-//! Row-major (`Array2::zeros((m, n))`), column-major (`.f()`), and transposed (`.t()`)
-//! arrays are used in place; sliced, stepped, reversed (negative strides) and broadcast
-//! views are copied first (see the [adapters' rules](crate#other-crates-matrices)). A C
-//! with a zero stride is refused with [`ViewError::ZeroStride`](crate::ViewError).
+//! Every layout is used in place, without a copy: row-major (`Array2::zeros((m, n))`),
+//! column-major (`.f()`), transposed (`.t()`), sliced, stepped, reversed (negative
+//! strides) and, for A and B, broadcast views (see the [adapters' rules](crate#other-crates-matrices)).
+//! A C with a zero stride is refused with [`ViewError::ZeroStride`](crate::ViewError).
 //!
 //! ```
 //! use ndarray::{array, Array2, ShapeBuilder};
@@ -22,17 +22,20 @@
 //! ```
 
 use ::ndarray::{Array2, ArrayRef2};
-use matmul_core::{Backend, Result, Scalar};
+use matmul_core::{Backend, MatRef, Result, Scalar};
 
-use super::{input, write_product, Input, Output, Shape};
+use super::Shape;
 
 fn shape<T>(m: &ArrayRef2<T>) -> Shape {
     let (rows, cols) = m.dim();
     Shape { rows, cols, strides: (m.strides()[0], m.strides()[1]) }
 }
 
-fn read<T: Scalar>(m: &ArrayRef2<T>) -> Result<Input<'_, T>> {
-    input(shape(m), m.as_slice_memory_order(), |i, j| m[[i, j]])
+fn read<T: Scalar>(m: &ArrayRef2<T>) -> Result<MatRef<'_, T>> {
+    // SAFETY: `as_ptr` is the array's element [0, 0] and element [i, j] lies
+    // `i·strides[0] + j·strides[1]` elements from it, in the array's one allocation;
+    // `m` is borrowed shared for the view's life, so nothing writes those elements.
+    unsafe { super::read(m.as_ptr(), shape(m)) }
 }
 
 /// `C ← α·A·B + β·C` on the [`best`](crate::best) backend.
@@ -49,25 +52,11 @@ pub fn gemm_with<T: Scalar>(
     beta: T,
     c: &mut ArrayRef2<T>,
 ) -> Result<()> {
-    write_product(backend, (alpha, &read(a)?, &read(b)?, beta), &mut Out(c))
-}
-
-/// C for [`write_product`].
-struct Out<'c, T>(&'c mut ArrayRef2<T>);
-
-impl<T: Scalar> Output<T> for Out<'_, T> {
-    fn shape(&self) -> Shape {
-        shape(self.0)
-    }
-    fn dense_mut(&mut self) -> Option<&mut [T]> {
-        self.0.as_slice_memory_order_mut()
-    }
-    fn at(&self, i: usize, j: usize) -> T {
-        self.0[[i, j]]
-    }
-    fn set(&mut self, i: usize, j: usize, value: T) {
-        self.0[[i, j]] = value;
-    }
+    let c_shape = shape(c);
+    // SAFETY: as in `read`, and `c` is borrowed mutably for the view's life, so nothing
+    // else reads or writes its elements.
+    let c = unsafe { super::write(c.as_mut_ptr(), c_shape) }?;
+    backend.gemm(alpha, read(a)?, read(b)?, beta, c)
 }
 
 /// `A·B` as a new row-major array, on the [`best`](crate::best) backend.
@@ -152,6 +141,20 @@ mod tests {
         gemm(1.0, &a, &b, 0.0, &mut c).unwrap();
         assert!(c.iter().all(|x| x.is_finite()), "{c:?}");
         assert!(big[[1, 1]].is_nan(), "only C's elements are written");
+    }
+
+    #[test]
+    fn interleaved_views_of_one_array_multiply_in_place() {
+        // A the even columns, C the odd ones: their memory interleaves, their elements do
+        // not, so the product reads and writes them in place, each view borrowing only
+        // its own elements.
+        let mut big = filled::<f64>(5, 8, 1, false);
+        let b = filled::<f64>(4, 4, 2, true);
+        let (a0, c0) = (copy(&big.slice(s![.., ..;2])), copy(&big.slice(s![.., 1..;2])));
+        let (a, mut c) = big.multi_slice_mut((s![.., ..;2], s![.., 1..;2]));
+        gemm(2.0, &a, &b, -1.0, &mut c).unwrap();
+        assert_within_bound((2.0, &a0, &copy(&b), -1.0), &c0, &copy(&c), "interleaved");
+        assert_eq!(copy(&big.slice(s![.., ..;2])), a0, "A unchanged");
     }
 
     #[test]
