@@ -93,9 +93,10 @@ impl Theoretical {
     pub fn one_core(&self, dtype: Dtype) -> Option<f64> {
         match self {
             Theoretical::Table { f64_flops_per_cycle, max_ghz, .. } => {
-                let per_cycle = match dtype {
+                // Half inputs run f32 FMAs (no bf16 dot-product kernel yet): the f32 peak.
+                let per_cycle = match dtype.accumulator() {
                     Dtype::F64 => *f64_flops_per_cycle,
-                    Dtype::F32 => 2.0 * f64_flops_per_cycle,
+                    _ => 2.0 * f64_flops_per_cycle,
                 };
                 Some(per_cycle * max_ghz)
             }

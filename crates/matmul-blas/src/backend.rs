@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE};
-use matmul_core::{Backend, BackendKind, Error, GemmPlan, Layout, MatMut, MatRef, Matrix, Result, Scalar};
+use matmul_core::{Backend, BackendKind, Dtype, Element, Error, GemmPlan, Layout, MatMut, MatRef, Matrix, Result};
 
 use crate::layout::{to_blas_int, Operand, Order, Output, Strided, TooLarge};
 use crate::library::Library;
@@ -49,8 +49,9 @@ impl<L: Library> Default for Blas<L> {
     }
 }
 
-/// `cblas_sgemm` / `cblas_dgemm`, chosen by element type.
-trait CblasGemm: Scalar {
+/// `cblas_sgemm` / `cblas_dgemm`, chosen by element type (and, with MKL, its
+/// `cblas_gemm_bf16bf16f32`: bf16 A and B, f32 α, β and C).
+trait CblasGemm: Element {
     /// # Safety
     /// The pointers and leading dimensions describe, in `layout` and after `ta`/`tb`, an
     /// `m × k` A, a `k × n` B and an `m × n` C whose elements all lie in live allocations;
@@ -62,11 +63,11 @@ trait CblasGemm: Scalar {
         ta: CBLAS_TRANSPOSE,
         tb: CBLAS_TRANSPOSE,
         dims: [i32; 3],
-        alpha: Self,
+        alpha: Self::Acc,
         a: (*const Self, i32),
         b: (*const Self, i32),
-        beta: Self,
-        c: (*mut Self, i32),
+        beta: Self::Acc,
+        c: (*mut Self::Acc, i32),
     );
 }
 
@@ -93,9 +94,54 @@ macro_rules! impl_cblas_gemm {
 impl_cblas_gemm!(f32, cblas_sgemm);
 impl_cblas_gemm!(f64, cblas_dgemm);
 
+#[cfg(feature = "mkl")]
+mod mkl_bf16 {
+    use cblas_sys::{CBLAS_LAYOUT, CBLAS_TRANSPOSE};
+    use matmul_core::half::bf16;
+
+    extern "C" {
+        /// MKL's mixed-precision GEMM (`mkl_cblas.h`; `MKL_BF16` is an unsigned 16-bit
+        /// integer holding a bf16's bits, which `half::bf16` is, `#[repr(transparent)]`).
+        fn cblas_gemm_bf16bf16f32(
+            layout: CBLAS_LAYOUT,
+            transa: CBLAS_TRANSPOSE,
+            transb: CBLAS_TRANSPOSE,
+            m: i32,
+            n: i32,
+            k: i32,
+            alpha: f32,
+            a: *const bf16,
+            lda: i32,
+            b: *const bf16,
+            ldb: i32,
+            beta: f32,
+            c: *mut f32,
+            ldc: i32,
+        );
+    }
+
+    impl super::CblasGemm for bf16 {
+        unsafe fn cblas_gemm(
+            layout: CBLAS_LAYOUT,
+            ta: CBLAS_TRANSPOSE,
+            tb: CBLAS_TRANSPOSE,
+            [m, n, k]: [i32; 3],
+            alpha: f32,
+            (a, lda): (*const bf16, i32),
+            (b, ldb): (*const bf16, i32),
+            beta: f32,
+            (c, ldc): (*mut f32, i32),
+        ) {
+            // SAFETY: the caller's contract is exactly cblas's requirements, which MKL's
+            // mixed-precision GEMM shares with cblas_sgemm.
+            unsafe { cblas_gemm_bf16bf16f32(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+        }
+    }
+}
+
 /// The view's shape and strides for cblas, or `None` when a stride is negative (cblas's
 /// leading dimensions cannot walk backwards: such a view is copied).
-fn strided<T: Scalar>(v: &MatRef<'_, T>) -> Option<Strided> {
+fn strided<T: Element>(v: &MatRef<'_, T>) -> Option<Strided> {
     let (row_stride, col_stride) = v.unsigned_strides()?;
     Some(Strided { rows: v.nrows(), cols: v.ncols(), row_stride, col_stride })
 }
@@ -110,7 +156,7 @@ struct Prepared<'a, T> {
 }
 
 /// Plans one input; copies it into the call's order if cblas cannot read it in place.
-fn prepare_input<T: Scalar>(view: MatRef<'_, T>, order: Order) -> Prepared<'_, T> {
+fn prepare_input<T: Element>(view: MatRef<'_, T>, order: Order) -> Prepared<'_, T> {
     match strided(&view).map_or(Operand::Copy, |s| Operand::plan(s, order)) {
         Operand::Direct { trans, ld } => Prepared { view, trans, ld, _copy: None },
         Operand::Copy => {
@@ -129,7 +175,7 @@ fn prepare_input<T: Scalar>(view: MatRef<'_, T>, order: Order) -> Prepared<'_, T
     }
 }
 
-impl<'a, T: Scalar> Prepared<'a, T> {
+impl<'a, T: Element> Prepared<'a, T> {
     /// Pointer to element `(0, 0)` of what cblas reads.
     fn ptr(&self) -> *const T {
         match &self._copy {
@@ -156,11 +202,11 @@ fn cblas_order(order: Order) -> CBLAS_LAYOUT {
 
 /// `C ← α·A·B + β·C` through the library `L`.
 fn gemm<L: Library, T: CblasGemm>(
-    alpha: T,
+    alpha: T::Acc,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
-    beta: T,
-    mut c: MatMut<'_, T>,
+    beta: T::Acc,
+    mut c: MatMut<'_, T::Acc>,
 ) -> Result<()> {
     let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
         return Ok(());
@@ -177,7 +223,7 @@ fn gemm<L: Library, T: CblasGemm>(
         Output::Temporary => {
             // General strides: compute into a column-major m × n temporary. With β = 0 it
             // starts as zeros and C is not read, as BLAS requires.
-            let mut tmp = if beta == T::ZERO {
+            let mut tmp = if beta == T::Acc::ZERO {
                 Matrix::zeros(m, n, Layout::ColMajor)
             } else {
                 c.rb().to_matrix(Layout::ColMajor)
@@ -202,11 +248,11 @@ fn gemm<L: Library, T: CblasGemm>(
 fn call<T: CblasGemm>(
     order: Order,
     dims: [i32; 3],
-    alpha: T,
+    alpha: T::Acc,
     a: &MatRef<'_, T>,
     b: &MatRef<'_, T>,
-    beta: T,
-    (c_ptr, ldc): (*mut T, i32),
+    beta: T::Acc,
+    (c_ptr, ldc): (*mut T::Acc, i32),
     int: &dyn Fn(&str, usize) -> Result<i32>,
 ) -> Result<()> {
     let pa = prepare_input(*a, order);
@@ -258,7 +304,12 @@ impl<L: Library> Backend for Blas<L> {
         BackendKind::Blas
     }
     fn details(&self) -> String {
-        self.library_version()
+        let half = if cfg!(feature = "mkl") {
+            "bf16 inputs: cblas_gemm_bf16bf16f32; f16 inputs: unsupported"
+        } else {
+            "bf16 and f16 inputs: unsupported (no such GEMM in this library)"
+        };
+        format!("{}; {half}", self.library_version())
     }
     fn is_multithreaded(&self) -> bool {
         L::is_multithreaded()
@@ -268,7 +319,23 @@ impl<L: Library> Backend for Blas<L> {
         self.requested_threads.store(threads, Ordering::Relaxed);
         L::set_threads(threads);
     }
+    /// bf16 with MKL (`cblas_gemm_bf16bf16f32`); f16 with none of the three (Debian's MKL
+    /// 2020 has no `cblas_gemm_f16f16f32`, its OpenBLAS 0.3.21 is built without `sbgemm`).
+    fn supports(&self, dtype: Dtype) -> bool {
+        !dtype.is_half() || (cfg!(feature = "mkl") && dtype == Dtype::Bf16)
+    }
     matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| gemm::<L, _>(alpha, a, b, beta, c));
+    #[cfg(feature = "mkl")]
+    fn gemm_bf16(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, matmul_core::half::bf16>,
+        b: MatRef<'_, matmul_core::half::bf16>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
+        gemm::<L, _>(alpha, a, b, beta, c)
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use matmul::{Availability, Backend, Layout, Matrix, Scalar};
+use matmul::{Availability, Backend, Element, Layout, Matrix, Scalar};
 use matmul_bench_format::accuracy::{Input, Report, Row, Skip};
 use matmul_bench_format::protocol::AccuracyOptions;
 use matmul_core::reference::{err_over_bound, Problem};
@@ -77,11 +77,13 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
             match dtype {
                 Dtype::F32 => series::<f32>(backend, &sizes, &args, &mut report),
                 Dtype::F64 => series::<f64>(backend, &sizes, &args, &mut report),
+                Dtype::Bf16 => series::<matmul::half::bf16>(backend, &sizes, &args, &mut report),
+                Dtype::F16 => series::<matmul::half::f16>(backend, &sizes, &args, &mut report),
             }
         }
     }
     for s in &report.skipped {
-        println!("{}gemm {:<20} skipped n = {:?}: {}", s.dtype.blas_prefix(), s.backend, s.sizes, s.reason);
+        println!("{:<6} {:<20} skipped n = {:?}: {}", s.dtype.routine(), s.backend, s.sizes, s.reason);
     }
     if let Some(path) = &json {
         let text = serde_json::to_string_pretty(&report)?;
@@ -91,7 +93,7 @@ pub fn run(args: AccuracyArgs) -> anyhow::Result<()> {
 }
 
 /// Every size and input kind for one backend and dtype, within the time budget.
-fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyOptions, report: &mut Report) {
+fn series<T: Element>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyOptions, report: &mut Report) {
     let start = Instant::now();
     let mut last: Option<(usize, f64)> = None; // (n, seconds of both input kinds)
     for (idx, &n) in sizes.iter().enumerate() {
@@ -116,8 +118,8 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyOpti
             match measure::<T>(backend, n, input, args) {
                 Ok(row) => {
                     println!(
-                        "{}gemm {:<20} {:<8} {:>5} {:>7} {:>12.3e} {:>12.3e} {:>12.3e} {:>9.3}",
-                        T::BLAS_PREFIX,
+                        "{:<6} {:<20} {:<8} {:>5} {:>7} {:>12.3e} {:>12.3e} {:>12.3e} {:>9.3}",
+                        T::DTYPE.routine(),
                         row.backend,
                         input.as_str(),
                         n,
@@ -131,7 +133,12 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyOpti
                     report.rows.push(row);
                 }
                 Err(e) => {
-                    println!("{}gemm {:<20} {:<8} {n:>5} ERROR: {e}", T::BLAS_PREFIX, backend.name(), input.as_str());
+                    println!(
+                        "{:<6} {:<20} {:<8} {n:>5} ERROR: {e}",
+                        T::DTYPE.routine(),
+                        backend.name(),
+                        input.as_str()
+                    );
                     report.skipped.push(Skip {
                         backend: backend.name().to_owned(),
                         dtype: T::DTYPE,
@@ -146,14 +153,14 @@ fn series<T: Scalar>(backend: &dyn Backend, sizes: &[usize], args: &AccuracyOpti
 }
 
 /// One product and its comparison with the reference.
-fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &AccuracyOptions) -> matmul::Result<Row> {
+fn measure<T: Element>(backend: &dyn Backend, n: usize, input: Input, args: &AccuracyOptions) -> matmul::Result<Row> {
     // The same seed for both dtypes: the f32 inputs are the f64 ones rounded.
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ (n as u64) << 8 ^ input as u64);
     let a = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(sample(input, &mut rng)));
     let b = Matrix::<T>::from_fn(n, n, Layout::RowMajor, |_, _| T::from_f64(sample(input, &mut rng)));
-    let mut c = Matrix::<T>::zeros(n, n, Layout::RowMajor);
+    let mut c = Matrix::<T::Acc>::zeros(n, n, Layout::RowMajor);
     let start = Instant::now();
-    T::gemm(backend, T::ONE, a.as_ref(), b.as_ref(), T::ZERO, c.as_mut())?;
+    T::gemm(backend, T::Acc::ONE, a.as_ref(), b.as_ref(), T::Acc::ZERO, c.as_mut())?;
     let seconds = start.elapsed().as_secs_f64();
 
     let entries: Vec<(usize, usize)> = if n * n <= args.samples {
@@ -161,11 +168,11 @@ fn measure<T: Scalar>(backend: &dyn Backend, n: usize, input: Input, args: &Accu
     } else {
         (0..args.samples).map(|_| (rng.random_range(0..n), rng.random_range(0..n))).collect()
     };
-    let problem = Problem { alpha: T::ONE, a: a.as_ref(), b: b.as_ref(), beta: T::ZERO, c0: c.as_ref() };
+    let problem = Problem { alpha: T::Acc::ONE, a: a.as_ref(), b: b.as_ref(), beta: T::Acc::ZERO, c0: c.as_ref() };
     let (mut max_eob, mut max_abs, mut max_ref) = (0.0f64, 0.0f64, 0.0f64);
     for &(i, j) in &entries {
         let e = problem.entry(i, j);
-        let got = c.get(i, j).map(T::to_f64).unwrap_or(f64::NAN);
+        let got = c.get(i, j).map(Element::to_f64).unwrap_or(f64::NAN);
         let eob = err_over_bound(got, e.value, e.bound);
         // NaN compares false: keep it visible as the maximum.
         if eob.is_nan() || eob > max_eob {

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use anyhow::bail;
-use matmul::{Availability, Backend, Scalar};
+use matmul::{Availability, Backend, Element};
 use matmul_bench_format::protocol::{CheckOptions, CheckTally};
 use matmul_core::testing::{grid, run_case};
 use matmul_core::Dtype;
@@ -42,6 +42,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
             total += match dtype {
                 Dtype::F32 => check_dtype::<f32>(backend, &cases, args.verbose),
                 Dtype::F64 => check_dtype::<f64>(backend, &cases, args.verbose),
+                Dtype::Bf16 => check_dtype::<matmul::half::bf16>(backend, &cases, args.verbose),
+                Dtype::F16 => check_dtype::<matmul::half::f16>(backend, &cases, args.verbose),
             };
         }
     }
@@ -56,7 +58,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check_dtype<T: Scalar>(backend: &dyn Backend, cases: &[matmul_core::testing::Case], verbose: bool) -> CheckTally {
+fn check_dtype<T: Element>(backend: &dyn Backend, cases: &[matmul_core::testing::Case], verbose: bool) -> CheckTally {
+    if !backend.supports(T::DTYPE) {
+        // A typed refusal, not a failure: the backend has no product for these inputs.
+        println!(
+            "{:<6} {:<20} unsupported: the backend does not multiply {} inputs",
+            T::DTYPE.routine(),
+            backend.name(),
+            T::NAME
+        );
+        return CheckTally::default();
+    }
     let start = Instant::now();
     let (mut passed, mut failed, mut worst) = (0usize, 0usize, 0.0f64);
     let mut failures = Vec::new();
@@ -75,8 +87,8 @@ fn check_dtype<T: Scalar>(backend: &dyn Backend, cases: &[matmul_core::testing::
         }
     }
     println!(
-        "{}gemm {:<20} {:>5} cases {:>5} passed {:>4} failed  worst err/bound {:<9.3e} {:>6.2}s  {}",
-        T::BLAS_PREFIX,
+        "{:<6} {:<20} {:>5} cases {:>5} passed {:>4} failed  worst err/bound {:<9.3e} {:>6.2}s  {}",
+        T::DTYPE.routine(),
         backend.name(),
         cases.len(),
         passed,

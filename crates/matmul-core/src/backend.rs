@@ -1,6 +1,7 @@
 //! The one trait every backend implements, and the BLAS rules they share.
 
-use crate::{Error, MatMut, MatRef, Result, Scalar};
+use crate::half::{bf16, f16};
+use crate::{Dtype, Element, Error, MatMut, MatRef, Result, Scalar};
 
 /// Whether a compiled backend can run on this machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +55,8 @@ impl std::fmt::Display for BackendKind {
     }
 }
 
-/// A matrix-multiply backend: `C ← α·A·B + β·C` for `f32` and `f64`.
+/// A matrix-multiply backend: `C ← α·A·B + β·C` for `f32` and `f64`, and for `bf16` and
+/// `f16` inputs with C, α, β in `f32` where the backend has them (see [`Element`]).
 ///
 /// `A` is `m × k`, `B` is `k × n`, `C` is `m × n`, each any strided view. Every
 /// implementation follows BLAS's rules, which [`GemmPlan::prepare`] applies for it:
@@ -104,6 +106,14 @@ pub trait Backend: Send + Sync {
         let _ = threads;
     }
 
+    /// Whether it multiplies A and B of element type `dtype` (C in `dtype`'s accumulator
+    /// type): `f32` and `f64` always; `bf16` and `f16` where the backend implements
+    /// [`Backend::gemm_bf16`] / [`Backend::gemm_f16`] (else they answer
+    /// [`Error::UnsupportedDtype`]). Says nothing of availability: see [`Backend::availability`].
+    fn supports(&self, dtype: Dtype) -> bool {
+        !dtype.is_half()
+    }
+
     /// Whether it can run on this machine. A backend that is unavailable returns
     /// [`Error::BackendUnavailable`] from every call.
     fn availability(&self) -> Availability {
@@ -117,10 +127,40 @@ pub trait Backend: Send + Sync {
     /// `C ← α·A·B + β·C` in `f64`.
     fn gemm_f64(&self, alpha: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64, c: MatMut<'_, f64>)
         -> Result<()>;
+
+    /// `C ← α·A·B + β·C` with A and B in bf16, C, α, β and the arithmetic in `f32`. A
+    /// backend without it answers [`Error::UnsupportedDtype`] (the default), never a silent
+    /// conversion of its own.
+    fn gemm_bf16(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, bf16>,
+        b: MatRef<'_, bf16>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
+        let _ = (alpha, a, b, beta, c);
+        Err(Error::UnsupportedDtype { backend: self.name().to_owned(), dtype: Dtype::Bf16 })
+    }
+
+    /// `C ← α·A·B + β·C` with A and B in f16, C, α, β and the arithmetic in `f32`; as
+    /// [`Backend::gemm_bf16`], [`Error::UnsupportedDtype`] by default.
+    fn gemm_f16(
+        &self,
+        alpha: f32,
+        a: MatRef<'_, f16>,
+        b: MatRef<'_, f16>,
+        beta: f32,
+        c: MatMut<'_, f32>,
+    ) -> Result<()> {
+        let _ = (alpha, a, b, beta, c);
+        Err(Error::UnsupportedDtype { backend: self.name().to_owned(), dtype: Dtype::F16 })
+    }
 }
 
 impl dyn Backend + '_ {
-    /// `C ← α·A·B + β·C` in `T`, after checking that the backend can run here.
+    /// `C ← α·A·B + β·C` for A and B in `E` (C, α and β in `E::Acc`), after checking that
+    /// the backend can run here.
     ///
     /// This is the call users make; it is also the one place that answers
     /// [`Error::BackendUnavailable`] for a compiled backend that cannot run on this machine
@@ -149,18 +189,18 @@ impl dyn Backend + '_ {
     /// assert!(matches!(err, Error::BackendUnavailable { .. }));
     /// assert_eq!(err.to_string(), "backend no-gpu is unavailable: no CUDA driver");
     /// ```
-    pub fn gemm<T: Scalar>(
+    pub fn gemm<E: Element>(
         &self,
-        alpha: T,
-        a: MatRef<'_, T>,
-        b: MatRef<'_, T>,
-        beta: T,
-        c: MatMut<'_, T>,
+        alpha: E::Acc,
+        a: MatRef<'_, E>,
+        b: MatRef<'_, E>,
+        beta: E::Acc,
+        c: MatMut<'_, E::Acc>,
     ) -> Result<()> {
         if let Availability::Unavailable(reason) = self.availability() {
             return Err(Error::BackendUnavailable { backend: self.name().to_owned(), reason });
         }
-        T::gemm(self, alpha, a, b, beta, c)
+        E::gemm(self, alpha, a, b, beta, c)
     }
 }
 
@@ -171,8 +211,12 @@ impl std::fmt::Debug for dyn Backend + '_ {
 }
 
 /// Writes [`Backend::gemm_f32`] and [`Backend::gemm_f64`] inside an `impl Backend` block,
-/// both as the same expression — typically a call of one function generic over [`Scalar`],
-/// whose element type is inferred. The first name stands for `self`.
+/// both as the same expression — typically a call of one function generic over [`Scalar`]
+/// or [`Element`], whose element type is inferred. The first name stands for `self`.
+///
+/// `gemm_methods!(half |this, alpha, a, b, beta, c| body)` writes [`Backend::gemm_bf16`]
+/// and [`Backend::gemm_f16`] the same way, for a backend whose body is generic over
+/// [`Element`] (C, α and β in `E::Acc`).
 ///
 /// ```
 /// use matmul_core::{Backend, BackendKind, GemmPlan, MatMut, MatRef, Result, Scalar};
@@ -219,6 +263,30 @@ macro_rules! gemm_methods {
             $body
         }
     };
+    (half |$this:ident, $alpha:ident, $a:ident, $b:ident, $beta:ident, $c:ident| $body:expr) => {
+        fn gemm_bf16(
+            &self,
+            $alpha: f32,
+            $a: $crate::MatRef<'_, $crate::half::bf16>,
+            $b: $crate::MatRef<'_, $crate::half::bf16>,
+            $beta: f32,
+            $c: $crate::MatMut<'_, f32>,
+        ) -> $crate::Result<()> {
+            let $this = self;
+            $body
+        }
+        fn gemm_f16(
+            &self,
+            $alpha: f32,
+            $a: $crate::MatRef<'_, $crate::half::f16>,
+            $b: $crate::MatRef<'_, $crate::half::f16>,
+            $beta: f32,
+            $c: $crate::MatMut<'_, f32>,
+        ) -> $crate::Result<()> {
+            let $this = self;
+            $body
+        }
+    };
 }
 
 /// What remains for a backend after the checks and special cases every backend shares.
@@ -243,12 +311,12 @@ impl GemmPlan {
     ///
     /// A backend calls this first and computes only on [`GemmPlan::Compute`]. Shape errors
     /// come before anything is written.
-    pub fn prepare<T: Scalar>(
-        alpha: T,
-        a: &MatRef<'_, T>,
-        b: &MatRef<'_, T>,
-        beta: T,
-        c: &mut MatMut<'_, T>,
+    pub fn prepare<E: Element>(
+        alpha: E::Acc,
+        a: &MatRef<'_, E>,
+        b: &MatRef<'_, E>,
+        beta: E::Acc,
+        c: &mut MatMut<'_, E::Acc>,
     ) -> Result<Self> {
         check_shapes(a.shape(), b.shape(), c.shape())?;
         let (m, n, k) = (a.nrows(), b.ncols(), a.ncols());
@@ -258,10 +326,10 @@ impl GemmPlan {
         // The non-finite rule of the trait's docs: a NaN β, or a NaN α that multiplies a
         // product (k ≥ 1), makes every element NaN whatever A, B and C hold.
         if beta.is_nan() || (alpha.is_nan() && k > 0) {
-            c.for_each_mut(|x| *x = T::NAN);
+            c.for_each_mut(|x| *x = E::Acc::NAN);
             return Ok(GemmPlan::Done);
         }
-        if k == 0 || alpha == T::ZERO {
+        if k == 0 || alpha == E::Acc::ZERO {
             scale_c(beta, c);
             return Ok(GemmPlan::Done);
         }

@@ -9,9 +9,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// An element type of a product. The variants are the element types the backends
-/// multiply; a new one (bf16, f16, c32, c64) is added here once and every layer that
-/// matches on it is pointed to by the compiler.
+/// An element type of a product: the type of A and B ([`Element::DTYPE`](crate::Element::DTYPE)).
+/// The variants are the element types the backends multiply; a new one (c32, c64) is
+/// added here once and every layer that matches on it is pointed to by the compiler.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
@@ -20,33 +20,68 @@ pub enum Dtype {
     F32,
     /// IEEE binary64.
     F64,
+    /// bfloat16 inputs ([`half::bf16`]: 8 exponent bits, 8 significand bits), with C, α, β
+    /// and the arithmetic in `f32`.
+    Bf16,
+    /// IEEE binary16 inputs ([`half::f16`]: 5 exponent bits, 11 significand bits), with C,
+    /// α, β and the arithmetic in `f32`.
+    F16,
 }
 
 impl Dtype {
     /// Every element type, in report order.
-    pub const ALL: [Dtype; 2] = [Dtype::F32, Dtype::F64];
+    pub const ALL: [Dtype; 4] = [Dtype::F32, Dtype::F64, Dtype::Bf16, Dtype::F16];
 
-    /// The lower-case name: `f32`, `f64` (as `--dtype` takes and the results files hold).
+    /// The lower-case name: `f32`, `f64`, `bf16`, `f16` (as `--dtype` takes and the results
+    /// files hold).
     pub const fn as_str(self) -> &'static str {
         match self {
             Dtype::F32 => "f32",
             Dtype::F64 => "f64",
+            Dtype::Bf16 => "bf16",
+            Dtype::F16 => "f16",
         }
     }
 
-    /// Bytes of one element.
+    /// Bytes of one element of A or B.
     pub const fn size_bytes(self) -> usize {
         match self {
             Dtype::F32 => 4,
             Dtype::F64 => 8,
+            Dtype::Bf16 | Dtype::F16 => 2,
         }
     }
 
-    /// The BLAS routine prefix: `s` (sgemm) or `d` (dgemm).
-    pub const fn blas_prefix(self) -> char {
+    /// The type of C, α, β and the arithmetic ([`Element::Acc`](crate::Element::Acc)):
+    /// itself for `f32` and `f64`, `f32` for the half types.
+    pub const fn accumulator(self) -> Dtype {
         match self {
-            Dtype::F32 => 's',
+            Dtype::F32 | Dtype::Bf16 | Dtype::F16 => Dtype::F32,
+            Dtype::F64 => Dtype::F64,
+        }
+    }
+
+    /// Whether A and B are stored in 16 bits and widened to `f32` (bf16, f16).
+    pub const fn is_half(self) -> bool {
+        matches!(self, Dtype::Bf16 | Dtype::F16)
+    }
+
+    /// The BLAS routine prefix of the accumulator type: `s` (sgemm) or `d` (dgemm).
+    pub const fn blas_prefix(self) -> char {
+        match self.accumulator() {
             Dtype::F64 => 'd',
+            _ => 's',
+        }
+    }
+
+    /// The BLAS-style name of the product, as reports print it: `sgemm`, `dgemm`, and for
+    /// half inputs with f32 output OpenBLAS's `sbgemm` (bf16) and `shgemm` (f16).
+    pub const fn routine(self) -> &'static str {
+        match self {
+            Dtype::F32 => "sgemm",
+            Dtype::F64 => "dgemm",
+            Dtype::Bf16 => "sbgemm",
+            Dtype::F16 => "shgemm",
         }
     }
 
@@ -108,12 +143,16 @@ impl FromStr for Dtype {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Scalar;
+    use crate::{Element, Scalar};
 
     #[test]
     fn each_scalar_names_its_dtype_and_the_names_round_trip() {
-        assert_eq!(<f32 as Scalar>::DTYPE, Dtype::F32);
-        assert_eq!(<f64 as Scalar>::DTYPE, Dtype::F64);
+        assert_eq!(<f32 as Element>::DTYPE, Dtype::F32);
+        assert_eq!(<f64 as Element>::DTYPE, Dtype::F64);
+        assert_eq!(<half::bf16 as Element>::DTYPE, Dtype::Bf16);
+        assert_eq!(<half::f16 as Element>::DTYPE, Dtype::F16);
+        assert_eq!(Dtype::Bf16.size_bytes(), std::mem::size_of::<half::bf16>());
+        assert_eq!(Dtype::F16.accumulator(), <<half::f16 as Element>::Acc as Element>::DTYPE);
         for d in Dtype::ALL {
             assert_eq!(d.as_str().parse::<Dtype>(), Ok(d));
             assert_eq!(d.to_string(), d.as_str());
@@ -125,10 +164,10 @@ mod tests {
     #[test]
     fn a_list_keeps_the_given_order_once_and_names_a_bad_entry() {
         assert_eq!(Dtype::parse_list("f32, f64 ,f32").unwrap(), [Dtype::F32, Dtype::F64]);
-        assert_eq!(Dtype::parse_list("f64,all").unwrap(), [Dtype::F64, Dtype::F32]);
+        assert_eq!(Dtype::parse_list("f64,all").unwrap(), [Dtype::F64, Dtype::F32, Dtype::Bf16, Dtype::F16]);
         let e = Dtype::parse_list("f32,bf8").unwrap_err();
         assert_eq!(e.name, "bf8");
-        assert!(e.to_string().contains("f32, f64"), "{e}");
+        assert!(e.to_string().contains("f32, f64, bf16, f16"), "{e}");
         assert!(Dtype::parse_list("").is_err());
     }
 }

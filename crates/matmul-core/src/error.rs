@@ -177,6 +177,15 @@ pub enum Error {
         /// Why it cannot run.
         reason: String,
     },
+    /// The backend does not multiply this element type (a BLAS library without a bf16
+    /// GEMM, a GPU backend without half kernels): it converts nothing behind the caller's back.
+    #[error("backend {backend} does not multiply {dtype} inputs")]
+    UnsupportedDtype {
+        /// Backend name.
+        backend: String,
+        /// The element type of A and B asked for.
+        dtype: crate::Dtype,
+    },
     /// The backend itself failed (a library call returned an error, a size exceeds
     /// what the library can address, …).
     #[error("backend {backend} failed: {message}")]

@@ -1,6 +1,8 @@
 //! The pieces every matmul backend shares.
 //!
-//! * [`Scalar`]: the element types, `f32` and `f64` (sealed), each named by a [`Dtype`].
+//! * [`Element`]: the element types of A and B, `f32`, `f64`, `bf16` and `f16` (sealed),
+//!   each named by a [`Dtype`], each with its accumulator type (the type of C): [`Scalar`],
+//!   `f32` or `f64`. The half types come from the [`half`] crate, re-exported here.
 //! * [`MatRef`] / [`MatMut`]: strided views of a matrix inside a slice. Row-major,
 //!   column-major, transposed, padded and sub-block views are all the same type.
 //! * [`Matrix`]: an owned matrix that knows its [`Layout`]; [`Layouts`] names A's, B's
@@ -41,9 +43,12 @@ pub use backend::{check_shapes, scale_c, Availability, Backend, BackendKind, Gem
 pub use batch::{BatchOperand, StridedBatch};
 pub use dtype::{Dtype, UnknownDtype};
 pub use error::{Error, ViewError};
+/// The `half` crate, whose [`bf16`](half::bf16) and [`f16`](half::f16) are the half-precision
+/// [`Element`]s.
+pub use half;
 pub use isa::Isa;
 pub use matrix::{Layout, Layouts, Matrix, UnknownLayouts};
-pub use scalar::Scalar;
+pub use scalar::{Element, Scalar};
 pub use view::{MatMut, MatRef};
 
 /// The result type of every fallible call in this workspace.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::ViewError;
-use crate::{MatMut, MatRef, Scalar};
+use crate::{Element, MatMut, MatRef};
 
 /// How an owned matrix stores its elements. Ordered row-major first (as [`Layouts::ALL`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -176,7 +176,7 @@ pub struct Matrix<T> {
     element: std::marker::PhantomData<T>,
 }
 
-impl<T: Scalar> std::fmt::Debug for Matrix<T> {
+impl<T: Element> std::fmt::Debug for Matrix<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Matrix")
             .field("rows", &self.rows)
@@ -187,13 +187,13 @@ impl<T: Scalar> std::fmt::Debug for Matrix<T> {
     }
 }
 
-impl<T: Scalar> PartialEq for Matrix<T> {
+impl<T: Element> PartialEq for Matrix<T> {
     fn eq(&self, other: &Self) -> bool {
         self.shape() == other.shape() && self.layout == other.layout && self.as_slice() == other.as_slice()
     }
 }
 
-impl<T: Scalar> Matrix<T> {
+impl<T: Element> Matrix<T> {
     /// A `rows × cols` matrix of zeros.
     ///
     /// # Panics

@@ -42,7 +42,7 @@
 //! assert!(g > 66.0 * 1.1e-16 && g < 66.0 * 1.2e-16);
 //! ```
 
-use crate::{MatRef, Scalar};
+use crate::{Element, MatRef, Scalar};
 
 /// `γ_j = j·u / (1 − j·u)`; infinite when `j·u ≥ 1` (no bound holds).
 pub fn gamma(j: usize, u: f64) -> f64 {
@@ -100,22 +100,28 @@ pub struct Entry {
     pub bound: f64,
 }
 
-/// The inputs of `C ← α·A·B + β·C₀`, as the reference sees them.
+/// The inputs of `C ← α·A·B + β·C₀`, as the reference sees them: A and B in `E`, α, β
+/// and C in `E::Acc`.
+///
+/// For the half types the bound is the `f32` bound: each input widens to `f32` exactly,
+/// so the product a backend computes is an `f32` product of those values, held to
+/// `γ_{k+2}(2⁻²⁴)·M` like any other (and every product of two widened halves is exact in
+/// `f32`, which only makes the bound the more generous of the two terms it covers).
 #[derive(Clone, Copy, Debug)]
-pub struct Problem<'a, T> {
+pub struct Problem<'a, E: Element> {
     /// α.
-    pub alpha: T,
+    pub alpha: E::Acc,
     /// A, `m × k`.
-    pub a: MatRef<'a, T>,
+    pub a: MatRef<'a, E>,
     /// B, `k × n`.
-    pub b: MatRef<'a, T>,
+    pub b: MatRef<'a, E>,
     /// β.
-    pub beta: T,
+    pub beta: E::Acc,
     /// C before the call, `m × n`. Not read when β = 0.
-    pub c0: MatRef<'a, T>,
+    pub c0: MatRef<'a, E::Acc>,
 }
 
-impl<T: Scalar> Problem<'_, T> {
+impl<E: Element> Problem<'_, E> {
     /// The reference value and bound of entry `(i, j)`, following BLAS's rules: with β = 0,
     /// C₀ is ignored (a NaN there does not count); with α = 0 or k = 0, A and B are.
     ///
@@ -145,7 +151,7 @@ impl<T: Scalar> Problem<'_, T> {
         let c0 = if beta == 0.0 { 0.0 } else { self.c0.get(i, j).expect("(i, j) inside C").to_f64() };
         let value = alpha * dot + beta * c0;
         let m_abs = alpha.abs() * dot_abs + beta.abs() * c0.abs();
-        Entry { value, bound: bound::<T>(m_abs, if alpha == 0.0 { 0 } else { k }) }
+        Entry { value, bound: bound::<E::Acc>(m_abs, if alpha == 0.0 { 0 } else { k }) }
     }
 }
 
@@ -185,7 +191,7 @@ impl Comparison {
 /// Compares every entry of `c` (the backend's result) with the reference of `problem`.
 ///
 /// O(m·n·k): for large products use [`compare_sample`].
-pub fn compare<T: Scalar>(problem: &Problem<'_, T>, c: &MatRef<'_, T>) -> Comparison {
+pub fn compare<E: Element>(problem: &Problem<'_, E>, c: &MatRef<'_, E::Acc>) -> Comparison {
     let mut out = Comparison::default();
     for i in 0..c.nrows() {
         for j in 0..c.ncols() {
@@ -197,9 +203,9 @@ pub fn compare<T: Scalar>(problem: &Problem<'_, T>, c: &MatRef<'_, T>) -> Compar
 }
 
 /// Compares the listed entries of `c` only.
-pub fn compare_sample<T: Scalar>(
-    problem: &Problem<'_, T>,
-    c: &MatRef<'_, T>,
+pub fn compare_sample<E: Element>(
+    problem: &Problem<'_, E>,
+    c: &MatRef<'_, E::Acc>,
     entries: &[(usize, usize)],
 ) -> Comparison {
     let mut out = Comparison::default();

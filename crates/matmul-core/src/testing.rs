@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::reference::{compare, Comparison, Problem};
-use crate::{Backend, Error, MatMut, MatRef, Scalar};
+use crate::{Backend, Element, Error, MatMut, MatRef, Scalar};
 
 /// How one operand is laid out in its buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -109,7 +109,7 @@ pub struct Operand<T> {
     layout: OperandLayout,
 }
 
-impl<T: Scalar> Operand<T> {
+impl<T: Element> Operand<T> {
     /// A `rows × cols` operand whose element `(i, j)` is `f(i, j)`; every other slot of the
     /// buffer is NaN, so reading or writing outside the view shows up.
     pub fn new(rows: usize, cols: usize, layout: OperandLayout, mut f: impl FnMut(usize, usize) -> T) -> Self {
@@ -320,7 +320,7 @@ fn base_grid(quick: bool) -> Vec<Case> {
 }
 
 /// Uniform random values in [-1, 1), seeded.
-fn random_fill<T: Scalar>(rng: &mut ChaCha8Rng) -> impl FnMut(usize, usize) -> T + '_ {
+fn random_fill<T: Element>(rng: &mut ChaCha8Rng) -> impl FnMut(usize, usize) -> T + '_ {
     move |_, _| T::from_f64(rng.random_range(-1.0..1.0))
 }
 
@@ -360,19 +360,21 @@ impl std::fmt::Display for Outcome {
 }
 
 /// Runs one case on a backend and compares it with the reference.
-pub fn run_case<T: Scalar>(backend: &dyn Backend, case: &Case) -> Outcome {
+///
+/// A and B are in `E`, C, α and β in `E::Acc` (for the half types: random halves, `f32` C).
+pub fn run_case<E: Element>(backend: &dyn Backend, case: &Case) -> Outcome {
     let mut rng = ChaCha8Rng::seed_from_u64(case.seed);
     let [la, lb, lc] = case.layouts;
-    let a = Operand::<T>::new(case.m, case.k, la, random_fill(&mut rng));
-    let b = Operand::<T>::new(case.k, case.n, lb, random_fill(&mut rng));
+    let a = Operand::<E>::new(case.m, case.k, la, random_fill(&mut rng));
+    let b = Operand::<E>::new(case.k, case.n, lb, random_fill(&mut rng));
     let c0 = if case.nan_in_c {
-        Operand::<T>::new(case.m, case.n, lc, |_, _| T::NAN)
+        Operand::<E::Acc>::new(case.m, case.n, lc, |_, _| E::Acc::NAN)
     } else {
-        Operand::<T>::new(case.m, case.n, lc, random_fill(&mut rng))
+        Operand::<E::Acc>::new(case.m, case.n, lc, random_fill(&mut rng))
     };
-    let (alpha, beta) = (T::from_f64(case.alpha), T::from_f64(case.beta));
+    let (alpha, beta) = (E::Acc::from_f64(case.alpha), E::Acc::from_f64(case.beta));
     let mut c = c0.clone();
-    if let Err(e) = T::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut()) {
+    if let Err(e) = E::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut()) {
         return Outcome { comparison: Comparison::default(), stray_writes: 0, error: Some(e) };
     }
     let problem = Problem { alpha, a: a.view(), b: b.view(), beta, c0: c0.view() };
@@ -417,7 +419,7 @@ pub fn arb_case() -> impl Strategy<Value = Case> {
 /// Property test: `cases` random [`Case`]s on `backend` in `T`, each within the bound.
 /// Panics with the smallest failing case proptest finds.
 #[cfg(feature = "proptest")]
-pub fn proptest_backend<T: Scalar>(backend: &dyn Backend, cases: u32) {
+pub fn proptest_backend<T: Element>(backend: &dyn Backend, cases: u32) {
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let result = runner.run(&arb_case(), |case| {
         let outcome = run_case::<T>(backend, &case);
@@ -433,12 +435,12 @@ pub fn proptest_backend<T: Scalar>(backend: &dyn Backend, cases: u32) {
 }
 
 /// Runs the whole grid on a backend; panics listing the failing cases.
-pub fn assert_grid<T: Scalar>(backend: &dyn Backend, quick: bool) {
+pub fn assert_grid<T: Element>(backend: &dyn Backend, quick: bool) {
     assert_grid_with::<T>(backend, quick, &[]);
 }
 
 /// Runs [`grid_with`]`(quick, extra_sizes)` on a backend; panics listing the failing cases.
-pub fn assert_grid_with<T: Scalar>(backend: &dyn Backend, quick: bool, extra_sizes: &[usize]) {
+pub fn assert_grid_with<T: Element>(backend: &dyn Backend, quick: bool, extra_sizes: &[usize]) {
     let failures: Vec<String> = grid_with(quick, extra_sizes)
         .iter()
         .filter_map(|case| {
@@ -456,24 +458,28 @@ pub fn assert_grid_with<T: Scalar>(backend: &dyn Backend, quick: bool, extra_siz
     );
 }
 
-/// Checks the BLAS corner cases one by one with exact expectations.
-pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
+/// Checks the BLAS corner cases one by one with exact expectations: A and B in `E`, C, α
+/// and β in `E::Acc`.
+pub fn assert_blas_semantics<E: Element>(backend: &dyn Backend) {
     let name = backend.name();
-    let small = |r, c, l| Operand::<T>::new(r, c, l, |i, j| T::from_f64((i * 7 + j * 3) as f64 % 5.0 - 2.0));
-    let nan = |r, c| Operand::<T>::new(r, c, OperandLayout::RowMajor, |_, _| T::NAN);
-    let two = T::from_f64(2.0);
+    let value = |i: usize, j: usize| (i * 7 + j * 3) as f64 % 5.0 - 2.0;
+    let small = |r, c, l| Operand::<E>::new(r, c, l, |i, j| E::from_f64(value(i, j)));
+    let small_c = |r, c, l| Operand::<E::Acc>::new(r, c, l, |i, j| E::Acc::from_f64(value(i, j)));
+    let nan = |r, c| Operand::<E>::new(r, c, OperandLayout::RowMajor, |_, _| E::NAN);
+    let nan_c = |r, c| Operand::<E::Acc>::new(r, c, OperandLayout::RowMajor, |_, _| E::Acc::NAN);
+    let (zero, one, two) = (E::Acc::ZERO, E::Acc::ONE, E::Acc::from_f64(2.0));
 
     // β = 0 writes C without reading it: NaN in C does not survive.
     let (a, b) = (small(4, 3, OperandLayout::RowMajor), small(3, 5, OperandLayout::ColMajor));
-    let mut c = nan(4, 5);
-    T::gemm(backend, T::ONE, a.view(), b.view(), T::ZERO, c.view_mut()).unwrap();
+    let mut c = nan_c(4, 5);
+    E::gemm(backend, one, a.view(), b.view(), zero, c.view_mut()).unwrap();
     let v = c.view();
     assert!((0..4).all(|i| (0..5).all(|j| !v.get(i, j).unwrap().is_nan())), "{name}: β = 0 read C");
 
     // α = 0 reads neither A nor B: NaN there does not reach C, and C = β·C₀ exactly.
-    let c0 = small(4, 5, OperandLayout::RowMajor);
+    let c0 = small_c(4, 5, OperandLayout::RowMajor);
     let mut c = c0.clone();
-    T::gemm(backend, T::ZERO, nan(4, 3).view(), nan(3, 5).view(), two, c.view_mut()).unwrap();
+    E::gemm(backend, zero, nan(4, 3).view(), nan(3, 5).view(), two, c.view_mut()).unwrap();
     for i in 0..4 {
         for j in 0..5 {
             assert_eq!(c.view().get(i, j), Some(two * c0.view().get(i, j).unwrap()), "{name}: α = 0");
@@ -481,28 +487,28 @@ pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
     }
 
     // k = 0: C = β·C₀, and β = 0 gives zeros even over NaN.
-    let mut c = nan(4, 5);
-    T::gemm(
+    let mut c = nan_c(4, 5);
+    E::gemm(
         backend,
-        T::ONE,
+        one,
         small(4, 0, OperandLayout::RowMajor).view(),
         small(0, 5, OperandLayout::RowMajor).view(),
-        T::ZERO,
+        zero,
         c.view_mut(),
     )
     .unwrap();
-    assert!((0..4).all(|i| (0..5).all(|j| c.view().get(i, j) == Some(T::ZERO))), "{name}: k = 0, β = 0");
+    assert!((0..4).all(|i| (0..5).all(|j| c.view().get(i, j) == Some(zero))), "{name}: k = 0, β = 0");
 
     // m = 0 or n = 0: nothing happens, nothing is written.
     for (m, n) in [(0, 5), (4, 0)] {
-        let mut c = nan(m, n);
+        let mut c = nan_c(m, n);
         let before = c.clone();
-        T::gemm(
+        E::gemm(
             backend,
-            T::ONE,
+            one,
             small(m, 3, OperandLayout::RowMajor).view(),
             small(3, n, OperandLayout::RowMajor).view(),
-            T::ONE,
+            one,
             c.view_mut(),
         )
         .unwrap();
@@ -511,9 +517,10 @@ pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
 
     // The non-finite rule (see `Backend`): β = NaN, or α = NaN with k ≥ 1, makes all of C
     // NaN, whatever a library does with them on its own (BLIS reads β = NaN as 0).
-    for (alpha, beta) in [(T::ONE, T::NAN), (T::NAN, T::ONE), (T::NAN, T::ZERO)] {
-        let mut c = small(4, 5, OperandLayout::ColMajor);
-        T::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut()).unwrap();
+    let nan_acc = E::Acc::NAN;
+    for (alpha, beta) in [(one, nan_acc), (nan_acc, one), (nan_acc, zero)] {
+        let mut c = small_c(4, 5, OperandLayout::ColMajor);
+        E::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut()).unwrap();
         let v = c.view();
         assert!(
             (0..4).all(|i| (0..5).all(|j| v.get(i, j).unwrap().is_nan())),
@@ -521,22 +528,22 @@ pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
         );
     }
     // β = ∞ multiplies C as IEEE does: ∞·0 is NaN, ∞·x is ±∞.
-    let mut c = Operand::<T>::new(1, 2, OperandLayout::RowMajor, |_, j| T::from_f64(j as f64));
+    let mut c = Operand::<E::Acc>::new(1, 2, OperandLayout::RowMajor, |_, j| E::Acc::from_f64(j as f64));
     let (a1, b1) = (small(1, 3, OperandLayout::RowMajor), small(3, 2, OperandLayout::RowMajor));
-    T::gemm(backend, T::ONE, a1.view(), b1.view(), T::from_f64(f64::INFINITY), c.view_mut()).unwrap();
+    E::gemm(backend, one, a1.view(), b1.view(), E::Acc::from_f64(f64::INFINITY), c.view_mut()).unwrap();
     assert!(c.view().get(0, 0).unwrap().is_nan(), "{name}: β = ∞ times C = 0 must be NaN");
-    assert_eq!(c.view().get(0, 1).map(T::to_f64), Some(f64::INFINITY), "{name}: β = ∞ times C = 1");
+    assert_eq!(c.view().get(0, 1).map(Element::to_f64), Some(f64::INFINITY), "{name}: β = ∞ times C = 1");
 
     // Exact small-integer product: every intermediate is an integer, so every order agrees.
-    let a = Operand::<T>::new(3, 4, OperandLayout::RowMajor, |i, j| T::from_f64((i + j) as f64));
-    let b = Operand::<T>::new(4, 2, OperandLayout::ColMajor, |i, j| T::from_f64(i as f64 - j as f64));
-    let mut c = Operand::<T>::new(3, 2, OperandLayout::RowMajor, |_, _| T::ONE);
-    T::gemm(backend, two, a.view(), b.view(), T::from_f64(-1.0), c.view_mut()).unwrap();
+    let a = Operand::<E>::new(3, 4, OperandLayout::RowMajor, |i, j| E::from_f64((i + j) as f64));
+    let b = Operand::<E>::new(4, 2, OperandLayout::ColMajor, |i, j| E::from_f64(i as f64 - j as f64));
+    let mut c = Operand::<E::Acc>::new(3, 2, OperandLayout::RowMajor, |_, _| one);
+    E::gemm(backend, two, a.view(), b.view(), E::Acc::from_f64(-1.0), c.view_mut()).unwrap();
     // Σₚ (i + p)(p − j) = 6i − 4ij + 14 − 6j, then 2·x − 1.
     let expected = [[27.0, 15.0], [39.0, 19.0], [51.0, 23.0]];
     for (i, row) in expected.iter().enumerate() {
         for (j, &e) in row.iter().enumerate() {
-            assert_eq!(c.view().get(i, j), Some(T::from_f64(e)), "{name}: exact product at ({i}, {j})");
+            assert_eq!(c.view().get(i, j), Some(E::Acc::from_f64(e)), "{name}: exact product at ({i}, {j})");
         }
     }
 }
@@ -544,11 +551,11 @@ pub fn assert_blas_semantics<T: Scalar>(backend: &dyn Backend) {
 /// Broadcast operands (a zero stride in A or B: one element stands for a whole row or
 /// column, as ndarray's `broadcast` gives), against the reference, for small and blocked
 /// sizes; C must come out right and nothing outside it may change.
-pub fn assert_broadcasts<T: Scalar>(backend: &dyn Backend) {
+pub fn assert_broadcasts<E: Element>(backend: &dyn Backend) {
     let name = backend.name();
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let mut fill = random_fill::<T>(&mut rng);
-    let values: Vec<T> = (0..16384).map(|p| fill(p, 0)).collect();
+    let mut fill = random_fill::<E>(&mut rng);
+    let values: Vec<E> = (0..16384).map(|p| fill(p, 0)).collect();
     for (m, n, k) in [(5, 4, 3), (37, 41, 33), (70, 3, 129)] {
         // (what, A's strides, B's strides): zero along one dimension of each.
         type Strides = (usize, usize);
@@ -561,38 +568,98 @@ pub fn assert_broadcasts<T: Scalar>(backend: &dyn Backend) {
         for (what, (ars, acs), (brs, bcs)) in cases {
             let a = MatRef::new(&values, m, k, ars, acs).expect("inside the values");
             let b = MatRef::new(&values[17..], k, n, brs, bcs).expect("inside the values");
-            let c0 = Operand::<T>::new(m, n, OperandLayout::ColMajor, |i, j| values[(i * 31 + j * 7) % 16384]);
+            let c0 =
+                Operand::<E::Acc>::new(m, n, OperandLayout::ColMajor, |i, j| values[(i * 31 + j * 7) % 16384].to_acc());
             let mut c = c0.clone();
-            let (alpha, beta) = (T::from_f64(-1.5), T::from_f64(0.5));
-            if let Err(e) = T::gemm(backend, alpha, a, b, beta, c.view_mut()) {
-                panic!("{name} {}: {m}×{n}×{k} {what}: {e}", T::NAME);
+            let (alpha, beta) = (E::Acc::from_f64(-1.5), E::Acc::from_f64(0.5));
+            if let Err(e) = E::gemm(backend, alpha, a, b, beta, c.view_mut()) {
+                panic!("{name} {}: {m}×{n}×{k} {what}: {e}", E::NAME);
             }
             let cmp = compare(&Problem { alpha, a, b, beta, c0: c0.view() }, &c.view());
-            assert!(cmp.passed() && cmp.checked == m * n, "{name} {}: {m}×{n}×{k} {what}: {cmp:?}", T::NAME);
-            assert_eq!(c.stray_writes(&c0), 0, "{name} {}: {m}×{n}×{k} {what}: stray writes", T::NAME);
+            assert!(cmp.passed() && cmp.checked == m * n, "{name} {}: {m}×{n}×{k} {what}: {cmp:?}", E::NAME);
+            assert_eq!(c.stray_writes(&c0), 0, "{name} {}: {m}×{n}×{k} {what}: stray writes", E::NAME);
         }
     }
 }
 
 /// Checks that every inconsistent shape is refused with [`Error::ShapeMismatch`] and that C is left untouched.
-pub fn assert_shape_errors<T: Scalar>(backend: &dyn Backend) {
-    let op = |r, c| Operand::<T>::new(r, c, OperandLayout::RowMajor, |_, _| T::ONE);
+pub fn assert_shape_errors<E: Element>(backend: &dyn Backend) {
+    let op = |r, c| Operand::<E>::new(r, c, OperandLayout::RowMajor, |_, _| E::from_f64(1.0));
+    let op_c = |r, c| Operand::<E::Acc>::new(r, c, OperandLayout::RowMajor, |_, _| E::Acc::ONE);
     for ((m, k1), (k2, n), (cm, cn)) in
         [((2, 3), (4, 5), (2, 5)), ((2, 3), (3, 5), (3, 5)), ((2, 3), (3, 5), (2, 4)), ((0, 3), (2, 0), (0, 0))]
     {
-        let mut c = op(cm, cn);
+        let mut c = op_c(cm, cn);
         let before = c.clone();
-        let err = T::gemm(backend, T::ONE, op(m, k1).view(), op(k2, n).view(), T::ONE, c.view_mut()).unwrap_err();
+        let one = E::Acc::ONE;
+        let err = E::gemm(backend, one, op(m, k1).view(), op(k2, n).view(), one, c.view_mut()).unwrap_err();
         assert!(matches!(err, Error::ShapeMismatch { .. }), "{}: {err}", backend.name());
         assert!(c.unchanged_since(&before), "{}: C written on a shape error", backend.name());
     }
+}
+
+/// Whether `backend` multiplies `E` inputs: `false` when it answers
+/// [`Error::UnsupportedDtype`] naming `E` (the typed refusal of a backend without them),
+/// `true` when a small product succeeds. Panics on any other answer, or if the refusal
+/// names the wrong backend or element type.
+///
+/// Also checks that the answer agrees with [`Backend::supports`].
+pub fn supports<E: Element>(backend: &dyn Backend) -> bool {
+    let a = Operand::<E>::new(2, 3, OperandLayout::RowMajor, |i, j| E::from_f64((i + j) as f64));
+    let mut c = Operand::<E::Acc>::new(2, 2, OperandLayout::RowMajor, |_, _| E::Acc::ZERO);
+    let before = c.clone();
+    let claimed = backend.supports(E::DTYPE);
+    let answer = E::gemm(backend, E::Acc::ONE, a.view(), a.view().t(), E::Acc::ZERO, c.view_mut());
+    assert_eq!(
+        claimed,
+        !matches!(answer, Err(Error::UnsupportedDtype { .. })),
+        "{}: supports({}) says {claimed}, the call answered {answer:?}",
+        backend.name(),
+        E::NAME
+    );
+    match answer {
+        Ok(()) => true,
+        Err(Error::UnsupportedDtype { backend: name, dtype }) => {
+            assert_eq!((name.as_str(), dtype), (backend.name(), E::DTYPE), "the refusal names the call");
+            assert!(c.unchanged_since(&before), "{}: C written by a refused call", backend.name());
+            false
+        }
+        Err(e) => panic!("{} {}: {e}", backend.name(), E::NAME),
+    }
+}
+
+/// The half-precision suite of one backend for inputs `E` (bf16 or f16): the quick grid
+/// (every layout combination, every (α, β) case, with the backend's edge sizes), the BLAS
+/// corner cases and the broadcasts, when the backend multiplies `E`; when it does not, that
+/// every call, whatever its shape, is refused the same typed way ([`supports`]) and writes
+/// nothing. Returns whether it multiplied.
+pub fn assert_half<E: Element>(backend: &dyn Backend, extra_sizes: &[usize]) -> bool {
+    assert!(E::DTYPE.is_half(), "assert_half is for bf16 and f16, not {}", E::NAME);
+    if !supports::<E>(backend) {
+        for case in grid(true).iter().step_by(7) {
+            let outcome = run_case::<E>(backend, case);
+            assert!(
+                matches!(outcome.error, Some(Error::UnsupportedDtype { dtype, .. }) if dtype == E::DTYPE),
+                "{} {}: refused one call but answered {case} with {outcome}",
+                backend.name(),
+                E::NAME
+            );
+        }
+        return false;
+    }
+    assert_grid_with::<E>(backend, true, extra_sizes);
+    assert_blas_semantics::<E>(backend);
+    assert_broadcasts::<E>(backend);
+    assert_shape_errors::<E>(backend);
+    true
 }
 
 /// Expands into a module of `#[test]`s holding one backend to the shared test matrix:
 /// the full grid (with the backend's own edge sizes, if given), property tests (with
 /// matmul-core's `proptest` feature), the BLAS corner cases, broadcast operands and the
 /// shape errors, each in
-/// `f32` and `f64`.
+/// `f32` and `f64`; and for `bf16` and `f16` inputs, [`assert_half`]: the quick grid and
+/// the corner cases where the backend multiplies them, the typed refusal where it does not.
 ///
 /// ```ignore
 /// matmul_core::backend_test_suite!(naive_ikj, &matmul_naive::NaiveIkj);
@@ -638,6 +705,14 @@ macro_rules! backend_test_suite {
             #[test]
             fn shape_errors_f64() {
                 $crate::testing::assert_shape_errors::<f64>($backend);
+            }
+            #[test]
+            fn half_bf16() {
+                $crate::testing::assert_half::<$crate::half::bf16>($backend, $extra);
+            }
+            #[test]
+            fn half_f16() {
+                $crate::testing::assert_half::<$crate::half::f16>($backend, $extra);
             }
         }
     };

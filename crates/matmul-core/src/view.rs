@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 use crate::error::ViewError;
-use crate::Scalar;
+use crate::Element;
 
 /// Rows, columns and strides of a view whose elements' offsets from `(0, 0)` fit `isize`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -363,7 +363,7 @@ unsafe impl<T: Sync> Send for MatRef<'_, T> {}
 // SAFETY: as above.
 unsafe impl<T: Sync> Sync for MatRef<'_, T> {}
 
-impl<'a, T: Scalar> MatRef<'a, T> {
+impl<'a, T: Element> MatRef<'a, T> {
     /// A `rows × cols` view of `data` with element `(i, j)` at `data[i * row_stride + j * col_stride]`.
     ///
     /// Errors if an element lies outside `data` or the index arithmetic overflows. A zero
@@ -483,7 +483,7 @@ unsafe impl<T: Send> Send for MatMut<'_, T> {}
 // SAFETY: as above; `&MatMut` only reads.
 unsafe impl<T: Sync> Sync for MatMut<'_, T> {}
 
-impl<'a, T: Scalar> MatMut<'a, T> {
+impl<'a, T: Element> MatMut<'a, T> {
     fn checked(ptr: NonNull<T>, dims: Dims) -> Result<Self, ViewError> {
         if let Some((first, second)) = dims.self_overlap() {
             let (rows, cols, row_stride, col_stride) = (dims.rows, dims.cols, dims.row_stride, dims.col_stride);
@@ -667,7 +667,7 @@ impl<'a, T: Scalar> MatMut<'a, T> {
     shared_view_methods!();
 }
 
-impl<'a, T: Scalar> From<MatMut<'a, T>> for MatRef<'a, T> {
+impl<'a, T: Element> From<MatMut<'a, T>> for MatRef<'a, T> {
     fn from(m: MatMut<'a, T>) -> Self {
         MatRef { ptr: m.ptr, dims: m.dims, _borrow: PhantomData }
     }

@@ -76,6 +76,8 @@ pub fn c_type(dtype: Dtype) -> &'static str {
     match dtype {
         Dtype::F32 => "float",
         Dtype::F64 => "double",
+        Dtype::Bf16 => "__nv_bfloat16",
+        Dtype::F16 => "__half",
     }
 }
 

@@ -69,6 +69,9 @@ pub fn theoretical_peak(
         (Dtype::F32, _) => (rates.fp32, "FP32"),
         (Dtype::F64, Some(tensor)) if tensor > rates.fp64 => (tensor, "FP64 tensor-core"),
         (Dtype::F64, _) => (rates.fp64, "FP64"),
+        // No kernel here reads half inputs yet (they answer UnsupportedDtype), so there is
+        // no peak to measure them against.
+        (Dtype::Bf16 | Dtype::F16, _) => return Err(format!("the CUDA backends do not multiply {dtype} inputs")),
     };
     Ok(TheoreticalPeak {
         gflops: f64::from(sms) * f64::from(clock_mhz) * f64::from(fmas) * 2.0 / 1000.0,

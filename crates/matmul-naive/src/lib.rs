@@ -11,6 +11,9 @@
 //!   would permit — so it vectorises too, and rounds differently. The module docs hold the
 //!   lecture's `(a + b) + c ≠ a + (b + c)` example.
 //!
+//! Both multiply every element type: bf16 and f16 inputs are widened to `f32` as each
+//! element is read, and the loops run in `f32` (`naive-ijk-reassoc` has `f32` and `f64` only).
+//!
 //! Both are written the way a compiler-friendly loop is written: the inner loop zips
 //! contiguous slices when the layout provides them (no bounds checks inside), and falls
 //! back to strided iterators for other layouts. They are baselines: their speed on each
@@ -29,7 +32,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use matmul_core::{scale_c, Backend, BackendKind, GemmPlan, MatMut, MatRef, Result, Scalar};
+use matmul_core::{scale_c, Backend, BackendKind, Dtype, Element, GemmPlan, MatMut, MatRef, Result};
 
 pub mod reassoc;
 pub use reassoc::NaiveIjkReassoc;
@@ -47,7 +50,16 @@ pub struct NaiveIkj;
 /// `#[inline(never)]` (here and on [`ikj`]) keeps one symbol per element type, the
 /// monomorphised instances `cargo xtask asm` finds and reads; it costs one call per gemm.
 #[inline(never)]
-fn ijk<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+///
+/// A and B in `E`, each element widened to `E::Acc` as it is read (a no-op for `f32` and
+/// `f64`); the arithmetic in `E::Acc`.
+fn ijk<E: Element>(
+    alpha: E::Acc,
+    a: MatRef<'_, E>,
+    b: MatRef<'_, E>,
+    beta: E::Acc,
+    mut c: MatMut<'_, E::Acc>,
+) -> Result<()> {
     let GemmPlan::Compute { m, n, .. } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
         return Ok(());
     };
@@ -55,11 +67,12 @@ fn ijk<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
         for j in 0..n {
             let dot = match (a.row_slice(i), b.col_slice(j)) {
                 // Both contiguous: a zip of slices, no index arithmetic.
-                (Some(ar), Some(bc)) => ar.iter().zip(bc).fold(T::ZERO, |s, (&x, &y)| s + x * y),
-                _ => a.row_iter(i).zip(b.col_iter(j)).fold(T::ZERO, |s, (x, y)| s + x * y),
+                (Some(ar), Some(bc)) => ar.iter().zip(bc).fold(E::Acc::ZERO, |s, (&x, &y)| s + x.to_acc() * y.to_acc()),
+                _ => a.row_iter(i).zip(b.col_iter(j)).fold(E::Acc::ZERO, |s, (x, y)| s + x.to_acc() * y.to_acc()),
             };
             // β = 0 must not read C: a NaN there would survive 0·NaN.
-            let old = if beta == T::ZERO { T::ZERO } else { beta * c.get(i, j).expect("i < m and j < n lie inside C") };
+            let zero = E::Acc::ZERO;
+            let old = if beta == zero { zero } else { beta * c.get(i, j).expect("i < m and j < n lie inside C") };
             let stored = c.set(i, j, alpha * dot + old);
             debug_assert!(stored, "i < m and j < n lie inside C");
         }
@@ -69,7 +82,13 @@ fn ijk<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
 
 /// `C ← α·A·B + β·C`, for i, for k, for j.
 #[inline(never)]
-fn ikj<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: MatMut<'_, T>) -> Result<()> {
+fn ikj<E: Element>(
+    alpha: E::Acc,
+    a: MatRef<'_, E>,
+    b: MatRef<'_, E>,
+    beta: E::Acc,
+    mut c: MatMut<'_, E::Acc>,
+) -> Result<()> {
     let GemmPlan::Compute { m, k, .. } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
         return Ok(());
     };
@@ -82,16 +101,16 @@ fn ikj<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, mut c: 
         for i in 0..m {
             let c_row = c.row_slice_mut(i).expect("C is row-major");
             for (p, a_ip) in a.row_iter(i).enumerate() {
-                let a_ip = alpha * a_ip;
+                let a_ip = alpha * a_ip.to_acc();
                 let b_row = b.row_slice(p).expect("B is row-major");
-                c_row.iter_mut().zip(b_row).for_each(|(x, &y)| *x += a_ip * y);
+                c_row.iter_mut().zip(b_row).for_each(|(x, &y)| *x += a_ip * y.to_acc());
             }
         }
     } else {
         for i in 0..m {
             for p in 0..k {
-                let a_ip = alpha * a.get(i, p).unwrap_or(T::ZERO);
-                c.row_iter_mut(i).zip(b.row_iter(p)).for_each(|(x, y)| *x += a_ip * y);
+                let a_ip = alpha * a.get(i, p).map_or(E::Acc::ZERO, Element::to_acc);
+                c.row_iter_mut(i).zip(b.row_iter(p)).for_each(|(x, y)| *x += a_ip * y.to_acc());
             }
         }
     }
@@ -108,7 +127,11 @@ impl Backend for NaiveIjk {
     fn description(&self) -> &'static str {
         "triple loop i, j, k: a dot product per element of C"
     }
+    fn supports(&self, _: Dtype) -> bool {
+        true
+    }
     matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| ijk(alpha, a, b, beta, c));
+    matmul_core::gemm_methods!(half | _this, alpha, a, b, beta, c | ijk(alpha, a, b, beta, c));
 }
 
 impl Backend for NaiveIkj {
@@ -121,5 +144,9 @@ impl Backend for NaiveIkj {
     fn description(&self) -> &'static str {
         "triple loop i, k, j: a row of C updated by a row of B"
     }
+    fn supports(&self, _: Dtype) -> bool {
+        true
+    }
     matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| ikj(alpha, a, b, beta, c));
+    matmul_core::gemm_methods!(half | _this, alpha, a, b, beta, c | ikj(alpha, a, b, beta, c));
 }

@@ -17,25 +17,51 @@
 //! who runs which tile, and the MC blocking inside a thread's rows (which does not touch
 //! any element's arithmetic).
 
-use matmul_core::Scalar;
+use matmul_core::{Element, Scalar};
 use rayon::prelude::*;
 
 use crate::kernel::{Dest, MicroKernel, Strided};
-use crate::pack::{pack_a_panel, Operand, A_BUFFER, B_BUFFER};
+use crate::pack::{pack_a_panel, pack_b_panel, Operand, A_BUFFER, B_BUFFER};
 
 /// `C ← α·A·B + β·C` with C of unit row stride or general strides (the caller has already
-/// turned a row-major C into a column-major one by transposing the product).
+/// turned a row-major C into a column-major one by transposing the product). A and B are
+/// in `E`, α, β and C in `E::Acc`, the kernel's element type.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Problem<'a, T> {
+pub(crate) struct Problem<'a, E: Element> {
     pub m: usize,
     pub n: usize,
     pub k: usize,
-    pub alpha: T,
-    pub beta: T,
-    pub a: Operand<'a, T>,
-    pub b: Operand<'a, T>,
-    pub c: CPtr<T>,
+    pub alpha: E::Acc,
+    pub beta: E::Acc,
+    pub a: Operand<'a, E>,
+    pub b: Operand<'a, E>,
+    pub c: CPtr<E::Acc>,
 }
+
+/// An element type of A and B that the kernels of `Self::Acc` multiply.
+pub(crate) trait Input: Element<Acc: crate::SimdScalar> {
+    /// The operand itself when its elements are already the kernels' type (`f32`, `f64`),
+    /// so that the paths reading A and B in place (the small path, gemv) and the kernels'
+    /// own B packing apply; `None` for the half types, which are widened while packed.
+    fn native(op: Operand<'_, Self>) -> Option<Operand<'_, Self::Acc>>;
+}
+
+impl<T: crate::SimdScalar> Input for T {
+    fn native(op: Operand<'_, T>) -> Option<Operand<'_, T>> {
+        Some(op)
+    }
+}
+
+macro_rules! widened_input {
+    ($($t:ty),*) => {$(
+        impl Input for $t {
+            fn native(_: Operand<'_, $t>) -> Option<Operand<'_, f32>> {
+                None
+            }
+        }
+    )*};
+}
+widened_input!(matmul_core::half::bf16, matmul_core::half::f16);
 
 /// C's element (0, 0) and strides. Raw, because threads write disjoint tiles of it
 /// concurrently, which no slice split can express for column-major tiles.
@@ -101,7 +127,8 @@ pub(crate) fn is_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) -> bool {
 }
 
 /// Runs the product on `pool` (or on this thread when `pool` is `None`), unpacked when
-/// `allow_small` and [`is_small`] (the results are the same bits either way).
+/// `allow_small`, A and B are already in the kernel's type, and [`is_small`] (the results
+/// are the same bits either way).
 ///
 /// # Safety
 ///
@@ -109,11 +136,18 @@ pub(crate) fn is_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) -> bool {
 /// * `p.m, p.n, p.k ≥ 1`; `p.a` is `m × k` and `p.b` is `k × n`.
 /// * `p.c` addresses an `m × n` matrix whose elements are distinct, valid for writes (and
 ///   reads when β ≠ 0), and accessed by nothing else during the call.
-pub(crate) unsafe fn run<K: MicroKernel>(p: Problem<'_, K::Elem>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
-    if allow_small && is_small::<K>(&p) {
-        // SAFETY: `run`'s contract, and `is_small` checked A's unit row stride and k ≤ KC.
-        unsafe { run_small::<K>(&p) };
-        return;
+pub(crate) unsafe fn run<K: MicroKernel, E: Input<Acc = K::Elem>>(
+    p: Problem<'_, E>,
+    pool: Option<&rayon::ThreadPool>,
+    allow_small: bool,
+) {
+    if let (true, Some(a), Some(b)) = (allow_small, E::native(p.a), E::native(p.b)) {
+        let native = Problem::<K::Elem> { m: p.m, n: p.n, k: p.k, alpha: p.alpha, beta: p.beta, a, b, c: p.c };
+        if is_small::<K>(&native) {
+            // SAFETY: `run`'s contract, and `is_small` checked A's unit row stride and k ≤ KC.
+            unsafe { run_small::<K>(&native) };
+            return;
+        }
     }
     let threads = pool.map_or(1, |pool| pool.current_num_threads());
     B_BUFFER.with_borrow_mut(|buffer| {
@@ -122,9 +156,9 @@ pub(crate) unsafe fn run<K: MicroKernel>(p: Problem<'_, K::Elem>, pool: Option<&
         let b_pack: &mut [K::Elem] = buffer.get(nc * kc);
         match pool {
             // SAFETY: `run`'s contract is `blocks`'s.
-            Some(pool) => pool.install(|| unsafe { blocks::<K>(&p, b_pack, threads) }),
+            Some(pool) => pool.install(|| unsafe { blocks::<K, E>(&p, b_pack, threads) }),
             // SAFETY: as above.
-            None => unsafe { blocks::<K>(&p, b_pack, 1) },
+            None => unsafe { blocks::<K, E>(&p, b_pack, 1) },
         }
     });
 }
@@ -133,7 +167,7 @@ pub(crate) unsafe fn run<K: MicroKernel>(p: Problem<'_, K::Elem>, pool: Option<&
 ///
 /// # Safety
 /// As [`run`]; `b_pack` holds at least `min(NC, n rounded up to NR) · kc` elements.
-unsafe fn blocks<K: MicroKernel>(p: &Problem<'_, K::Elem>, b_pack: &mut [K::Elem], threads: usize) {
+unsafe fn blocks<K: MicroKernel, E: Input<Acc = K::Elem>>(p: &Problem<'_, E>, b_pack: &mut [K::Elem], threads: usize) {
     let kc_max = K::BLOCKING.kc_for(p.k);
     let nc_max = K::BLOCKING.nc;
     // LOOP 5: N in blocks of NC. The packed B block of KC × NC is shared by all threads.
@@ -145,7 +179,7 @@ unsafe fn blocks<K: MicroKernel>(p: &Problem<'_, K::Elem>, b_pack: &mut [K::Elem
             let kb = kc_max.min(p.k - pc);
             let beta = if pc == 0 { p.beta } else { K::Elem::ONE };
             let b_block = &mut b_pack[..nb.next_multiple_of(K::NR) * kb];
-            pack_b::<K>(b_block, p.b, (pc, kb), (jc, nb), threads);
+            pack_b::<K, E>(b_block, p.b, (pc, kb), (jc, nb), threads);
             let b_block: &[K::Elem] = b_block;
             let m_panels = p.m.div_ceil(K::MR);
             let n_panels = nb.div_ceil(K::NR);
@@ -157,7 +191,7 @@ unsafe fn blocks<K: MicroKernel>(p: &Problem<'_, K::Elem>, b_pack: &mut [K::Elem
                 let cols = (n0 * K::NR, (n1 * K::NR).min(nb));
                 // SAFETY: `run`'s contract; the rectangles of distinct `t` are disjoint
                 // (`Split::range` partitions the panels), so no two tasks share a tile.
-                unsafe { rectangle::<K>(p, beta, b_block, (pc, kb), jc, rows, cols) };
+                unsafe { rectangle::<K, E>(p, beta, b_block, (pc, kb), jc, rows, cols) };
             };
             if threads > 1 {
                 (0..split.tm * split.tn).into_par_iter().for_each(task);
@@ -169,18 +203,23 @@ unsafe fn blocks<K: MicroKernel>(p: &Problem<'_, K::Elem>, b_pack: &mut [K::Elem
 }
 
 /// Packs the `kb × nb` block of B at `(pc, jc)` into NR-column micro-panels, split over the
-/// threads by panel.
-fn pack_b<K: MicroKernel>(
+/// threads by panel: with the kernel's own packing when B is in its type, else widened by
+/// the portable loop.
+fn pack_b<K: MicroKernel, E: Input<Acc = K::Elem>>(
     dst: &mut [K::Elem],
-    b: Operand<'_, K::Elem>,
+    b: Operand<'_, E>,
     (pc, kb): (usize, usize),
     (jc, nb): (usize, usize),
     threads: usize,
 ) {
+    let native = E::native(b);
     let panel = |(jp, out): (usize, &mut [K::Elem])| {
         let j0 = jc + jp * K::NR;
         let cols = K::NR.min(jc + nb - j0);
-        K::pack_b(out, b, (pc, kb), (j0, cols));
+        match native {
+            Some(b) => K::pack_b(out, b, (pc, kb), (j0, cols)),
+            None => pack_b_panel(out, b, K::NR, (pc, kb), (j0, cols)),
+        }
     };
     if threads > 1 {
         dst.par_chunks_mut(K::NR * kb).enumerate().for_each(panel);
@@ -194,8 +233,8 @@ fn pack_b<K: MicroKernel>(
 ///
 /// # Safety
 /// As [`run`], and no other thread writes this rectangle of C during the call.
-unsafe fn rectangle<K: MicroKernel>(
-    p: &Problem<'_, K::Elem>,
+unsafe fn rectangle<K: MicroKernel, E: Input<Acc = K::Elem>>(
+    p: &Problem<'_, E>,
     beta: K::Elem,
     b_block: &[K::Elem],
     (pc, kb): (usize, usize),

@@ -7,7 +7,7 @@
 
 use std::mem::MaybeUninit;
 
-use matmul_core::Scalar;
+use matmul_core::{Element, Scalar};
 
 use crate::isa::Isa;
 /// The operand [`MicroKernel::pack_b`] reads B through.

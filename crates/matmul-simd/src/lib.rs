@@ -26,6 +26,15 @@
 //! A backend whose instructions the CPU lacks reports
 //! [`Availability::Unavailable`] with the reason.
 //!
+//! # Element types
+//!
+//! `f32` and `f64` run their own kernels. `bf16` and `f16` inputs (C, α, β in `f32`) are
+//! widened to `f32` while A and B are packed (exactly: a shift for bf16, F16C for f16 where
+//! the CPU has it, through the `half` crate) and run the `f32` kernels, so they take every
+//! layout and thread count the `f32` path takes, bit-identical across thread counts, and
+//! always the packed path (the small and gemv paths read A and B in place, as `f32`).
+//! There is no AVX-512 BF16 (`vdpbf16ps`) kernel yet.
+//!
 //! # Layouts and orientation
 //!
 //! Packing absorbs every layout of A and B. C is made column-major (unit row stride) before
@@ -82,7 +91,7 @@ pub mod portable;
 
 pub use isa::{detected, Isa};
 
-use driver::{CPtr, Problem};
+use driver::{CPtr, Input, Problem};
 use pack::Operand;
 use params::Blocking;
 
@@ -149,25 +158,25 @@ impl Simd {
         }
     }
 
-    fn gemm<T: SimdScalar>(
+    fn gemm<E: Input>(
         &self,
-        alpha: T,
-        a: MatRef<'_, T>,
-        b: MatRef<'_, T>,
-        beta: T,
-        c: MatMut<'_, T>,
+        alpha: E::Acc,
+        a: MatRef<'_, E>,
+        b: MatRef<'_, E>,
+        beta: E::Acc,
+        c: MatMut<'_, E::Acc>,
     ) -> Result<()> {
         self.gemm_paths(alpha, a, b, beta, c, true)
     }
 
     /// [`Simd::gemm`], optionally without the small-product path (the tests compare both).
-    fn gemm_paths<T: SimdScalar>(
+    fn gemm_paths<E: Input>(
         &self,
-        alpha: T,
-        a: MatRef<'_, T>,
-        b: MatRef<'_, T>,
-        beta: T,
-        mut c: MatMut<'_, T>,
+        alpha: E::Acc,
+        a: MatRef<'_, E>,
+        b: MatRef<'_, E>,
+        beta: E::Acc,
+        mut c: MatMut<'_, E::Acc>,
         allow_small: bool,
     ) -> Result<()> {
         let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
@@ -180,8 +189,9 @@ impl Simd {
         let (b, mut c) = if c.col_stride() < 0 { (b.reversed_cols(), c.reversed_cols()) } else { (b, c) };
         let (rs, cs) = c.unsigned_strides().expect("both strides of C were made non-negative");
         let (a, b) = (Operand::of(a), Operand::of(b));
-        if n == 1 || m == 1 {
-            // A matrix–vector product: C's column is A·B, or C's row is (Bᵀ·Aᵀ)ᵀ.
+        if let (true, Some(a), Some(b)) = (n == 1 || m == 1, E::native(a), E::native(b)) {
+            // A matrix–vector product: C's column is A·B, or C's row is (Bᵀ·Aᵀ)ᵀ. (Half
+            // inputs take the packed path, which widens them.)
             let g = if n == 1 {
                 gemv::Gemv { m, k, alpha, beta, a, x: b, y: c }
             } else {
@@ -209,7 +219,7 @@ impl Simd {
         // A and B are the operands of GemmPlan's checked shapes; C's elements are
         // distinct (a MatMut cannot alias itself), at non-negative strides (rs, cs) from
         // `ptr`, and `c` is borrowed mutably for the whole call.
-        unsafe { T::dispatch(isa, problem, pool.as_deref(), allow_small) };
+        unsafe { E::Acc::dispatch(isa, problem, pool.as_deref(), allow_small) };
         Ok(())
     }
 }
@@ -250,15 +260,21 @@ fn pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
     Some(pool)
 }
 
-/// The element types, each with its kernel for every instruction set.
+/// The kernels' element types, each with its kernel for every instruction set.
 trait SimdScalar: Scalar {
     /// The kernel's name and blocking for `isa`.
     fn kernel(isa: Isa) -> (&'static str, Blocking);
-    /// Runs the product with `isa`'s kernel.
+    /// Runs the product, A and B in `E` (this type, or a half type widened while packed),
+    /// with `isa`'s kernel.
     ///
     /// # Safety
     /// `driver::run`'s contract, with the CPU supporting `isa`.
-    unsafe fn dispatch(isa: Isa, p: Problem<'_, Self>, pool: Option<&rayon::ThreadPool>, allow_small: bool);
+    unsafe fn dispatch<E: Input<Acc = Self>>(
+        isa: Isa,
+        p: Problem<'_, E>,
+        pool: Option<&rayon::ThreadPool>,
+        allow_small: bool,
+    );
 }
 
 macro_rules! simd_scalar {
@@ -275,18 +291,23 @@ macro_rules! simd_scalar {
                 }
             }
 
-            unsafe fn dispatch(isa: Isa, p: Problem<'_, $t>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
+            unsafe fn dispatch<E: Input<Acc = $t>>(
+                isa: Isa,
+                p: Problem<'_, E>,
+                pool: Option<&rayon::ThreadPool>,
+                allow_small: bool,
+            ) {
                 match isa {
                     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
                     // SAFETY: the caller guarantees the CPU supports `isa` and the rest of
                     // `run`'s contract.
-                    Isa::Avx512 => unsafe { driver::run::<avx512::$avx512>(p, pool, allow_small) },
+                    Isa::Avx512 => unsafe { driver::run::<avx512::$avx512, E>(p, pool, allow_small) },
                     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
                     // SAFETY: as above.
-                    Isa::Avx2 => unsafe { driver::run::<avx2::$avx2>(p, pool, allow_small) },
+                    Isa::Avx2 => unsafe { driver::run::<avx2::$avx2, E>(p, pool, allow_small) },
                     // SAFETY: as above (the portable kernel needs no instruction set beyond
                     // the build's; on other architectures only Portable is ever supported).
-                    _ => unsafe { driver::run::<portable::$portable>(p, pool, allow_small) },
+                    _ => unsafe { driver::run::<portable::$portable, E>(p, pool, allow_small) },
                 }
             }
         }
@@ -336,10 +357,19 @@ impl Backend for Simd {
             ),
             t => format!("threads: {t} (serial below {SERIAL_BELOW} multiply-adds)"),
         };
-        format!("{isa} ({why}): {}, {}; {threads}", describe(f64::kernel(isa)), describe(f32::kernel(isa)))
+        format!(
+            "{isa} ({why}): {}, {}; bf16, f16: widened to f32 while packed, {}; {threads}",
+            describe(f64::kernel(isa)),
+            describe(f32::kernel(isa)),
+            f32::kernel(isa).0
+        )
     }
 
     fn is_multithreaded(&self) -> bool {
+        true
+    }
+
+    fn supports(&self, _: matmul_core::Dtype) -> bool {
         true
     }
 
@@ -355,6 +385,7 @@ impl Backend for Simd {
     }
 
     matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
+    matmul_core::gemm_methods!(half | this, alpha, a, b, beta, c | this.gemm(alpha, a, b, beta, c));
 }
 
 #[cfg(test)]

@@ -5,11 +5,17 @@
 //! or general-stride operands all become the same contiguous micro-panels, so the kernels
 //! run one fast path. Each source layout gets a loop that reads memory in order (the
 //! contiguous direction innermost); panels are zero-padded to a whole `MR` or `NR`.
+//!
+//! Packing is also where the element type is absorbed: a panel is written in the
+//! accumulator type `E::Acc` from operands in `E`, so bf16 and f16 operands are widened
+//! to `f32` here (exactly; contiguous runs through the `half` crate's vectorised
+//! conversion, F16C for f16) and then run the `f32` kernels. For `f32` and `f64` the
+//! widening is a copy.
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use matmul_core::{MatRef, Scalar};
+use matmul_core::{Element, MatRef, Scalar};
 
 /// A read-only operand: a `rows × cols` view, element `(i, j)` at `i·rs + j·cs` elements
 /// from `(0, 0)`, strides of either sign. Reads go through [`Operand::at`] and the
@@ -32,7 +38,7 @@ unsafe impl<T: Sync> Send for Operand<'_, T> {}
 // SAFETY: as above.
 unsafe impl<T: Sync> Sync for Operand<'_, T> {}
 
-impl<'a, T: Scalar> Operand<'a, T> {
+impl<'a, T: Element> Operand<'a, T> {
     /// The elements of `v`, for as long as `v` borrows them.
     pub fn of(v: MatRef<'a, T>) -> Self {
         let (rs, cs) = v.strides();
@@ -139,7 +145,7 @@ thread_local! {
 }
 
 /// Packs rows `i0 .. i0 + rows` (`rows ≤ mr`) and columns `p0 .. p0 + kc` of A into one
-/// micro-panel: element `(i, p)` at `dst[p·mr + i]`, rows past `rows` zero.
+/// micro-panel: element `(i, p)` at `dst[p·mr + i]`, widened to `E::Acc`, rows past `rows` zero.
 ///
 /// Panics (a bug, not bad input) if the block lies outside A or `dst` is not `mr·kc`.
 ///
@@ -147,9 +153,9 @@ thread_local! {
 /// constant MR (NR), so a full panel's copies get a constant length and compile to a few
 /// vector moves instead of one `memcpy` call per column (4 % of a 64³ product).
 #[inline(always)]
-pub(crate) fn pack_a_panel<T: Scalar>(
-    dst: &mut [T],
-    a: Operand<'_, T>,
+pub(crate) fn pack_a_panel<E: Element>(
+    dst: &mut [E::Acc],
+    a: Operand<'_, E>,
     mr: usize,
     (i0, rows): (usize, usize),
     (p0, kc): (usize, usize),
@@ -161,7 +167,7 @@ pub(crate) fn pack_a_panel<T: Scalar>(
         // of the source.
         for (p, out) in dst.chunks_exact_mut(mr).enumerate() {
             if rows == mr {
-                out.copy_from_slice(a.col_run(i0, p0 + p, mr));
+                E::widen_slice(a.col_run(i0, p0 + p, mr), out);
             } else {
                 copy_padded(out, a.col_run(i0, p0 + p, rows));
             }
@@ -171,40 +177,40 @@ pub(crate) fn pack_a_panel<T: Scalar>(
         // mr steps of p at a time would be an in-register transpose; this is the simple form.
         if rows < mr {
             // One fill for the padding rows (not a short `memset` per column).
-            dst.fill(T::ZERO);
+            dst.fill(E::Acc::ZERO);
         }
         for i in 0..rows {
             for (out, &x) in dst.chunks_exact_mut(mr).zip(a.row_run(i0 + i, p0, kc)) {
-                out[i] = x;
+                out[i] = x.to_acc();
             }
         }
     } else {
         for (p, out) in dst.chunks_exact_mut(mr).enumerate() {
             for (i, x) in out.iter_mut().enumerate() {
                 // SAFETY: i < rows and p < kc: inside the block asserted above.
-                *x = if i < rows { unsafe { a.at(i0 + i, p0 + p) } } else { T::ZERO };
+                *x = if i < rows { unsafe { a.at(i0 + i, p0 + p) }.to_acc() } else { E::Acc::ZERO };
             }
         }
     }
 }
 
-/// `out` ← `src` followed by zeros, element by element: the lengths of an edge panel are
-/// too short for a `memcpy` and `memset` call each to pay.
+/// `out` ← `src` widened, followed by zeros, element by element: the lengths of an edge
+/// panel are too short for a `memcpy` and `memset` call each to pay.
 #[inline(always)]
-fn copy_padded<T: Scalar>(out: &mut [T], src: &[T]) {
+fn copy_padded<E: Element>(out: &mut [E::Acc], src: &[E]) {
     for (i, x) in out.iter_mut().enumerate() {
-        *x = src.get(i).copied().unwrap_or(T::ZERO);
+        *x = src.get(i).map_or(E::Acc::ZERO, |x| x.to_acc());
     }
 }
 
 /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` (`cols ≤ nr`) of B into one
-/// micro-panel: element `(p, j)` at `dst[p·nr + j]`, columns past `cols` zero.
+/// micro-panel: element `(p, j)` at `dst[p·nr + j]`, widened to `E::Acc`, columns past `cols` zero.
 ///
 /// Panics (a bug, not bad input) if the block lies outside B or `dst` is not `nr·kc`.
 #[inline(always)]
-pub(crate) fn pack_b_panel<T: Scalar>(
-    dst: &mut [T],
-    b: Operand<'_, T>,
+pub(crate) fn pack_b_panel<E: Element>(
+    dst: &mut [E::Acc],
+    b: Operand<'_, E>,
     nr: usize,
     (p0, kc): (usize, usize),
     (j0, cols): (usize, usize),
@@ -216,7 +222,7 @@ pub(crate) fn pack_b_panel<T: Scalar>(
         // the source.
         for (p, out) in dst.chunks_exact_mut(nr).enumerate() {
             if cols == nr {
-                out.copy_from_slice(b.row_run(p0 + p, j0, nr));
+                E::widen_slice(b.row_run(p0 + p, j0, nr), out);
             } else {
                 copy_padded(out, b.row_run(p0 + p, j0, cols));
             }
@@ -225,18 +231,18 @@ pub(crate) fn pack_b_panel<T: Scalar>(
         // Column-major B: read each source column in order, scatter it across the panel.
         if cols < nr {
             // One fill for the padding columns (not a short `memset` per row).
-            dst.fill(T::ZERO);
+            dst.fill(E::Acc::ZERO);
         }
         for j in 0..cols {
             for (out, &x) in dst.chunks_exact_mut(nr).zip(b.col_run(p0, j0 + j, kc)) {
-                out[j] = x;
+                out[j] = x.to_acc();
             }
         }
     } else {
         for (p, out) in dst.chunks_exact_mut(nr).enumerate() {
             for (j, x) in out.iter_mut().enumerate() {
                 // SAFETY: p < kc and j < cols: inside the block asserted above.
-                *x = if j < cols { unsafe { b.at(p0 + p, j0 + j) } } else { T::ZERO };
+                *x = if j < cols { unsafe { b.at(p0 + p, j0 + j) }.to_acc() } else { E::Acc::ZERO };
             }
         }
     }

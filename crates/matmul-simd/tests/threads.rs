@@ -4,8 +4,9 @@
 //! are large enough (≥ `SERIAL_BELOW` multiply-adds) for the threads to be used; the
 //! threads split N on some and M on others.
 
+use matmul_core::half::{bf16, f16};
 use matmul_core::testing::{Operand, OperandLayout};
-use matmul_core::{Availability, Backend, Scalar};
+use matmul_core::{Availability, Backend, Element};
 use matmul_simd::{Choice, Isa, Simd, SERIAL_BELOW};
 
 /// The threads split N on the first four (their column panels balance better) and M on
@@ -13,18 +14,18 @@ use matmul_simd::{Choice, Isa, Simd, SERIAL_BELOW};
 const SHAPES: [(usize, usize, usize); 5] =
     [(203, 157, 1100), (97, 301, 515), (250, 13, 800), (20, 500, 300), (505, 13, 400)];
 
-fn product<T: Scalar>(backend: &Simd, (m, n, k): (usize, usize, usize), lc: OperandLayout, beta: f64) -> Vec<u64> {
-    let value =
-        |seed: usize| move |i: usize, j: usize| T::from_f64((((i * 31 + j * 17 + seed) % 29) as f64 - 14.0) / 7.3);
-    let a = Operand::<T>::new(m, k, OperandLayout::RowMajor, value(1));
-    let b = Operand::<T>::new(k, n, OperandLayout::ColMajor, value(2));
-    let mut c = Operand::<T>::new(m, n, lc, value(3));
-    T::gemm(backend, T::from_f64(0.75), a.view(), b.view(), T::from_f64(beta), c.view_mut()).expect("gemm");
+fn product<T: Element>(backend: &Simd, (m, n, k): (usize, usize, usize), lc: OperandLayout, beta: f64) -> Vec<u64> {
+    let value = |seed: usize| move |i: usize, j: usize| (((i * 31 + j * 17 + seed) % 29) as f64 - 14.0) / 7.3;
+    let a = Operand::<T>::new(m, k, OperandLayout::RowMajor, |i, j| T::from_f64(value(1)(i, j)));
+    let b = Operand::<T>::new(k, n, OperandLayout::ColMajor, |i, j| T::from_f64(value(2)(i, j)));
+    let mut c = Operand::<T::Acc>::new(m, n, lc, |i, j| T::Acc::from_f64(value(3)(i, j)));
+    let (alpha, beta) = (T::Acc::from_f64(0.75), T::Acc::from_f64(beta));
+    T::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut()).expect("gemm");
     let view = c.view();
     (0..m).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| view.get(i, j).unwrap().to_f64().to_bits()).collect()
 }
 
-fn check<T: Scalar>(isa: Isa) {
+fn check<T: Element>(isa: Isa) {
     let serial = Simd::new(Choice::Only(isa));
     if let Availability::Unavailable(reason) = serial.availability() {
         eprintln!("skipped {isa}: {reason}");
@@ -57,16 +58,22 @@ fn check<T: Scalar>(isa: Isa) {
 fn avx512_bits_do_not_depend_on_threads() {
     check::<f64>(Isa::Avx512);
     check::<f32>(Isa::Avx512);
+    check::<bf16>(Isa::Avx512);
+    check::<f16>(Isa::Avx512);
 }
 
 #[test]
 fn avx2_bits_do_not_depend_on_threads() {
     check::<f64>(Isa::Avx2);
     check::<f32>(Isa::Avx2);
+    check::<bf16>(Isa::Avx2);
+    check::<f16>(Isa::Avx2);
 }
 
 #[test]
 fn portable_bits_do_not_depend_on_threads() {
     check::<f64>(Isa::Portable);
     check::<f32>(Isa::Portable);
+    check::<bf16>(Isa::Portable);
+    check::<f16>(Isa::Portable);
 }

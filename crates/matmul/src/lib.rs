@@ -97,8 +97,8 @@ pub use adapters::nalgebra;
 pub use adapters::ndarray;
 
 pub use matmul_core::{
-    reference, Availability, Backend, BackendKind, BatchOperand, Error, Layout, Layouts, MatMut, MatRef, Matrix,
-    Result, Scalar, StridedBatch, ViewError,
+    half, reference, Availability, Backend, BackendKind, BatchOperand, Dtype, Element, Error, Layout, Layouts, MatMut,
+    MatRef, Matrix, Result, Scalar, StridedBatch, ViewError,
 };
 
 /// Every compiled backend, best first. The order is the preference of [`best`].
@@ -166,15 +166,54 @@ pub fn best() -> Result<&'static dyn Backend> {
     })
 }
 
-/// `C ← α·A·B + β·C` on the [`best`] backend.
-pub fn gemm<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) -> Result<()> {
-    best()?.gemm(alpha, a, b, beta, c)
+/// The best compiled CPU backend that can run here and multiplies `dtype` (see
+/// [`Backend::supports`]): [`best`] for `f32` and `f64`; for the half types the first in
+/// [`best`]'s order that has them (a BLAS library without a bf16 GEMM is passed over).
+pub fn best_for(dtype: Dtype) -> Result<&'static dyn Backend> {
+    let best = best()?;
+    if best.supports(dtype) {
+        return Ok(best);
+    }
+    REGISTRY
+        .iter()
+        .copied()
+        .filter(|b| b.kind() != BackendKind::Gpu && b.supports(dtype))
+        .find(|b| b.availability().is_available())
+        .ok_or_else(|| Error::UnsupportedDtype { backend: "any".to_owned(), dtype })
 }
 
-/// `A·B` as a new row-major matrix, on the [`best`] backend.
-pub fn matmul<T: Scalar>(a: &Matrix<T>, b: &Matrix<T>) -> Result<Matrix<T>> {
+/// `C ← α·A·B + β·C` on the best backend for `E` ([`best_for`]).
+///
+/// A and B are in `E`; C, α and β in `E::Acc` (`f32` for bf16 and f16 inputs, see
+/// [`Element`]):
+///
+/// ```
+/// use matmul::half::bf16;
+/// use matmul::{Layout, Matrix};
+///
+/// // Weights stored in bf16, products accumulated in f32.
+/// let a = Matrix::<bf16>::from_fn(2, 3, Layout::RowMajor, |i, j| bf16::from_f32((i + j) as f32 * 0.5));
+/// let b = Matrix::<bf16>::from_fn(3, 2, Layout::ColMajor, |i, j| bf16::from_f32(i as f32 - j as f32));
+/// let mut c = Matrix::<f32>::zeros(2, 2, Layout::RowMajor);
+/// matmul::gemm(1.0, a.as_ref(), b.as_ref(), 0.0, c.as_mut())?;
+/// // C[1, 0] = Σₚ ((1 + p)/2)·p = 0 + 1 + 3.
+/// assert_eq!(c.get(1, 0), Some(4.0));
+/// # Ok::<(), matmul::Error>(())
+/// ```
+pub fn gemm<E: Element>(
+    alpha: E::Acc,
+    a: MatRef<'_, E>,
+    b: MatRef<'_, E>,
+    beta: E::Acc,
+    c: MatMut<'_, E::Acc>,
+) -> Result<()> {
+    best_for(E::DTYPE)?.gemm(alpha, a, b, beta, c)
+}
+
+/// `A·B` as a new row-major matrix of `E::Acc`, on the best backend for `E` ([`best_for`]).
+pub fn matmul<E: Element>(a: &Matrix<E>, b: &Matrix<E>) -> Result<Matrix<E::Acc>> {
     let mut c = Matrix::zeros(a.nrows(), b.ncols(), Layout::RowMajor);
-    gemm(T::ONE, a.as_ref(), b.as_ref(), T::ZERO, c.as_mut())?;
+    gemm(E::Acc::ONE, a.as_ref(), b.as_ref(), E::Acc::ZERO, c.as_mut())?;
     Ok(c)
 }
 

@@ -40,7 +40,7 @@ pub fn extra_sweep_sizes(kind: BackendKind, name: &str) -> &'static [usize] {
 /// the device figures would not), or `None` where they do not apply: a CPU backend, a
 /// point with a column-major operand, or a runner built without `cuda`. `Some(Err)`
 /// carries why the measurement failed.
-pub fn figures<T: matmul::Scalar>(
+pub fn figures<T: matmul::Element>(
     b: &dyn Backend,
     ops: &Operands<T>,
     timing: Timing,
@@ -90,7 +90,7 @@ mod device {
         out
     }
 
-    pub fn figures<T: matmul::Scalar>(
+    pub fn figures<T: matmul::Element>(
         b: &dyn Backend,
         ops: &Operands<T>,
         timing: Timing,
@@ -145,7 +145,7 @@ mod device {
     }
 
     /// Built without `cuda`: there is no GPU backend to measure.
-    pub fn figures<T: matmul::Scalar>(
+    pub fn figures<T: matmul::Element>(
         _: &dyn Backend,
         _: &Operands<T>,
         _: Timing,

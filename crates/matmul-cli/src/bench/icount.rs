@@ -161,6 +161,9 @@ pub fn run(args: IcountArgs) -> anyhow::Result<()> {
     match case.dtype {
         Dtype::F32 => one::<f32>(backend, case),
         Dtype::F64 => one::<f64>(backend, case),
+        Dtype::Bf16 | Dtype::F16 => {
+            bail!("case {} is {}: icount counts f32 and f64 products only", case.name, case.dtype)
+        }
     }
 }
 

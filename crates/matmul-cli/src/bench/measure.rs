@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use matmul_core::reference::{compare_sample, Problem};
-use matmul_core::{Backend, Layout, Layouts, Matrix, Scalar};
+use matmul_core::{Backend, Element, Layout, Layouts, Matrix, Scalar};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -83,7 +83,7 @@ pub enum NotMeasured {
 
 /// The operands of one point.
 #[derive(Debug)]
-pub struct Operands<T: Scalar> {
+pub struct Operands<T: Element> {
     /// A, m × k.
     pub a: Matrix<T>,
     /// B, k × n.
@@ -94,7 +94,7 @@ pub struct Operands<T: Scalar> {
     pub sample: Vec<(usize, usize)>,
 }
 
-impl<T: Scalar> Operands<T> {
+impl<T: Element> Operands<T> {
     /// `a0` and `b0` copied into `layouts`' A and B, and C to be allocated in its C.
     pub fn new(a0: &Matrix<T>, b0: &Matrix<T>, layouts: Layouts, sample: Vec<(usize, usize)>) -> Self {
         Operands {
@@ -108,7 +108,7 @@ impl<T: Scalar> Operands<T> {
 
 /// Seeded uniform inputs in [-1, 1), row-major: generated once per size and dtype, then
 /// copied into each layout.
-pub fn random_matrix<T: Scalar>(rows: usize, cols: usize, seed: u64) -> Matrix<T> {
+pub fn random_matrix<T: Element>(rows: usize, cols: usize, seed: u64) -> Matrix<T> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     Matrix::from_fn(rows, cols, Layout::RowMajor, |_, _| T::from_f64(rng.random_range(-1.0..1.0)))
 }
@@ -126,13 +126,14 @@ pub fn sample_entries(m: usize, n: usize, seed: u64) -> Vec<(usize, usize)> {
     out
 }
 
-fn call<T: Scalar>(backend: &dyn Backend, ops: &Operands<T>, c: &mut Matrix<T>) -> Result<(), String> {
-    T::gemm(backend, T::ONE, ops.a.as_ref(), ops.b.as_ref(), T::ZERO, c.as_mut()).map_err(|e| e.to_string())
+fn call<T: Element>(backend: &dyn Backend, ops: &Operands<T>, c: &mut Matrix<T::Acc>) -> Result<(), String> {
+    T::gemm(backend, T::Acc::ONE, ops.a.as_ref(), ops.b.as_ref(), T::Acc::ZERO, c.as_mut()).map_err(|e| e.to_string())
 }
 
-fn check<T: Scalar>(ops: &Operands<T>, c: &Matrix<T>) -> (f64, usize) {
+fn check<T: Element>(ops: &Operands<T>, c: &Matrix<T::Acc>) -> (f64, usize) {
     // β = 0: C₀ is not read by the reference either, so C itself can stand in for it.
-    let problem = Problem { alpha: T::ONE, a: ops.a.as_ref(), b: ops.b.as_ref(), beta: T::ZERO, c0: c.as_ref() };
+    let (one, zero) = (T::Acc::ONE, T::Acc::ZERO);
+    let problem = Problem { alpha: one, a: ops.a.as_ref(), b: ops.b.as_ref(), beta: zero, c0: c.as_ref() };
     let cmp = compare_sample(&problem, &c.as_ref(), &ops.sample);
     (cmp.max_err_over_bound, cmp.checked)
 }
@@ -150,7 +151,7 @@ struct State {
 }
 
 /// Sets every entry of C to NaN: a backend that skips an entry then fails the check.
-fn poison<T: Scalar>(c: &mut Matrix<T>) {
+fn poison<T: Element>(c: &mut Matrix<T>) {
     c.as_mut().for_each_mut(|x| *x = T::NAN);
 }
 
@@ -164,7 +165,7 @@ fn round_order(states: &[State], rng: &mut ChaCha8Rng) -> Vec<usize> {
 /// Measures every backend at one point, interleaved, all on one C. Backends are already
 /// set to the point's thread count. `max_call` skips a backend whose warm-up call takes
 /// longer. `on_done` is called once per backend as it finishes (for the progress bar).
-pub fn measure_point<T: Scalar>(
+pub fn measure_point<T: Element>(
     backends: &[&dyn Backend],
     ops: &Operands<T>,
     timing: Timing,
@@ -173,7 +174,7 @@ pub fn measure_point<T: Scalar>(
 ) -> Vec<Result<Measured, NotMeasured>> {
     let (m, n) = (ops.a.nrows(), ops.b.ncols());
     // The one C of this point.
-    let mut c = Matrix::from_fn(m, n, ops.c_layout, |_, _| T::NAN);
+    let mut c = Matrix::from_fn(m, n, ops.c_layout, |_, _| T::Acc::NAN);
     // Warm-up: one call each (caches, page faults, thread pools, lazy CPU detection),
     // checked at once and giving the first estimate of the call time.
     let mut states: Vec<State> = Vec::with_capacity(backends.len());

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use matmul::{Backend, Scalar};
+use matmul::{Backend, Element};
 use matmul_bench_format::options::BenchOptions;
 use matmul_bench_format::runner::{Machine, Measurement, Peak, PeakRates, RunnerOutput, Settings, Skip};
 use matmul_bench_format::{Dtype, Experiment, Layouts, Shape};
@@ -229,6 +229,8 @@ impl Plan {
             match d {
                 Dtype::F32 => self.run_dtype::<f32>(d, &mut rec),
                 Dtype::F64 => self.run_dtype::<f64>(d, &mut rec),
+                Dtype::Bf16 => self.run_dtype::<matmul::half::bf16>(d, &mut rec),
+                Dtype::F16 => self.run_dtype::<matmul::half::f16>(d, &mut rec),
             }
         }
         rec.progress.finish_and_clear();
@@ -274,11 +276,15 @@ impl Plan {
     }
 
     /// The backends that run at `threads` threads, and a reason for each that does not.
-    fn eligible(&self, threads: usize) -> (Vec<&'static dyn Backend>, Vec<Refused>) {
+    fn eligible(&self, threads: usize, dtype: Dtype) -> (Vec<&'static dyn Backend>, Vec<Refused>) {
         let (mut run, mut skip) = (Vec::new(), Vec::new());
         for &b in &self.backends {
             if threads > 1 && !b.is_multithreaded() {
                 // Not a skip: single-threaded backends are only ever measured at 1 thread.
+                continue;
+            }
+            if !b.supports(dtype) {
+                skip.push((b, format!("does not multiply {dtype} inputs")));
                 continue;
             }
             match threads_used(b, threads) {
@@ -290,8 +296,8 @@ impl Plan {
     }
 
     /// The backends of the layout experiment (1 thread).
-    fn layout_run(&self) -> Vec<&'static dyn Backend> {
-        let (run, _) = self.eligible(1);
+    fn layout_run(&self, dtype: Dtype) -> Vec<&'static dyn Backend> {
+        let (run, _) = self.eligible(1, dtype);
         run.into_iter()
             .filter(|b| self.layout_backends.is_empty() || self.layout_backends.iter().any(|n| n == b.name()))
             .collect()
@@ -320,28 +326,36 @@ impl Plan {
     fn tasks(&self) -> usize {
         let mut n = 0;
         let sizes = self.all_sweep_sizes();
-        for &t in &self.threads {
-            let (run, skip) = self.eligible(t);
-            for b in run.iter().copied().chain(skip.iter().map(|(b, _)| *b)) {
-                let points = sizes.iter().filter(|&&size| self.sweeps_at(b, size)).count() + self.shapes.len();
-                n += points * self.layouts.len();
+        for &dtype in &self.dtypes {
+            for &t in &self.threads {
+                let (run, skip) = self.eligible(t, dtype);
+                for b in run.iter().copied().chain(skip.iter().map(|(b, _)| *b)) {
+                    let points = sizes.iter().filter(|&&size| self.sweeps_at(b, size)).count() + self.shapes.len();
+                    n += points * self.layouts.len();
+                }
+            }
+            if self.layout_size > 0 && self.threads.contains(&1) {
+                n += self.layout_run(dtype).len() * Layouts::ALL.len();
             }
         }
-        if self.layout_size > 0 && self.threads.contains(&1) {
-            n += self.layout_run().len() * Layouts::ALL.len();
-        }
-        n * self.dtypes.len()
+        n
     }
 
-    fn run_dtype<T: Scalar>(&self, dtype: Dtype, rec: &mut Recorder) {
-        let dseed = self.seed ^ if dtype == Dtype::F32 { 0x3232 } else { 0x6464 };
+    fn run_dtype<T: Element>(&self, dtype: Dtype, rec: &mut Recorder) {
+        let dseed = self.seed
+            ^ match dtype {
+                Dtype::F32 => 0x3232,
+                Dtype::F64 => 0x6464,
+                Dtype::Bf16 => 0xbf16,
+                Dtype::F16 => 0x1616,
+            };
         self.sweep::<T>(dtype, dseed, rec);
         self.layout_experiment::<T>(dtype, dseed, rec);
         self.rectangular::<T>(dtype, dseed, rec);
     }
 
     /// The square scaling sweep, skipping a backend at sizes predicted to be over budget.
-    fn sweep<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
+    fn sweep<T: Element>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
         // Per (backend, threads, layout): the sizes measured so far, to predict the next
         // size's call time and skip it when over budget.
         let mut history: HashMap<(&str, usize, Layouts), predict::CallTimes> = HashMap::new();
@@ -352,7 +366,7 @@ impl Plan {
             let a0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8);
             let b0 = random_matrix::<T>(n, n, dseed ^ (n as u64) << 8 ^ 1);
             for &threads in &self.threads {
-                let (mut eligible, mut fixed_skips) = self.eligible(threads);
+                let (mut eligible, mut fixed_skips) = self.eligible(threads, dtype);
                 // A size beyond the CPU sweep (4096, 8192) is a GPU backend's alone.
                 eligible.retain(|b| self.sweeps_at(*b, n));
                 fixed_skips.retain(|(b, _)| self.sweeps_at(*b, n));
@@ -397,14 +411,14 @@ impl Plan {
     }
 
     /// Every r/c mix of A, B and C at one size, 1 thread.
-    fn layout_experiment<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
+    fn layout_experiment<T: Element>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
         if self.layout_size == 0 || !self.threads.contains(&1) {
             return;
         }
         let n = self.layout_size;
         let a0 = random_matrix::<T>(n, n, dseed ^ 0x1a);
         let b0 = random_matrix::<T>(n, n, dseed ^ 0x1b);
-        let run = self.layout_run();
+        let run = self.layout_run(dtype);
         for layout in Layouts::ALL {
             let ops = Operands::new(&a0, &b0, layout, sample_entries(n, n, dseed ^ 0x1c));
             let at = At { dtype, experiment: Experiment::Layout, shape: Shape::square(n), threads: 1, layout };
@@ -415,13 +429,13 @@ impl Plan {
     /// The rectangular products of `--shapes`, at every thread count and sweep layout. Each
     /// shape stands alone, so there is no prediction: a backend whose warm-up call is over
     /// the budget is skipped there.
-    fn rectangular<T: Scalar>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
+    fn rectangular<T: Element>(&self, dtype: Dtype, dseed: u64, rec: &mut Recorder) {
         for (i, &shape) in self.shapes.iter().enumerate() {
             let seed = dseed ^ 0x5_0000 ^ (i as u64) << 20;
             let a0 = random_matrix::<T>(shape.m, shape.k, seed);
             let b0 = random_matrix::<T>(shape.k, shape.n, seed ^ 1);
             for &threads in &self.threads {
-                let (run, fixed_skips) = self.eligible(threads);
+                let (run, fixed_skips) = self.eligible(threads, dtype);
                 for &layout in &self.layouts {
                     let at = At { dtype, experiment: Experiment::Shapes, shape, threads, layout };
                     for (b, why) in &fixed_skips {
@@ -435,7 +449,7 @@ impl Plan {
     }
 
     /// Measures one point and records it; returns each backend's fastest call time, if measured.
-    fn point<T: Scalar>(
+    fn point<T: Element>(
         &self,
         rec: &mut Recorder,
         run: &[&'static dyn Backend],
@@ -472,7 +486,7 @@ impl Plan {
                             .suspend(|| eprintln!("{}: kernel-only time and copy rates not measured: {why}", b.name())),
                         None => {}
                     }
-                    rec.progress.suspend(|| print_row::<T>(&m));
+                    rec.progress.suspend(|| print_row(&m, at.dtype));
                     rec.results.push(m);
                     out.push(Some(r.min));
                 }
@@ -493,12 +507,12 @@ impl Plan {
 }
 
 /// One line per measurement, in the style of BLIS's test suite.
-fn print_row<T: Scalar>(m: &Measurement) {
+fn print_row(m: &Measurement, dtype: Dtype) {
     let shape = m.shape();
     let size = if shape.is_square() { format!("n={}", shape.n) } else { shape.to_string() };
     println!(
-        "{}gemm {} t={:<2} {size:<16} {:<22} {:>9.3} GF/s  err/bound {:<9.2e} {}{}",
-        T::BLAS_PREFIX,
+        "{:<6} {} t={:<2} {size:<16} {:<22} {:>9.3} GF/s  err/bound {:<9.2e} {}{}",
+        dtype.routine(),
         m.layout,
         m.threads,
         m.backend,
