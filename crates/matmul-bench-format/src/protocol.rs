@@ -22,7 +22,7 @@ pub struct CheckOptions {
     /// Backend to check (repeatable); default: every compiled backend.
     #[arg(long = "backend", value_name = "NAME")]
     pub backends: Vec<String>,
-    /// Element types, comma-separated (f32, f64), or `all`.
+    /// Element types, comma-separated (f32, f64, bf16, f16), or `all` (the default).
     #[arg(long, value_name = "LIST", default_value = "all")]
     pub dtype: DtypeList,
     /// A subset of the grid that runs in seconds.
@@ -56,8 +56,8 @@ pub struct AccuracyOptions {
     /// Backend to measure (repeatable); default: every compiled backend that can run here.
     #[arg(long = "backend", value_name = "NAME")]
     pub backends: Vec<String>,
-    /// Element types, comma-separated (f32, f64), or `all`.
-    #[arg(long, value_name = "LIST", default_value = "all")]
+    /// Element types, comma-separated (f32, f64, bf16, f16), or `all`.
+    #[arg(long, value_name = "LIST", default_value = "f32,f64")]
     pub dtype: DtypeList,
     /// Sizes n of the n × n × n products, comma-separated.
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "16,32,64,128,256,512,1024,2048,4096")]
@@ -135,7 +135,7 @@ impl RunnerCommand {
                 flag(&mut out, "json", json.display());
                 backends(&mut out, &o.backends);
                 let d = AccuracyOptions::default();
-                if !o.dtype.is_all() {
+                if o.dtype != d.dtype {
                     flag(&mut out, "dtype", &o.dtype);
                 }
                 if o.sizes != d.sizes {
