@@ -1,16 +1,24 @@
 //! The one GEMM behind every exported symbol: a checked column-major problem on raw
 //! pointers, turned into views and handed to the chosen backend.
 
-use matmul::{MatMut, MatRef, Scalar};
+use matmul::half::bf16;
+use matmul::{Element, MatMut, MatRef, Scalar};
 
 use crate::args::{ColMajorGemm, Trans};
 
-/// The element types with their routine names, as `XERBLA` and CBLAS report them.
-pub trait AbiScalar: Scalar {
-    /// `"SGEMM "` / `"DGEMM "`: the Fortran name padded to 6, as the reference passes it.
+/// The element types of A and B with their routine names, as `XERBLA` and CBLAS report
+/// them; α, β and C are in `Acc` (`f32` for bf16).
+pub trait AbiScalar: Element {
+    /// `"SGEMM "` / `"DGEMM "`: the Fortran name padded to 6, as the reference passes it
+    /// (bf16 has no Fortran symbol; its name is used in messages only).
     const FORTRAN_NAME: &'static str;
-    /// `cblas_sgemm` / `cblas_dgemm`.
+    /// `cblas_sgemm` / `cblas_dgemm` / `cblas_gemm_bf16bf16f32`.
     const CBLAS_NAME: &'static std::ffi::CStr;
+}
+
+impl AbiScalar for bf16 {
+    const FORTRAN_NAME: &'static str = "GEMM_BF16BF16F32";
+    const CBLAS_NAME: &'static std::ffi::CStr = c"cblas_gemm_bf16bf16f32";
 }
 
 impl AbiScalar for f32 {
@@ -56,8 +64,16 @@ unsafe fn input<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
 /// The BLAS contract: `a`, `b` and `c` address the column-major matrices the checked
 /// arguments describe (`ld·(cols − 1) + rows` elements each), C does not overlap A or B,
 /// and nothing else accesses them during the call.
-pub unsafe fn run<T: AbiScalar>(g: &ColMajorGemm, alpha: T, a: *const T, b: *const T, beta: T, c: *mut T) {
-    if g.m == 0 || g.n == 0 || ((alpha == T::ZERO || g.k == 0) && beta == T::ONE) {
+pub unsafe fn run<T: AbiScalar>(
+    g: &ColMajorGemm,
+    alpha: T::Acc,
+    a: *const T,
+    b: *const T,
+    beta: T::Acc,
+    c: *mut T::Acc,
+) {
+    let (zero, one) = (T::Acc::ZERO, T::Acc::ONE);
+    if g.m == 0 || g.n == 0 || ((alpha == zero || g.k == 0) && beta == one) {
         return;
     }
     let Some(backend) = crate::config::backend() else {
@@ -65,7 +81,7 @@ pub unsafe fn run<T: AbiScalar>(g: &ColMajorGemm, alpha: T, a: *const T, b: *con
     };
     crate::CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // α = 0 reads neither A nor B: an m × 0 by 0 × n product leaves only C ← β·C.
-    let k = if alpha == T::ZERO { 0 } else { g.k };
+    let k = if alpha == zero { 0 } else { g.k };
     let stored = |t: Trans, rows: usize, cols: usize| if t == Trans::No { (rows, cols) } else { (cols, rows) };
     let (ra, ca) = stored(g.trans_a, g.m, k);
     let (rb, cb) = stored(g.trans_b, k, g.n);
@@ -77,7 +93,7 @@ pub unsafe fn run<T: AbiScalar>(g: &ColMajorGemm, alpha: T, a: *const T, b: *con
     // SAFETY: the caller's contract: A spans `len_a` elements (0 when k = 0 or α = 0,
     // then A is not touched), B `len_b`.
     let (a, b) = unsafe { (input(a, len_a), input(b, len_b)) };
-    let c: &mut [T] = if c.is_null() {
+    let c: &mut [T::Acc] = if c.is_null() {
         &mut []
     } else {
         // SAFETY: the caller's contract: C spans `len_c > 0` elements (m, n ≥ 1 here),

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `sgemm_`, `dgemm_` | Fortran (reference BLAS): column-major, every argument by reference, `TRANSA`/`TRANSB` `'N'`, `'T'` or `'C'` in either case; the hidden string lengths a Fortran caller appends are accepted and ignored |
 //! | `cblas_sgemm`, `cblas_dgemm` | CBLAS: row- or column-major order, arguments by value |
+//! | `cblas_gemm_bf16bf16f32` | MKL's mixed-precision CBLAS GEMM: A and B bf16 (`uint16_t` bits), α, β and C `float` |
 //! | `xerbla_`, `cblas_xerbla` | the error handlers (see [`xerbla`]) |
 //!
 //! Arguments are checked as the reference BLAS checks them, in its order, and the first bad
@@ -78,7 +79,7 @@ fn guarded(routine: &str, body: impl FnOnce()) {
 /// The reference BLAS contract for `?GEMM`: every pointer is valid for what it
 /// describes.
 #[allow(clippy::too_many_arguments)]
-unsafe fn fortran_gemm<T: AbiScalar>(
+unsafe fn fortran_gemm<T: AbiScalar + matmul::Scalar>(
     transa: *const c_char,
     transb: *const c_char,
     m: *const c_int,
@@ -119,13 +120,13 @@ unsafe fn cblas_gemm<T: AbiScalar>(
     m: c_int,
     n: c_int,
     k: c_int,
-    alpha: T,
+    alpha: T::Acc,
     a: *const T,
     lda: c_int,
     b: *const T,
     ldb: c_int,
-    beta: T,
-    c: *mut T,
+    beta: T::Acc,
+    c: *mut T::Acc,
     ldc: c_int,
 ) {
     // Routine names are ASCII: no allocation on every call for a name only a panic prints.
@@ -209,6 +210,38 @@ macro_rules! exports {
 
 exports!(f32, sgemm_, cblas_sgemm);
 exports!(f64, dgemm_, cblas_dgemm);
+
+/// MKL's `cblas_gemm_bf16bf16f32`: `C ← α·op(A)·op(B) + β·C` with A and B in bf16
+/// (`MKL_BF16`: the 16 bits of a bfloat16, `uint16_t` in C) and α, β, C in `float`, in row-
+/// or column-major order, checked and reported as `cblas_sgemm` is. The product runs on the
+/// configured backend's bf16 path (for `simd`: widened to f32 while packed); a backend
+/// without one prints its [`matmul::Error::UnsupportedDtype`] on stderr and leaves C as it was.
+///
+/// # Safety
+/// The CBLAS contract: A, B and C point to the matrices the sizes, order and leading
+/// dimensions describe.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn cblas_gemm_bf16bf16f32(
+    order: c_int,
+    trans_a: c_int,
+    trans_b: c_int,
+    m: c_int,
+    n: c_int,
+    k: c_int,
+    alpha: f32,
+    a: *const matmul::half::bf16,
+    lda: c_int,
+    b: *const matmul::half::bf16,
+    ldb: c_int,
+    beta: f32,
+    c: *mut f32,
+    ldc: c_int,
+) {
+    // SAFETY: forwarded under the same contract (`half::bf16` is `#[repr(transparent)]`
+    // over the `u16` the caller passes).
+    unsafe { cblas_gemm::<matmul::half::bf16>(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@
  * Build and run: see tests/run.sh. Prints "N checks passed, M failed"; exits 1 on failure. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ void dgemm_(const char *, const char *, const int *, const int *, const int *, c
 void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
 void cblas_dgemm(int, int, int, int, int, int, double, const double *, int, const double *, int, double, double *,
                  int);
+
+/* MKL's mixed-precision GEMM: A and B bfloat16 (the top 16 bits of a float), C float. */
+void cblas_gemm_bf16bf16f32(int, int, int, int, int, int, float, const uint16_t *, int, const uint16_t *, int, float,
+                            float *, int);
 
 enum { ROW = 101, COL = 102, NOT = 111, TR = 112, CONJ = 113 };
 
@@ -204,6 +209,79 @@ static void errors(void) {
     check(memcmp(c, c_before, sizeof c) == 0, "C untouched by every rejected call");
 }
 
+/* cblas_gemm_bf16bf16f32 in both orders and every transpose pair, with padded leading
+ * dimensions: small integers and halves, exact in bf16, whose products and sums are exact
+ * in float, so the result must equal the double-precision one bit for bit. Then one bad
+ * argument of each kind the checks share with cblas_sgemm. */
+static uint16_t to_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return (uint16_t)(u >> 16); /* exact: the values below have at most 8 significant bits */
+}
+static void bf16_products(void) {
+    enum { M = 5, N = 4, K = 7, PAD = 2, CAP = 64 };
+    for (int order = ROW; order <= COL; order++) {
+        for (int ta = NOT; ta <= TR; ta++) {
+            for (int tb = NOT; tb <= TR; tb++) {
+                /* op(A) is M x K, op(B) K x N; stored as rows x cols of the stored matrix. */
+                int ar = ta == NOT ? M : K, ac = ta == NOT ? K : M, br = tb == NOT ? K : N, bc = tb == NOT ? N : K;
+                int lda = (order == ROW ? ac : ar) + PAD, ldb = (order == ROW ? bc : br) + PAD;
+                int ldc = (order == ROW ? N : M) + PAD;
+                uint16_t a[CAP], b[CAP];
+                float c[CAP], want[M][N];
+                for (int i = 0; i < CAP; i++) a[i] = b[i] = to_bf16(NAN), c[i] = NAN;
+                float av[M][K], bv[K][N];
+                for (int i = 0; i < M; i++)
+                    for (int p = 0; p < K; p++) av[i][p] = (float)((i * 3 + p * 5) % 7 - 3) * 0.5f;
+                for (int p = 0; p < K; p++)
+                    for (int j = 0; j < N; j++) bv[p][j] = (float)((p * 2 + j * 3) % 5 - 2);
+                for (int i = 0; i < M; i++) {
+                    for (int p = 0; p < K; p++) {
+                        int r = ta == NOT ? i : p, q = ta == NOT ? p : i;
+                        a[order == ROW ? r * lda + q : q * lda + r] = to_bf16(av[i][p]);
+                    }
+                }
+                for (int p = 0; p < K; p++) {
+                    for (int j = 0; j < N; j++) {
+                        int r = tb == NOT ? p : j, q = tb == NOT ? j : p;
+                        b[order == ROW ? r * ldb + q : q * ldb + r] = to_bf16(bv[p][j]);
+                    }
+                }
+                for (int i = 0; i < M; i++) {
+                    for (int j = 0; j < N; j++) {
+                        double s = 0;
+                        for (int p = 0; p < K; p++) s += (double)av[i][p] * bv[p][j];
+                        c[order == ROW ? i * ldc + j : j * ldc + i] = (float)(i - j);
+                        want[i][j] = (float)(2.0 * s - (double)(i - j));
+                    }
+                }
+                (void)ar, (void)ac, (void)br, (void)bc;
+                cblas_gemm_bf16bf16f32(order, ta, tb, M, N, K, 2.0f, a, lda, b, ldb, -1.0f, c, ldc);
+                int wrong = 0, stray = 0;
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++) wrong += c[order == ROW ? i * ldc + j : j * ldc + i] != want[i][j];
+                for (int x = 0; x < CAP; x++) {
+                    int i = order == ROW ? x / ldc : x % ldc, j = order == ROW ? x % ldc : x / ldc;
+                    if (!(i < M && j < N)) stray += !isnan(c[x]);
+                }
+                char msg[128];
+                snprintf(msg, sizeof msg, "cblas_gemm_bf16bf16f32 order %d trans %d %d: %d wrong, %d stray writes", order,
+                         ta, tb, wrong, stray);
+                check(wrong == 0 && stray == 0, msg);
+            }
+        }
+    }
+    uint16_t one[4] = {0x3f80, 0x3f80, 0x3f80, 0x3f80};
+    float c[4] = {7, 7, 7, 7};
+    cblas_gemm_bf16bf16f32(99, NOT, NOT, 2, 2, 2, 1.0f, one, 2, one, 2, 0.0f, c, 2);
+    expect_error("bf16 bad order", "cblas_gemm_bf16bf16f32", 1);
+    cblas_gemm_bf16bf16f32(COL, NOT, NOT, 2, 2, 2, 1.0f, one, 1, one, 2, 0.0f, c, 2);
+    expect_error("bf16 lda < m", "cblas_gemm_bf16bf16f32", 9);
+    check(c[0] == 7 && c[3] == 7, "bf16: C untouched by rejected calls");
+    cblas_gemm_bf16bf16f32(COL, NOT, NOT, 2, 2, 2, 1.0f, one, 2, one, 2, 0.0f, c, 2);
+    check(c[0] == 2 && c[3] == 2, "bf16: ones times ones");
+}
+
 int main(void) {
     const char ts[] = {'N', 'T', 'C', 'n', 't', 'c'};
     unsigned seed = 1;
@@ -225,6 +303,7 @@ int main(void) {
     }
     special_cases();
     errors();
+    bf16_products();
     printf("%d checks passed, %d failed\n", passed, failed);
     return failed != 0;
 }
