@@ -76,7 +76,7 @@ impl std::fmt::Display for BackendKind {
 /// Object-safe, so a registry holds every compiled backend as `&dyn Backend`. Callers
 /// write `backend.gemm(α, a, b, β, c)` (see [`gemm`](trait.Backend.html#method.gemm) on
 /// `dyn Backend`), which checks [`Backend::availability`] first; generic code over a
-/// concrete backend type uses [`Scalar::gemm`].
+/// concrete backend type uses [`Element::gemm`].
 pub trait Backend: Send + Sync {
     /// The name users select it by, e.g. `"naive-ikj"`.
     fn name(&self) -> &'static str;
