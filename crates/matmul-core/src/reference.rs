@@ -107,6 +107,16 @@ pub struct Entry {
 /// so the product a backend computes is an `f32` product of those values, held to
 /// `γ_{k+2}(2⁻²⁴)·M` like any other (and every product of two widened halves is exact in
 /// `f32`, which only makes the bound the more generous of the two terms it covers).
+///
+/// For `bf16` ([`Element::MAY_FLUSH_SUBNORMALS`]) the bound also allows flush-to-zero
+/// arithmetic, the way bf16 dot-product instructions compute (`vdpbf16ps` reads a
+/// subnormal input as zero and flushes a subnormal result): a product with a subnormal
+/// factor may be dropped whole, and each of the `k` products and `k` additions may lose up
+/// to the smallest normal `f32` (2⁻¹²⁶) when its result is subnormal. So the entry's bound
+/// gains `|α|·(Σ_{p: a_p or b_p subnormal} |a_p·b_p| + 2k·2⁻¹²⁶)`. For data without
+/// subnormal inputs this is below 10⁻³⁵·k: nothing next to the relative term.
+/// (An infinite input times a subnormal one is the one case still outside the bound:
+/// such hardware gives NaN where the reference gives an infinity.)
 #[derive(Clone, Copy, Debug)]
 pub struct Problem<'a, E: Element> {
     /// α.
@@ -132,7 +142,8 @@ impl<E: Element> Problem<'_, E> {
         let alpha = self.alpha.to_f64();
         let beta = self.beta.to_f64();
 
-        let (mut dot, mut dot_abs) = (0.0, 0.0);
+        let (mut dot, mut dot_abs, mut flushable) = (0.0, 0.0, 0.0);
+        let subnormal = |x: f64| x != 0.0 && x.abs() < <E::Acc as Scalar>::MIN_NORMAL;
         if alpha != 0.0 && k > 0 {
             // Dot2: the sum of the rounding errors of every product and addition,
             // accumulated separately and added back at the end.
@@ -145,13 +156,22 @@ impl<E: Element> Problem<'_, E> {
                 s = s_new;
                 err += p_err + s_err;
                 dot_abs += p.abs();
+                if E::MAY_FLUSH_SUBNORMALS && (subnormal(x) || subnormal(y)) {
+                    flushable += p.abs();
+                }
             }
             dot = s + err;
         }
         let c0 = if beta == 0.0 { 0.0 } else { self.c0.get(i, j).expect("(i, j) inside C").to_f64() };
         let value = alpha * dot + beta * c0;
         let m_abs = alpha.abs() * dot_abs + beta.abs() * c0.abs();
-        Entry { value, bound: bound::<E::Acc>(m_abs, if alpha == 0.0 { 0 } else { k }) }
+        let k_used = if alpha == 0.0 { 0 } else { k };
+        let mut bound = bound::<E::Acc>(m_abs, k_used);
+        if E::MAY_FLUSH_SUBNORMALS {
+            // Dropped products, and flushed products and partial sums, all scaled by α.
+            bound += alpha.abs() * (flushable + 2.0 * k_used as f64 * <E::Acc as Scalar>::MIN_NORMAL);
+        }
+        Entry { value, bound }
     }
 }
 
@@ -254,6 +274,40 @@ mod tests {
         assert!(err_over_bound(100.0 + e * 1.01, 100.0, e) > 1.0);
         assert!(err_over_bound(f64::NAN, 100.0, e).is_infinite());
         assert_eq!(err_over_bound(f64::NAN, f64::NAN, e), 0.0);
+    }
+
+    #[test]
+    fn bf16_bound_allows_flushed_subnormals_and_nothing_more() {
+        use half::bf16;
+        // a₀ = 2⁻¹³⁰ is subnormal (in bf16 and f32): flush-to-zero arithmetic drops
+        // a₀·b₀ = 2⁻³⁰ whole.
+        let (tiny, huge) = (2f64.powi(-130), 2f64.powi(100));
+        let c0 = Matrix::<f32>::zeros(1, 1, Layout::RowMajor);
+        let entry_bf16 = |a1: f64| {
+            let (a, b) = ([bf16::from_f64(tiny), bf16::from_f64(a1)], [bf16::from_f64(huge), bf16::ONE]);
+            let (a, b) = (MatRef::row_major(&a, 1, 2).unwrap(), MatRef::row_major(&b, 2, 1).unwrap());
+            Problem { alpha: 1.0, a, b, beta: 0.0, c0: c0.as_ref() }.entry(0, 0)
+        };
+        // The dropped product dominates: flushed, the result is a₁·b₁ = 2⁻⁴⁰ alone.
+        let (flushed, e) = (2f64.powi(-40), entry_bf16(2f64.powi(-40)));
+        assert_eq!(e.value, 2f64.powi(-30) + flushed);
+        assert!(err_over_bound(flushed, e.value, e.bound) <= 1.0, "the flushed product is allowed");
+        // The same values in f32 (which never flushes) get no such allowance.
+        let (a32, b32) = ([tiny as f32, flushed as f32], [huge as f32, 1.0]);
+        let e32 = Problem {
+            alpha: 1.0f32,
+            a: MatRef::row_major(&a32, 1, 2).unwrap(),
+            b: MatRef::row_major(&b32, 2, 1).unwrap(),
+            beta: 0.0,
+            c0: c0.as_ref(),
+        }
+        .entry(0, 0);
+        assert_eq!(e32.value, e.value);
+        assert!(err_over_bound(flushed, e32.value, e32.bound) > 1.0);
+        // A dropped normal product is still an error: with a₁ = 1, losing a₁·b₁ fails.
+        let e = entry_bf16(1.0);
+        assert!(err_over_bound(1.0, e.value, e.bound) <= 1.0);
+        assert!(err_over_bound(2f64.powi(-30), e.value, e.bound) > 1.0);
     }
 
     #[test]

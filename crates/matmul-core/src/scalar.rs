@@ -52,6 +52,13 @@ pub trait Element:
     const ZERO: Self;
     /// Not a number (the testing grid's sentinel around every operand).
     const NAN: Self;
+    /// Whether a backend may multiply this type with flush-to-zero arithmetic: subnormal
+    /// inputs read as zero, subnormal products and partial sums flushed to zero. True for
+    /// `bf16` only: x86's bf16 dot-product instruction `vdpbf16ps` works so (DAZ and FTZ
+    /// whatever MXCSR says), and the `simd` backend uses it. The reference's bound allows
+    /// for it: see
+    /// [`reference::Problem`](crate::reference::Problem).
+    const MAY_FLUSH_SUBNORMALS: bool = false;
 
     /// Exact widening conversion to the accumulator type.
     fn to_acc(self) -> Self::Acc;
@@ -98,6 +105,9 @@ pub trait Scalar:
     /// The smallest positive subnormal: the absolute error an underflowing operation
     /// can add is at most half of it.
     const MIN_SUBNORMAL: f64;
+    /// The smallest positive normal number: the largest absolute error of flushing a
+    /// subnormal result to zero is below it.
+    const MIN_NORMAL: f64;
 
     /// `self * a + b` with a single rounding.
     fn mul_add(self, a: Self, b: Self) -> Self;
@@ -148,6 +158,7 @@ macro_rules! impl_scalar {
             const ONE: Self = 1.0;
             const UNIT_ROUNDOFF: f64 = $t::EPSILON as f64 / 2.0;
             const MIN_SUBNORMAL: f64 = $t::MIN_POSITIVE as f64 / (1u64 << ($mantissa_bits - 1)) as f64;
+            const MIN_NORMAL: f64 = $t::MIN_POSITIVE as f64;
 
             #[inline(always)]
             fn mul_add(self, a: Self, b: Self) -> Self {
@@ -161,10 +172,11 @@ impl_scalar!(f32, F32, gemm_f32, 's', 24);
 impl_scalar!(f64, F64, gemm_f64, 'd', 53);
 
 macro_rules! impl_half {
-    ($t:ident, $dtype:ident, $method:ident) => {
+    ($t:ident, $dtype:ident, $method:ident, $flushes:literal) => {
         impl Element for half::$t {
             type Acc = f32;
             const DTYPE: Dtype = Dtype::$dtype;
+            const MAY_FLUSH_SUBNORMALS: bool = $flushes;
             const ZERO: Self = half::$t::ZERO;
             const NAN: Self = half::$t::NAN;
 
@@ -202,8 +214,8 @@ macro_rules! impl_half {
     };
 }
 
-impl_half!(bf16, Bf16, gemm_bf16);
-impl_half!(f16, F16, gemm_f16);
+impl_half!(bf16, Bf16, gemm_bf16, true);
+impl_half!(f16, F16, gemm_f16, false);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,9 @@
 //!   vectors and 1 broadcast: 28 of the 32 registers. 24 FMAs per step of k.
 //! * `f32_avx512_32x12`: 2 vectors × 12 broadcasts = 24 accumulators, 24 FMAs per step.
 //!
+//! * `bf16_avx512_32x12` (AVX-512 BF16): the f32 tile with bf16 inputs in pairs of k:
+//!   each `vdpbf16ps` adds two products per lane, so 24 instructions per two steps of k.
+//!
 //! Edge tiles store with masks (`_mm512_mask_storeu_*`), so only general-stride C goes
 //! through the staging tile.
 
@@ -12,8 +15,11 @@ use std::arch::x86::*;
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
+use matmul_core::half::bf16;
+
+use crate::driver::{Packing, Problem};
 use crate::isa::Isa;
-use crate::kernel::{microkernel, sized_tile, Dest, Lanes, Strided};
+use crate::kernel::{finish, keep_rolled, microkernel, sized_tile, Dest, Lanes, MicroKernel, Strided};
 use crate::pack::Operand;
 use crate::params;
 
@@ -328,5 +334,92 @@ unsafe fn transpose_4x4_blocks(dst: *mut f32, src: *const f32, cs: usize, main: 
                 unsafe { _mm_storeu_ps(dst.add((p + q) * 12 + 4 * g), v) };
             }
         }
+    }
+}
+
+/// bf16 inputs, f32 accumulators, AVX-512 BF16, 32 × 12 register tile: per pair of k
+/// steps, two vectors of A (16 rows × 2 k each), twelve broadcasts of a pair of B and 24
+/// `vdpbf16ps` (each adds `a₂ₗ·b₀ + a₂ₗ₊₁·b₁` to lane l of an f32 accumulator). The store
+/// is the f32 kernels' (α, β, masks, staging).
+///
+/// The instruction's arithmetic is not the f32 kernels': each product is exact (8-bit
+/// significands), the two are added into the accumulator one after the other with
+/// rounding, and subnormal inputs and results are flushed to zero (DAZ, FTZ). The bound
+/// for bf16 allows for that (`matmul_core::reference::Problem`). Every tile, edge or not,
+/// runs the same instructions in the same order, so results do not depend on the thread
+/// count.
+///
+/// # Safety
+/// [`MicroKernel::run`]'s contract with MR = 32, NR = 12, KU = 2, on a CPU with avx512f
+/// and avx512bf16.
+// Indexed loops on purpose, as in `kernel::accumulate`: constant bounds unroll into registers.
+#[allow(clippy::needless_range_loop)]
+#[inline(never)]
+#[target_feature(enable = "avx512f,avx512bf16")]
+pub unsafe fn bf16_avx512_32x12(kc: usize, a: *const bf16, b: *const bf16, dest: Dest<f32>) {
+    let mut acc = [[_mm512_setzero_ps(); 12]; 2];
+    for q in 0..kc.div_ceil(2) {
+        keep_rolled();
+        // SAFETY: q < ⌈kc / 2⌉, so the 64 elements at `a + 64q` (32 rows × 2 steps of k)
+        // are inside the packed panel, on a 64-byte boundary (the panel is, and each pair
+        // step is 128 bytes); the 24 at `b + 24q` likewise (read unaligned, 4 bytes each).
+        unsafe {
+            let ap = a.add(64 * q).cast::<__m512bh>();
+            let (a0, a1) = (ap.read(), ap.add(1).read());
+            let bp = b.add(24 * q).cast::<i32>();
+            for j in 0..12 {
+                let bj: __m512bh = std::mem::transmute(_mm512_set1_epi32(bp.add(j).read_unaligned()));
+                acc[0][j] = _mm512_dpbf16_ps(acc[0][j], a0, bj);
+                acc[1][j] = _mm512_dpbf16_ps(acc[1][j], a1, bj);
+            }
+        }
+    }
+    // SAFETY: the caller's contract is `finish`'s for the 32 × 12 tile; avx512f is enabled.
+    unsafe { finish::<__m512, 2, 12>(&acc, dest) }
+}
+
+/// The [`bf16_avx512_32x12`] kernel as a [`MicroKernel`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bf16Avx512;
+
+const _: () = crate::kernel::check_invariants(32, 12, 16, 2 * std::mem::size_of::<bf16>(), params::BF16_AVX512);
+
+impl MicroKernel for Bf16Avx512 {
+    type Elem = f32;
+    type Packed = bf16;
+    const KU: usize = 2;
+    const ISA: Isa = Isa::Avx512;
+    const MR: usize = 32;
+    const NR: usize = 12;
+    const NAME: &'static str = "bf16_avx512_32x12";
+    const BLOCKING: crate::params::Blocking = params::BF16_AVX512;
+    const MASKED: bool = true;
+
+    #[inline]
+    unsafe fn run(kc: usize, a: *const bf16, b: *const bf16, dest: Dest<f32>) {
+        // SAFETY: the trait's contract is the kernel's, and `Bf16Pairs` (its only user)
+        // runs only where the CPU has avx512bf16 (`isa::has_avx512_bf16`).
+        unsafe { bf16_avx512_32x12(kc, a, b, dest) }
+    }
+}
+
+/// bf16 A and B packed as they are, in pairs of k, for [`Bf16Avx512`]. Always packed:
+/// the kernel reads pairs, which no layout of A holds in place.
+pub(crate) struct Bf16Pairs;
+
+impl Packing for Bf16Pairs {
+    type Kernel = Bf16Avx512;
+    type Input = bf16;
+
+    fn pack_a(dst: &mut [bf16], a: Operand<'_, bf16>, rows: (usize, usize), cols: (usize, usize)) {
+        crate::pack::pack_pairs(dst, a, 32, rows, cols);
+    }
+
+    fn pack_b(dst: &mut [bf16], b: Operand<'_, bf16>, rows: (usize, usize), cols: (usize, usize)) {
+        crate::pack::pack_pairs(dst, b.t(), 12, cols, rows);
+    }
+
+    unsafe fn run_unpacked(_: &Problem<'_, bf16>) -> bool {
+        false
     }
 }

@@ -20,7 +20,7 @@
 use matmul_core::{Element, Scalar};
 use rayon::prelude::*;
 
-use crate::kernel::{Dest, MicroKernel, Strided};
+use crate::kernel::{Dest, MicroKernel, NativeKernel, Strided};
 use crate::pack::{pack_a_panel, pack_b_panel, Operand, A_BUFFER, B_BUFFER};
 
 /// `C ← α·A·B + β·C` with C of unit row stride or general strides (the caller has already
@@ -42,8 +42,18 @@ pub(crate) struct Problem<'a, E: Element> {
 pub(crate) trait Input: Element<Acc: crate::SimdScalar> {
     /// The operand itself when its elements are already the kernels' type (`f32`, `f64`),
     /// so that the paths reading A and B in place (the small path, gemv) and the kernels'
-    /// own B packing apply; `None` for the half types, which are widened while packed.
+    /// own B packing apply; `None` for the half types, which are packed first.
     fn native(op: Operand<'_, Self>) -> Option<Operand<'_, Self::Acc>>;
+
+    /// Runs the product with `isa`'s kernel for this type: by default the accumulator
+    /// type's kernel, the inputs widened while packed.
+    ///
+    /// # Safety
+    /// [`run`]'s contract, with the CPU supporting `isa`.
+    unsafe fn dispatch(isa: crate::Isa, p: Problem<'_, Self>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
+        // SAFETY: forwarded.
+        unsafe { <Self::Acc as crate::SimdScalar>::dispatch(isa, p, pool, allow_small) }
+    }
 }
 
 impl<T: crate::SimdScalar> Input for T {
@@ -52,16 +62,93 @@ impl<T: crate::SimdScalar> Input for T {
     }
 }
 
-macro_rules! widened_input {
-    ($($t:ty),*) => {$(
-        impl Input for $t {
-            fn native(_: Operand<'_, $t>) -> Option<Operand<'_, f32>> {
-                None
-            }
-        }
-    )*};
+impl Input for matmul_core::half::f16 {
+    fn native(_: Operand<'_, Self>) -> Option<Operand<'_, f32>> {
+        None
+    }
 }
-widened_input!(matmul_core::half::bf16, matmul_core::half::f16);
+
+impl Input for matmul_core::half::bf16 {
+    fn native(_: Operand<'_, Self>) -> Option<Operand<'_, f32>> {
+        None
+    }
+
+    /// With AVX-512 BF16, the bf16 pair kernel; elsewhere the f32 kernels, widened.
+    unsafe fn dispatch(isa: crate::Isa, p: Problem<'_, Self>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
+        #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+        if isa == crate::Isa::Avx512 && crate::isa::has_avx512_bf16() {
+            // SAFETY: forwarded, and the CPU has avx512bf16 (checked just now).
+            return unsafe { run::<crate::avx512::Bf16Pairs>(p, pool, allow_small) };
+        }
+        // SAFETY: forwarded.
+        unsafe { <f32 as crate::SimdScalar>::dispatch(isa, p, pool, allow_small) }
+    }
+}
+
+/// How the operands of one element type reach one kernel: how A and B are packed into
+/// its panels, and whether a product may skip packing. The five loops are written once,
+/// over this.
+pub(crate) trait Packing {
+    /// The kernel.
+    type Kernel: MicroKernel;
+    /// The element type of A and B.
+    type Input: Element<Acc = <Self::Kernel as MicroKernel>::Elem>;
+
+    /// Packs rows `i0 .. i0 + rows` (`rows ≤ MR`) and columns `p0 .. p0 + kc` of A into
+    /// one A micro-panel of [`MicroKernel::run`]'s layout, zero-padded.
+    fn pack_a(dst: &mut [Packed<Self>], a: Operand<'_, Self::Input>, rows: (usize, usize), cols: (usize, usize));
+
+    /// Packs rows `p0 .. p0 + kc` and columns `j0 .. j0 + cols` (`cols ≤ NR`) of B into
+    /// one B micro-panel, zero-padded.
+    fn pack_b(dst: &mut [Packed<Self>], b: Operand<'_, Self::Input>, rows: (usize, usize), cols: (usize, usize));
+
+    /// Runs the product without packing and returns true, or returns false (and does
+    /// nothing) where that path does not apply.
+    ///
+    /// # Safety
+    /// [`run`]'s contract.
+    unsafe fn run_unpacked(_p: &Problem<'_, Self::Input>) -> bool {
+        false
+    }
+}
+
+/// The packed element type of a [`Packing`]'s kernel.
+pub(crate) type Packed<S> = <<S as Packing>::Kernel as MicroKernel>::Packed;
+
+/// A kernel of the accumulator type fed by widening its inputs while packing (a copy for
+/// its own type, whose B the kernel may pack its own way, and which may be read in place).
+pub(crate) struct Widened<K, E>(std::marker::PhantomData<(K, E)>);
+
+impl<K: NativeKernel, E: Input<Acc = K::Elem>> Packing for Widened<K, E> {
+    type Kernel = K;
+    type Input = E;
+
+    #[inline(always)]
+    fn pack_a(dst: &mut [K::Elem], a: Operand<'_, E>, rows: (usize, usize), cols: (usize, usize)) {
+        pack_a_panel(dst, a, K::MR, rows, cols);
+    }
+
+    #[inline(always)]
+    fn pack_b(dst: &mut [K::Elem], b: Operand<'_, E>, rows: (usize, usize), cols: (usize, usize)) {
+        match E::native(b) {
+            Some(b) => K::pack_b(dst, b, rows, cols),
+            None => pack_b_panel(dst, b, K::NR, rows, cols),
+        }
+    }
+
+    unsafe fn run_unpacked(p: &Problem<'_, E>) -> bool {
+        let (Some(a), Some(b)) = (E::native(p.a), E::native(p.b)) else {
+            return false;
+        };
+        let native = Problem::<K::Elem> { m: p.m, n: p.n, k: p.k, alpha: p.alpha, beta: p.beta, a, b, c: p.c };
+        if !is_small::<K>(&native) {
+            return false;
+        }
+        // SAFETY: `run`'s contract, and `is_small` checked A's unit row stride and k ≤ KC.
+        unsafe { run_small::<K>(&native) };
+        true
+    }
+}
 
 /// C's element (0, 0) and strides. Raw, because threads write disjoint tiles of it
 /// concurrently, which no slice split can express for column-major tiles.
@@ -121,44 +208,37 @@ pub(crate) const SMALL_MAX: usize = 1_000_000;
 const _: () = assert!(SMALL_MAX < crate::SERIAL_BELOW);
 
 /// Whether [`run`] takes the small, unpacked path for this problem (shape and layout only).
-pub(crate) fn is_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) -> bool {
+pub(crate) fn is_small<K: NativeKernel>(p: &Problem<'_, K::Elem>) -> bool {
     let strides_fit = p.a.unsigned_strides().is_some() && p.b.unsigned_strides().is_some();
     p.a.rs == 1 && strides_fit && p.k <= K::BLOCKING.kc && p.m.saturating_mul(p.n).saturating_mul(p.k) <= SMALL_MAX
 }
 
 /// Runs the product on `pool` (or on this thread when `pool` is `None`), unpacked when
-/// `allow_small`, A and B are already in the kernel's type, and [`is_small`] (the results
+/// `allow_small` and the packing allows it (see [`Packing::run_unpacked`]: the results
 /// are the same bits either way).
 ///
 /// # Safety
 ///
-/// * The CPU supports `K::ISA`.
+/// * The CPU supports the kernel's ISA.
 /// * `p.m, p.n, p.k ≥ 1`; `p.a` is `m × k` and `p.b` is `k × n`.
 /// * `p.c` addresses an `m × n` matrix whose elements are distinct, valid for writes (and
 ///   reads when β ≠ 0), and accessed by nothing else during the call.
-pub(crate) unsafe fn run<K: MicroKernel, E: Input<Acc = K::Elem>>(
-    p: Problem<'_, E>,
-    pool: Option<&rayon::ThreadPool>,
-    allow_small: bool,
-) {
-    if let (true, Some(a), Some(b)) = (allow_small, E::native(p.a), E::native(p.b)) {
-        let native = Problem::<K::Elem> { m: p.m, n: p.n, k: p.k, alpha: p.alpha, beta: p.beta, a, b, c: p.c };
-        if is_small::<K>(&native) {
-            // SAFETY: `run`'s contract, and `is_small` checked A's unit row stride and k ≤ KC.
-            unsafe { run_small::<K>(&native) };
-            return;
-        }
+pub(crate) unsafe fn run<S: Packing>(p: Problem<'_, S::Input>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
+    // SAFETY: `run`'s contract is `run_unpacked`'s.
+    if allow_small && unsafe { S::run_unpacked(&p) } {
+        return;
     }
     let threads = pool.map_or(1, |pool| pool.current_num_threads());
+    let k = S::Kernel::KU;
     B_BUFFER.with_borrow_mut(|buffer| {
-        let kc = K::BLOCKING.kc_for(p.k);
-        let nc = K::BLOCKING.nc.min(p.n.next_multiple_of(K::NR));
-        let b_pack: &mut [K::Elem] = buffer.get(nc * kc);
+        let kc = S::Kernel::BLOCKING.kc_for(p.k).next_multiple_of(k);
+        let nc = S::Kernel::BLOCKING.nc.min(p.n.next_multiple_of(S::Kernel::NR));
+        let b_pack: &mut [Packed<S>] = buffer.get(nc * kc);
         match pool {
             // SAFETY: `run`'s contract is `blocks`'s.
-            Some(pool) => pool.install(|| unsafe { blocks::<K, E>(&p, b_pack, threads) }),
+            Some(pool) => pool.install(|| unsafe { blocks::<S>(&p, b_pack, threads) }),
             // SAFETY: as above.
-            None => unsafe { blocks::<K, E>(&p, b_pack, 1) },
+            None => unsafe { blocks::<S>(&p, b_pack, 1) },
         }
     });
 }
@@ -166,10 +246,13 @@ pub(crate) unsafe fn run<K: MicroKernel, E: Input<Acc = K::Elem>>(
 /// Loops 5 and 4, and the parallel region of loop 3 inside them.
 ///
 /// # Safety
-/// As [`run`]; `b_pack` holds at least `min(NC, n rounded up to NR) · kc` elements.
-unsafe fn blocks<K: MicroKernel, E: Input<Acc = K::Elem>>(p: &Problem<'_, E>, b_pack: &mut [K::Elem], threads: usize) {
-    let kc_max = K::BLOCKING.kc_for(p.k);
-    let nc_max = K::BLOCKING.nc;
+/// As [`run`]; `b_pack` holds at least `min(NC, n rounded up to NR) · kc'` elements, `kc'`
+/// the K block rounded up to a multiple of `KU`.
+unsafe fn blocks<S: Packing>(p: &Problem<'_, S::Input>, b_pack: &mut [Packed<S>], threads: usize) {
+    type K<S> = <S as Packing>::Kernel;
+    let kc_max = K::<S>::BLOCKING.kc_for(p.k);
+    let nc_max = K::<S>::BLOCKING.nc;
+    let (mr, nr) = (K::<S>::MR, K::<S>::NR);
     // LOOP 5: N in blocks of NC. The packed B block of KC × NC is shared by all threads.
     for jc in (0..p.n).step_by(nc_max) {
         let nb = nc_max.min(p.n - jc);
@@ -177,21 +260,21 @@ unsafe fn blocks<K: MicroKernel, E: Input<Acc = K::Elem>>(p: &Problem<'_, E>, b_
         // p = 0, 1, … whatever the thread count). Later blocks add to what earlier ones wrote.
         for pc in (0..p.k).step_by(kc_max) {
             let kb = kc_max.min(p.k - pc);
-            let beta = if pc == 0 { p.beta } else { K::Elem::ONE };
-            let b_block = &mut b_pack[..nb.next_multiple_of(K::NR) * kb];
-            pack_b::<K, E>(b_block, p.b, (pc, kb), (jc, nb), threads);
-            let b_block: &[K::Elem] = b_block;
-            let m_panels = p.m.div_ceil(K::MR);
-            let n_panels = nb.div_ceil(K::NR);
+            let beta = if pc == 0 { p.beta } else { <K<S> as MicroKernel>::Elem::ONE };
+            let b_block = &mut b_pack[..nb.next_multiple_of(nr) * kb.next_multiple_of(K::<S>::KU)];
+            pack_b::<S>(b_block, p.b, (pc, kb), (jc, nb), threads);
+            let b_block: &[Packed<S>] = b_block;
+            let m_panels = p.m.div_ceil(mr);
+            let n_panels = nb.div_ceil(nr);
             let split = Split::new(threads, m_panels, n_panels);
             let task = |t: usize| {
                 let (m0, m1) = Split::range(t / split.tn, split.tm, m_panels);
                 let (n0, n1) = Split::range(t % split.tn, split.tn, n_panels);
-                let rows = (m0 * K::MR, (m1 * K::MR).min(p.m));
-                let cols = (n0 * K::NR, (n1 * K::NR).min(nb));
+                let rows = (m0 * mr, (m1 * mr).min(p.m));
+                let cols = (n0 * nr, (n1 * nr).min(nb));
                 // SAFETY: `run`'s contract; the rectangles of distinct `t` are disjoint
                 // (`Split::range` partitions the panels), so no two tasks share a tile.
-                unsafe { rectangle::<K, E>(p, beta, b_block, (pc, kb), jc, rows, cols) };
+                unsafe { rectangle::<S>(p, beta, b_block, (pc, kb), jc, rows, cols) };
             };
             if threads > 1 {
                 (0..split.tm * split.tn).into_par_iter().for_each(task);
@@ -203,28 +286,24 @@ unsafe fn blocks<K: MicroKernel, E: Input<Acc = K::Elem>>(p: &Problem<'_, E>, b_
 }
 
 /// Packs the `kb × nb` block of B at `(pc, jc)` into NR-column micro-panels, split over the
-/// threads by panel: with the kernel's own packing when B is in its type, else widened by
-/// the portable loop.
-fn pack_b<K: MicroKernel, E: Input<Acc = K::Elem>>(
-    dst: &mut [K::Elem],
-    b: Operand<'_, E>,
+/// threads by panel.
+fn pack_b<S: Packing>(
+    dst: &mut [Packed<S>],
+    b: Operand<'_, S::Input>,
     (pc, kb): (usize, usize),
     (jc, nb): (usize, usize),
     threads: usize,
 ) {
-    let native = E::native(b);
-    let panel = |(jp, out): (usize, &mut [K::Elem])| {
-        let j0 = jc + jp * K::NR;
-        let cols = K::NR.min(jc + nb - j0);
-        match native {
-            Some(b) => K::pack_b(out, b, (pc, kb), (j0, cols)),
-            None => pack_b_panel(out, b, K::NR, (pc, kb), (j0, cols)),
-        }
+    let nr = S::Kernel::NR;
+    let panel = |(jp, out): (usize, &mut [Packed<S>])| {
+        let j0 = jc + jp * nr;
+        S::pack_b(out, b, (pc, kb), (j0, nr.min(jc + nb - j0)));
     };
+    let len = nr * kb.next_multiple_of(S::Kernel::KU);
     if threads > 1 {
-        dst.par_chunks_mut(K::NR * kb).enumerate().for_each(panel);
+        dst.par_chunks_mut(len).enumerate().for_each(panel);
     } else {
-        dst.chunks_mut(K::NR * kb).enumerate().for_each(panel);
+        dst.chunks_mut(len).enumerate().for_each(panel);
     }
 }
 
@@ -233,10 +312,10 @@ fn pack_b<K: MicroKernel, E: Input<Acc = K::Elem>>(
 ///
 /// # Safety
 /// As [`run`], and no other thread writes this rectangle of C during the call.
-unsafe fn rectangle<K: MicroKernel, E: Input<Acc = K::Elem>>(
-    p: &Problem<'_, E>,
-    beta: K::Elem,
-    b_block: &[K::Elem],
+unsafe fn rectangle<S: Packing>(
+    p: &Problem<'_, S::Input>,
+    beta: <S::Kernel as MicroKernel>::Elem,
+    b_block: &[Packed<S>],
     (pc, kb): (usize, usize),
     jc: usize,
     rows: (usize, usize),
@@ -245,39 +324,49 @@ unsafe fn rectangle<K: MicroKernel, E: Input<Acc = K::Elem>>(
     if rows.0 >= rows.1 || cols.0 >= cols.1 {
         return;
     }
-    let mc = K::BLOCKING.mc;
+    type K<S> = <S as Packing>::Kernel;
+    let mc = K::<S>::BLOCKING.mc;
+    // Elements of one step of k, rounded up to the kernel's pairs.
+    let kp = kb.next_multiple_of(K::<S>::KU);
     A_BUFFER.with_borrow_mut(|buffer| {
-        let a_pack: &mut [K::Elem] = buffer.get(mc.min(rows.1 - rows.0).next_multiple_of(K::MR) * kb);
+        let a_pack: &mut [Packed<S>] = buffer.get(mc.min(rows.1 - rows.0).next_multiple_of(K::<S>::MR) * kp);
         // LOOP 3: this thread's rows in blocks of MC; each A block is packed once and
         // reused against every B micro-panel of the thread's columns.
         for ic in (rows.0..rows.1).step_by(mc) {
             let mb = mc.min(rows.1 - ic);
-            let a_block = &mut a_pack[..mb.next_multiple_of(K::MR) * kb];
-            for (ip, out) in a_block.chunks_exact_mut(K::MR * kb).enumerate() {
-                let i0 = ic + ip * K::MR;
-                pack_a_panel(out, p.a, K::MR, (i0, K::MR.min(ic + mb - i0)), (pc, kb));
+            let a_block = &mut a_pack[..mb.next_multiple_of(K::<S>::MR) * kp];
+            for (ip, out) in a_block.chunks_exact_mut(K::<S>::MR * kp).enumerate() {
+                let i0 = ic + ip * K::<S>::MR;
+                S::pack_a(out, p.a, (i0, K::<S>::MR.min(ic + mb - i0)), (pc, kb));
             }
-            let a_block: &[K::Elem] = a_block;
+            let a_block: &[Packed<S>] = a_block;
             // LOOP 2: B micro-panels (NR columns each).
-            for jr in (cols.0..cols.1).step_by(K::NR) {
-                let b_panel = &b_block[jr / K::NR * K::NR * kb..][..K::NR * kb];
-                let nr = K::NR.min(cols.1 - jr);
+            for jr in (cols.0..cols.1).step_by(K::<S>::NR) {
+                let b_panel = &b_block[jr / K::<S>::NR * K::<S>::NR * kp..][..K::<S>::NR * kp];
+                let nr = K::<S>::NR.min(cols.1 - jr);
                 // LOOP 1: A micro-panels (MR rows each).
-                for ir in (0..mb).step_by(K::MR) {
-                    let a_panel = &a_block[ir / K::MR * K::MR * kb..][..K::MR * kb];
+                for ir in (0..mb).step_by(K::<S>::MR) {
+                    let a_panel = &a_block[ir / K::<S>::MR * K::<S>::MR * kp..][..K::<S>::MR * kp];
                     let (i, j) = (ic + ir, jc + jr);
                     debug_assert_eq!(a_panel.as_ptr() as usize % 64, 0);
                     // SAFETY: (i, j) is an element of C (i < m, j < n), so its offset lies
                     // inside the C the caller of `run` vouched for.
                     let ptr = unsafe { p.c.ptr.add(i * p.c.rs + j * p.c.cs) };
-                    let dest =
-                        Dest { ptr, rs: p.c.rs, cs: p.c.cs, rows: K::MR.min(mb - ir), cols: nr, alpha: p.alpha, beta };
+                    let dest = Dest {
+                        ptr,
+                        rs: p.c.rs,
+                        cs: p.c.cs,
+                        rows: K::<S>::MR.min(mb - ir),
+                        cols: nr,
+                        alpha: p.alpha,
+                        beta,
+                    };
                     // SAFETY: the CPU supports K::ISA (`run`'s contract, checked by the
-                    // backend with `Isa::is_supported`); `a_panel`/`b_panel` are MR·kb and NR·kb long,
+                    // backend with `Isa::is_supported`); `a_panel`/`b_panel` are MR·kp and NR·kp long,
                     // `a_panel` starts on a cache line (aligned buffer, offsets multiples of
-                    // MR·kb elements = whole cache lines); the tile lies inside C and belongs
+                    // MR·kp elements = whole cache lines); the tile lies inside C and belongs
                     // to this task alone (disjoint rectangles).
-                    unsafe { K::run(kb, a_panel.as_ptr(), b_panel.as_ptr(), dest) };
+                    unsafe { K::<S>::run(kb, a_panel.as_ptr(), b_panel.as_ptr(), dest) };
                 }
             }
         }
@@ -294,7 +383,7 @@ unsafe fn rectangle<K: MicroKernel, E: Input<Acc = K::Elem>>(
 ///
 /// # Safety
 /// As [`run`], and [`is_small`]: `p.a.rs == 1`, no stride of A or B negative, `p.k ≤ K::BLOCKING.kc`.
-unsafe fn run_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) {
+unsafe fn run_small<K: NativeKernel>(p: &Problem<'_, K::Elem>) {
     if K::MASKED || p.m % K::MR == 0 {
         // SAFETY: forwarded; no A panel needs packing (masked reads, or whole panels).
         unsafe { small_tiles::<K>(p, &[]) };
@@ -315,7 +404,7 @@ unsafe fn run_small<K: MicroKernel>(p: &Problem<'_, K::Elem>) {
 /// # Safety
 /// As [`run_small`]; `a_edge` is empty when `K::MASKED` or MR divides m, else it is the
 /// packed panel of A's last `m mod MR` rows (`MR·k` elements).
-unsafe fn small_tiles<K: MicroKernel>(p: &Problem<'_, K::Elem>, a_edge: &[K::Elem]) {
+unsafe fn small_tiles<K: NativeKernel>(p: &Problem<'_, K::Elem>, a_edge: &[K::Elem]) {
     let (m, n, k) = (p.m, p.n, p.k);
     let m_full = if a_edge.is_empty() { m } else { m / K::MR * K::MR };
     // LOOP 2: NR columns at a time.

@@ -33,6 +33,19 @@ fn select(forced: Option<&str>) -> Result<Isa, String> {
     }
 }
 
+/// Whether the CPU has AVX-512 BF16 (`vdpbf16ps`) beside AVX-512F: the `simd` backend then
+/// multiplies bf16 inputs with its bf16 pair kernel instead of widening them to f32.
+pub fn has_avx512_bf16() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        Isa::Avx512.is_supported() && std::arch::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
+    {
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

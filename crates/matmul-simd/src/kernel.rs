@@ -83,8 +83,16 @@ pub struct Strided<T> {
 /// * No allocation, no panic, no thread.
 /// * `kc = 0` is allowed and writes `β·C` (`α·0 + β·c`).
 pub trait MicroKernel: Copy + Send + Sync + 'static {
-    /// The element type.
+    /// The element type of C, α, β and the accumulators.
     type Elem: Scalar;
+    /// The element type of the packed panels: [`MicroKernel::Elem`] itself, or `bf16` for
+    /// the kernel that multiplies pairs of bf16 (`vdpbf16ps`).
+    type Packed: bytemuck::Pod + Send + Sync;
+    /// Steps of k that one packed step holds, interleaved: 1, or 2 for the bf16 pair
+    /// kernel. A panel of depth `kc` then has `⌈kc / KU⌉` steps, the last one padded with
+    /// zeros, and element `(i, p)` of an A panel is at `a + (p / KU)·MR·KU + i·KU + p % KU`
+    /// (for B, `(p, j)` at `b + (p / KU)·NR·KU + j·KU + p % KU`).
+    const KU: usize;
     /// The instruction set the kernel needs.
     const ISA: Isa;
     /// Rows of the register tile (a multiple of the vector width).
@@ -95,7 +103,7 @@ pub trait MicroKernel: Copy + Send + Sync + 'static {
     const NAME: &'static str;
     /// Its cache blocking (see [`crate::params`]).
     const BLOCKING: Blocking;
-    /// Whether its loads and stores take masks, so that [`MicroKernel::run_strided`] reads
+    /// Whether its loads and stores take masks, so that [`NativeKernel::run_strided`] reads
     /// only the `dest.rows` rows of A an edge tile needs (the small path then packs
     /// nothing); without, it reads all `MR`.
     const MASKED: bool;
@@ -105,13 +113,17 @@ pub trait MicroKernel: Copy + Send + Sync + 'static {
     /// # Safety
     ///
     /// * The CPU supports [`MicroKernel::ISA`] (the caller checked [`Isa::is_supported`]).
-    /// * `a` points to `MR·kc` readable elements, aligned to 64 bytes; `b` to `NR·kc`
-    ///   readable elements.
+    /// * `a` points to `MR·kc'` readable elements, aligned to 64 bytes; `b` to `NR·kc'`
+    ///   readable elements, where `kc'` is `kc` rounded up to a multiple of `KU`.
     /// * `1 ≤ dest.rows ≤ MR`, `1 ≤ dest.cols ≤ NR`, and every element
     ///   `dest.ptr + i·rs + j·cs` of the tile is valid for writes (and for reads when β ≠ 0)
     ///   and not accessed by anyone else during the call.
-    unsafe fn run(kc: usize, a: *const Self::Elem, b: *const Self::Elem, dest: Dest<Self::Elem>);
+    unsafe fn run(kc: usize, a: *const Self::Packed, b: *const Self::Packed, dest: Dest<Self::Elem>);
+}
 
+/// A kernel whose panels hold its own element type, one step of k each (`KU = 1`): it can
+/// also read A and B where they are (the small-product path), and may pack B its own way.
+pub trait NativeKernel: MicroKernel<Packed = <Self as MicroKernel>::Elem> {
     /// The same kernel reading A and B where they are, without packing: the same
     /// operations in the same order as [`MicroKernel::run`], so the same bits.
     ///
@@ -184,12 +196,12 @@ const STAGE_CAPACITY: usize = 384;
 /// above and the driver rely on. [`microkernel!`] evaluates this in a `const` item for
 /// every kernel it declares, so a new kernel or block size that breaks one fails to build
 /// (with the message below), in every profile, instead of tripping a `debug_assert`.
-pub(crate) const fn check_invariants(mr: usize, nr: usize, lanes: usize, elem_bytes: usize, blocking: Blocking) {
+pub(crate) const fn check_invariants(mr: usize, nr: usize, lanes: usize, step_bytes: usize, blocking: Blocking) {
     assert!(mr > 0 && nr > 0 && mr.is_multiple_of(lanes), "MR must be a positive multiple of the vector width");
     assert!(mr * nr <= STAGE_CAPACITY, "MR × NR must fit the staging tile (raise STAGE_CAPACITY)");
     assert!(
-        (mr * elem_bytes).is_multiple_of(64),
-        "MR elements must be a multiple of 64 bytes: packed A micro-panels (MR·kc elements each) must all start on a cache line"
+        (mr * step_bytes).is_multiple_of(64),
+        "one packed step of A (MR·KU elements) must be a multiple of 64 bytes: packed A micro-panels must all start on a cache line"
     );
     assert!(blocking.mc > 0 && blocking.mc.is_multiple_of(mr), "MC must be a positive multiple of MR");
     assert!(blocking.nc > 0 && blocking.nc.is_multiple_of(nr), "NC must be a positive multiple of NR");
@@ -287,7 +299,7 @@ unsafe fn accumulate<V: Lanes, const MV: usize, const NR: usize, const PACKED: b
 /// the stack (f32 32 × 12 in place, n = 64: 84 GFLOP/s instead of 104). The generic
 /// x86-64 model never unrolled it.
 #[inline(always)]
-fn keep_rolled() {
+pub(crate) fn keep_rolled() {
     #[cfg(all(any(target_arch = "x86", target_arch = "x86_64"), not(miri)))]
     // SAFETY: an empty template: it executes nothing and touches no register, memory,
     // stack or flag (`nomem, nostack, preserves_flags`).
@@ -369,15 +381,27 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACK
     src: Strided<V::Elem>,
     d: Dest<V::Elem>,
 ) {
+    // SAFETY: forwarded from the caller.
+    let acc = unsafe { accumulate::<V, MV, NR, PACKED>(kc, src, d.rows, d.cols) };
+    // SAFETY: forwarded from the caller.
+    unsafe { finish::<V, MV, NR>(&acc, d) };
+}
+
+/// The store half of every kernel: `α·acc + β·C` written straight into C when the
+/// instruction set allows it, else through the staging tile.
+///
+/// # Safety
+/// The CPU has `V`'s instruction set; `d` satisfies [`MicroKernel::run`]'s contract with
+/// `MR = MV·V::LANES`.
+#[inline(always)]
+pub(crate) unsafe fn finish<V: Lanes, const MV: usize, const NR: usize>(acc: &[[V; NR]; MV], d: Dest<V::Elem>) {
     // Checked per instantiation when it is compiled, edge-tile sizes included.
     const { assert!(MV * V::LANES * NR <= STAGE_CAPACITY, "a tile must fit the staging tile") };
     let mr = MV * V::LANES;
-    // SAFETY: forwarded from the caller.
-    let acc = unsafe { accumulate::<V, MV, NR, PACKED>(kc, src, d.rows, d.cols) };
     let direct = d.rs == 1 && (V::MASKED || (d.rows == mr && d.cols == NR));
     if direct {
         // SAFETY: unit row stride, and full rows unless masked: `store`'s conditions.
-        unsafe { store::<V, MV, NR>(&acc, d) };
+        unsafe { store::<V, MV, NR>(acc, d) };
         return;
     }
     // Left uninitialised: zeroing all 384 elements (3 KiB in f64) cost more than a small
@@ -399,7 +423,7 @@ pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACK
     }
     let staged = Dest { ptr: sp, rs: 1, cs: mr, rows: mr, cols: NR, ..d };
     // SAFETY: the stage is a full MR × NR tile with unit row stride, owned here.
-    unsafe { store::<V, MV, NR>(&acc, staged) };
+    unsafe { store::<V, MV, NR>(acc, staged) };
     for j in 0..d.cols {
         for i in 0..d.rows {
             // SAFETY: as for the copy in.
@@ -445,7 +469,8 @@ macro_rules! sized_cols {
 }
 pub(crate) use sized_cols;
 
-/// Declares a zero-sized kernel type and its `MicroKernel` impl around a kernel function.
+/// Declares a zero-sized kernel type and its `MicroKernel` and `NativeKernel` impls around
+/// a kernel function and its in-place form.
 macro_rules! microkernel {
     ($ty:ident, $elem:ty, $vec:ty, $isa:expr, $mr:literal x $nr:literal, $func:ident, $strided:ident, $blocking:expr) => {
         $crate::kernel::microkernel!($ty, $elem, $vec, $isa, $mr x $nr, $func, $strided, $blocking, {});
@@ -465,6 +490,8 @@ macro_rules! microkernel {
 
         impl $crate::kernel::MicroKernel for $ty {
             type Elem = $elem;
+            type Packed = $elem;
+            const KU: usize = 1;
             const ISA: $crate::isa::Isa = $isa;
             const MR: usize = $mr;
             const NR: usize = $nr;
@@ -477,7 +504,9 @@ macro_rules! microkernel {
                 // SAFETY: the trait's contract is the kernel function's contract.
                 unsafe { $func(kc, a, b, dest) }
             }
+        }
 
+        impl $crate::kernel::NativeKernel for $ty {
             #[inline]
             unsafe fn run_strided(kc: usize, src: $crate::kernel::Strided<$elem>, dest: $crate::kernel::Dest<$elem>) {
                 // SAFETY: the trait's contract is the kernel function's contract.

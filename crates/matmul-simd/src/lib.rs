@@ -19,7 +19,7 @@
 //! | name | kernels |
 //! |---|---|
 //! | `simd` ([`SIMD`]) | the best this CPU has (or the one `MATMUL_SIMD_KERNEL=avx512\|avx2\|portable` forces) |
-//! | `simd-avx512` ([`SIMD_AVX512`]) | `f64_avx512_24x8`, `f32_avx512_32x12` |
+//! | `simd-avx512` ([`SIMD_AVX512`]) | `f64_avx512_24x8`, `f32_avx512_32x12`, `bf16_avx512_32x12` (with AVX-512 BF16) |
 //! | `simd-avx2` ([`SIMD_AVX2`]) | `f64_avx2_8x6`, `f32_avx2_16x6` |
 //! | `simd-portable` ([`SIMD_PORTABLE`]) | `f64_portable_8x4`, `f32_portable_16x4` |
 //!
@@ -28,12 +28,21 @@
 //!
 //! # Element types
 //!
-//! `f32` and `f64` run their own kernels. `bf16` and `f16` inputs (C, α, β in `f32`) are
-//! widened to `f32` while A and B are packed (exactly: a shift for bf16, F16C for f16 where
-//! the CPU has it, through the `half` crate) and run the `f32` kernels, so they take every
-//! layout and thread count the `f32` path takes, bit-identical across thread counts, and
-//! always the packed path (the small and gemv paths read A and B in place, as `f32`).
-//! There is no AVX-512 BF16 (`vdpbf16ps`) kernel yet.
+//! `f32` and `f64` run their own kernels. `bf16` and `f16` inputs (C, α, β in `f32`):
+//!
+//! * **bf16 on a CPU with AVX-512 BF16** (Zen 4, Sapphire Rapids; `simd` and `simd-avx512`):
+//!   the `bf16_avx512_32x12` kernel, `vdpbf16ps` on A and B packed in pairs of k as they
+//!   are (no conversion), twice the f32 kernel's multiply-adds per instruction. That
+//!   instruction adds each lane's two exact products into the f32 accumulator one at a time
+//!   and flushes subnormal inputs and results to zero, which the bf16 bound allows for
+//!   (`matmul_core::reference::Problem`).
+//! * **otherwise** (f16 everywhere, bf16 without AVX-512 BF16): widened to `f32` while A and
+//!   B are packed (exactly: a shift for bf16, F16C for f16 where the CPU has it, through the
+//!   `half` crate) and run the `f32` kernels.
+//!
+//! Either way every layout and thread count works, bit-identical across thread counts, and
+//! always through the packed path (the small and gemv paths read A and B in place, as
+//! `f32`).
 //!
 //! # Layouts and orientation
 //!
@@ -219,7 +228,7 @@ impl Simd {
         // A and B are the operands of GemmPlan's checked shapes; C's elements are
         // distinct (a MatMut cannot alias itself), at non-negative strides (rs, cs) from
         // `ptr`, and `c` is borrowed mutably for the whole call.
-        unsafe { E::Acc::dispatch(isa, problem, pool.as_deref(), allow_small) };
+        unsafe { E::dispatch(isa, problem, pool.as_deref(), allow_small) };
         Ok(())
     }
 }
@@ -301,13 +310,13 @@ macro_rules! simd_scalar {
                     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
                     // SAFETY: the caller guarantees the CPU supports `isa` and the rest of
                     // `run`'s contract.
-                    Isa::Avx512 => unsafe { driver::run::<avx512::$avx512, E>(p, pool, allow_small) },
+                    Isa::Avx512 => unsafe { driver::run::<driver::Widened<avx512::$avx512, E>>(p, pool, allow_small) },
                     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
                     // SAFETY: as above.
-                    Isa::Avx2 => unsafe { driver::run::<avx2::$avx2, E>(p, pool, allow_small) },
+                    Isa::Avx2 => unsafe { driver::run::<driver::Widened<avx2::$avx2, E>>(p, pool, allow_small) },
                     // SAFETY: as above (the portable kernel needs no instruction set beyond
                     // the build's; on other architectures only Portable is ever supported).
-                    _ => unsafe { driver::run::<portable::$portable, E>(p, pool, allow_small) },
+                    _ => unsafe { driver::run::<driver::Widened<portable::$portable, E>>(p, pool, allow_small) },
                 }
             }
         }
@@ -357,12 +366,20 @@ impl Backend for Simd {
             ),
             t => format!("threads: {t} (serial below {SERIAL_BELOW} multiply-adds)"),
         };
-        format!(
-            "{isa} ({why}): {}, {}; bf16, f16: widened to f32 while packed, {}; {threads}",
-            describe(f64::kernel(isa)),
-            describe(f32::kernel(isa)),
-            f32::kernel(isa).0
-        )
+        let half =
+            if cfg!(any(target_arch = "x86", target_arch = "x86_64")) && isa == Isa::Avx512 && isa::has_avx512_bf16() {
+                let b = params::BF16_AVX512;
+                format!(
+                    "bf16: bf16_avx512_32x12 (vdpbf16ps, MC {} KC {} NC {}); f16: widened to f32 while packed, {}",
+                    b.mc,
+                    b.kc,
+                    b.nc,
+                    f32::kernel(isa).0
+                )
+            } else {
+                format!("bf16, f16: widened to f32 while packed, {}", f32::kernel(isa).0)
+            };
+        format!("{isa} ({why}): {}, {}; {half}; {threads}", describe(f64::kernel(isa)), describe(f32::kernel(isa)))
     }
 
     fn is_multithreaded(&self) -> bool {

@@ -15,7 +15,7 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use matmul_core::{Element, MatRef, Scalar};
+use matmul_core::{Element, MatRef};
 
 /// A read-only operand: a `rows × cols` view, element `(i, j)` at `i·rs + j·cs` elements
 /// from `(0, 0)`, strides of either sign. Reads go through [`Operand::at`] and the
@@ -127,7 +127,7 @@ pub(crate) struct Buffer {
 impl Buffer {
     /// The first `len` elements, 64-byte aligned. Contents are whatever the last user left
     /// (packing overwrites everything the kernels read, padding included).
-    pub fn get<T: Scalar>(&mut self, len: usize) -> &mut [T] {
+    pub fn get<T: bytemuck::Pod>(&mut self, len: usize) -> &mut [T] {
         let per_line = std::mem::size_of::<CacheLine>() / std::mem::size_of::<T>();
         let lines = len.div_ceil(per_line);
         if self.lines.len() < lines {
@@ -248,6 +248,63 @@ pub(crate) fn pack_b_panel<E: Element>(
     }
 }
 
+/// Packs rows `i0 .. i0 + rows` (`rows ≤ width`) and columns `p0 .. p0 + kc` of `src` into
+/// one micro-panel of pairs of k, the layout of a kernel with `KU = 2`: element `(i, p)` at
+/// `dst[(p / 2)·2·width + 2·i + p % 2]`, zeros for the rows past `rows` and, when `kc` is
+/// odd, for the second half of the last pair. No conversion: the kernel multiplies the
+/// elements as they are. An A panel is `pack_pairs(A, MR, …)`; a B panel is
+/// `pack_pairs(Bᵀ, NR, …)`, since element `(p, j)` of B is `(j, p)` of Bᵀ.
+///
+/// Panics (a bug, not bad input) if the block lies outside `src` or `dst` is not
+/// `width·kc` rounded up to an even depth.
+pub(crate) fn pack_pairs<T: Element>(
+    dst: &mut [T],
+    src: Operand<'_, T>,
+    width: usize,
+    (i0, rows): (usize, usize),
+    (p0, kc): (usize, usize),
+) {
+    assert!(dst.len() == width * kc.next_multiple_of(2) && rows <= width);
+    src.assert_block((i0, rows), (p0, kc));
+    if rows < width || kc % 2 == 1 {
+        dst.fill(T::ZERO);
+    }
+    if src.cs == 1 || kc == 1 {
+        // Each row's k run is contiguous (row-major A, column-major B): its pairs are
+        // adjacent in the source, one 32-bit move each.
+        for i in 0..rows {
+            let run = src.row_run(i0 + i, p0, kc);
+            for (out, pair) in dst.chunks_exact_mut(2 * width).zip(run.chunks(2)) {
+                out[2 * i..2 * i + pair.len()].copy_from_slice(pair);
+            }
+        }
+    } else if src.rs == 1 {
+        // Each column is contiguous (column-major A, row-major B): interleave two columns.
+        for (q, out) in dst.chunks_exact_mut(2 * width).enumerate() {
+            let p = 2 * q;
+            let first = src.col_run(i0, p0 + p, rows);
+            for (o, &x) in out.iter_mut().step_by(2).zip(first) {
+                *o = x;
+            }
+            if p + 1 < kc {
+                let second = src.col_run(i0, p0 + p + 1, rows);
+                for (o, &x) in out.iter_mut().skip(1).step_by(2).zip(second) {
+                    *o = x;
+                }
+            }
+        }
+    } else {
+        for (q, out) in dst.chunks_exact_mut(2 * width).enumerate() {
+            for i in 0..rows {
+                for r in 0..2.min(kc - 2 * q) {
+                    // SAFETY: i < rows and 2q + r < kc: inside the block asserted above.
+                    out[2 * i + r] = unsafe { src.at(i0 + i, p0 + 2 * q + r) };
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +352,40 @@ mod tests {
                 for j in 0..5 {
                     let want = if j < 3 { (10 * (1 + p) + 4 + j) as f64 } else { 0.0 };
                     assert_eq!(pb[p * 5 + j], want, "B ({p}, {j}) of {op:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pair_panels_interleave_two_steps_of_k_in_every_layout() {
+        let (mut r, mut c, mut g) = (Vec::new(), Vec::new(), Vec::new());
+        layouts(&mut r, &mut c, &mut g);
+        let bf = |v: &[f64]| v.iter().map(|&x| matmul_core::half::bf16::from_f64(x)).collect::<Vec<_>>();
+        let (r, c, g) = (bf(&r), bf(&c), bf(&g));
+        let ops = [
+            Operand::of(MatRef::new(&r, 5, 7, 7, 1).unwrap()),
+            Operand::of(MatRef::new(&c, 5, 7, 1, 5).unwrap()),
+            Operand::of(MatRef::new(&g, 5, 7, 2, 11).unwrap()),
+        ];
+        for op in ops {
+            // Rows 1..4 (3 of width 4), columns 2..7 (5: odd, the last pair padded), and
+            // columns 1..5 (4: even); the transpose too (B's case).
+            for (view, (i0, rows), (p0, kc)) in
+                [(op, (1, 3), (2, 5usize)), (op, (0, 4), (1, 4)), (op.t(), (2, 4), (1, 3))]
+            {
+                let mut out = vec![matmul_core::half::bf16::NAN; 4 * kc.next_multiple_of(2)];
+                pack_pairs(&mut out, view, 4, (i0, rows), (p0, kc));
+                for p in 0..kc.next_multiple_of(2) {
+                    for i in 0..4 {
+                        let want = if i < rows && p < kc {
+                            // SAFETY: inside the view (i < rows, p < kc).
+                            unsafe { view.at(i0 + i, p0 + p) }.to_f64()
+                        } else {
+                            0.0
+                        };
+                        assert_eq!(out[p / 2 * 8 + 2 * i + p % 2].to_f64(), want, "({i}, {p}) of {view:?}");
+                    }
                 }
             }
         }

@@ -50,6 +50,12 @@ pub const F64_AVX512: Blocking = Blocking { mc: 120, kc: 512, nc: 4032 };
 /// = 18 KiB of L1; B block 384 × 6144 × 4 B = 9 MiB of L3.
 pub const F32_AVX512: Blocking = Blocking { mc: 320, kc: 384, nc: 6144 };
 
+/// bf16 pairs, AVX-512 BF16 32×12: the f32 tile's bytes, with twice its depth (a bf16 is
+/// half an f32). A: 320 × 768 × 2 B = 480 KiB of L2; B micro-panel 768 × 12 × 2 B = 18 KiB
+/// of L1; B block 768 × 6144 × 2 B = 9 MiB of L3. A K block of odd depth pads its last pair
+/// with a zero.
+pub const BF16_AVX512: Blocking = Blocking { mc: 320, kc: 768, nc: 6144 };
+
 /// f64, AVX2 8×6. A: 120 × 256 × 8 B = 240 KiB, inside a 256 KiB L2 (Haswell) and a
 /// quarter of Zen's; B micro-panel 256 × 6 × 8 B = 12 KiB of L1; B block 256 × 4080 × 8 B =
 /// 8 MiB of L3 (BLIS haswell/zen3: 72/256/4080, MC raised for 512 KiB+ L2s).

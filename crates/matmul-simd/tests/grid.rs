@@ -3,7 +3,10 @@
 //! `simd` runs everywhere (the portable kernels at worst) and gets the standard suite.
 //! The forced backends skip, printing why, on a CPU that lacks their instructions.
 
-use matmul_core::testing::{assert_blas_semantics, assert_grid_with, assert_shape_errors, proptest_backend};
+use matmul_core::half::{bf16, f16};
+use matmul_core::testing::{
+    assert_blas_semantics, assert_grid_with, assert_half, assert_shape_errors, proptest_backend,
+};
 use matmul_core::{Availability, Backend};
 
 /// Whether `backend` can run here; prints the reason when it cannot.
@@ -21,7 +24,7 @@ fn runs(backend: &dyn Backend) -> bool {
 /// backend cannot run. `small` sizes run in the full grid; `large` ones (KC ± 1, whose
 /// squares are slow to check against the compensated reference) in the quick grid.
 macro_rules! forced_suite {
-    ($module:ident, $backend:expr, small = $small:expr, large = $large:expr) => {
+    ($module:ident, $backend:expr, small = $small:expr, large = $large:expr, half = $half:expr) => {
         mod $module {
             use super::*;
 
@@ -62,6 +65,24 @@ macro_rules! forced_suite {
                 }
             }
             #[test]
+            fn half_bf16() {
+                if runs($backend) {
+                    assert!(assert_half::<bf16>($backend, &[&$small[..], &$half[..]].concat()));
+                }
+            }
+            #[test]
+            fn half_f16() {
+                if runs($backend) {
+                    assert!(assert_half::<f16>($backend, &[&$small[..], &$half[..]].concat()));
+                }
+            }
+            #[test]
+            fn random_cases_bf16() {
+                if runs($backend) {
+                    proptest_backend::<bf16>($backend, 64);
+                }
+            }
+            #[test]
             fn blas_semantics() {
                 if runs($backend) {
                     assert_blas_semantics::<f32>($backend);
@@ -79,24 +100,29 @@ macro_rules! forced_suite {
     };
 }
 
-// MR ± 1, NR ± 1 and MC ± 1 of both dtypes' kernels (f64 first, then f32).
+// MR ± 1, NR ± 1 and MC ± 1 of both dtypes' kernels (f64 first, then f32); the half
+// types add the sizes around their own K block (the bf16 pair kernel's, on AVX-512; the
+// f32 kernel's, which the widened inputs run, elsewhere).
 forced_suite!(
     avx512,
     &matmul_simd::SIMD_AVX512,
     small = &[23, 24, 25, 7, 8, 9, 119, 120, 121, 31, 32, 33, 11, 12, 13, 319, 320, 321],
-    large = &[511, 512, 513, 383, 384, 385]
+    large = &[511, 512, 513, 383, 384, 385],
+    half = &[767, 768, 769]
 );
 forced_suite!(
     avx2,
     &matmul_simd::SIMD_AVX2,
     small = &[7, 8, 9, 5, 6, 119, 120, 121, 15, 16, 17, 143, 144, 145],
-    large = &[255, 256, 257]
+    large = &[255, 256, 257],
+    half = &[255, 256, 257]
 );
 forced_suite!(
     portable,
     &matmul_simd::SIMD_PORTABLE,
     small = &[7, 8, 9, 3, 4, 5, 63, 64, 65, 15, 16, 17, 127, 128, 129],
-    large = &[255, 256, 257]
+    large = &[255, 256, 257],
+    half = &[255, 256, 257]
 );
 
 // `simd` dispatches to one of the above; its own suite covers the dispatch and the
