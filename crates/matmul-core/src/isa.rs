@@ -70,6 +70,7 @@ impl std::fmt::Display for Isa {
 struct Flags {
     avx512f: bool,
     avx2_fma: bool,
+    avx512_bf16: bool,
 }
 
 fn flags() -> Flags {
@@ -86,13 +87,22 @@ fn flags() -> Flags {
                     && std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma"),
                 avx2_fma: std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
+                avx512_bf16: std::arch::is_x86_feature_detected!("avx512bf16"),
             }
         }
         #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
         {
-            Flags { avx512f: false, avx2_fma: false }
+            Flags { avx512f: false, avx2_fma: false, avx512_bf16: false }
         }
     })
+}
+
+/// Whether the CPU has AVX-512 BF16 (`vdpbf16ps`) beside [`Isa::Avx512`]'s features: the
+/// `simd` backend then multiplies bf16 inputs with its bf16 pair kernel, and the bench
+/// measures the bf16 peak with that instruction.
+pub fn has_avx512_bf16() -> bool {
+    let f = flags();
+    f.avx512f && f.avx512_bf16
 }
 
 /// The best instruction set this CPU supports.

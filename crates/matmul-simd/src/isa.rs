@@ -3,11 +3,12 @@
 //! The kernels are compiled for every instruction set whatever the build's target
 //! features (`#[target_feature]` on each kernel), and one is chosen at run time from what
 //! [`detected`] reports, unless [`KERNEL_ENV`] forces one. [`Isa`] and [`detected`] are
-//! `matmul_core::isa`'s, which the bench's peak measurement uses too.
+//! `matmul_core::isa`'s, which the bench's peak measurement uses too, as is
+//! [`has_avx512_bf16`], which picks the bf16 pair kernel.
 
 use std::sync::OnceLock;
 
-pub use matmul_core::isa::{detected, Isa};
+pub use matmul_core::isa::{detected, has_avx512_bf16, Isa};
 
 /// The environment variable that forces the `simd` backend's instruction set:
 /// `MATMUL_SIMD_KERNEL=avx512|avx2|portable`. Read once, at the first call.
@@ -30,19 +31,6 @@ fn select(forced: Option<&str>) -> Result<Isa, String> {
             Some(isa) => Err(format!("{KERNEL_ENV}={value}, but this CPU lacks {}", isa.required_features())),
             None => Err(format!("{KERNEL_ENV}={value} is not one of avx512, avx2, portable")),
         },
-    }
-}
-
-/// Whether the CPU has AVX-512 BF16 (`vdpbf16ps`) beside AVX-512F: the `simd` backend then
-/// multiplies bf16 inputs with its bf16 pair kernel instead of widening them to f32.
-pub fn has_avx512_bf16() -> bool {
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-    {
-        Isa::Avx512.is_supported() && std::arch::is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
-    {
-        false
     }
 }
 

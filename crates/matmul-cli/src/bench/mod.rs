@@ -209,7 +209,7 @@ impl Plan {
                     "peak {d} ({when}): {:.1} GFLOP/s on 1 thread, {:.1} on {cores} ({})",
                     p.one,
                     p.all,
-                    peak::isa()
+                    peak::instruction(d)
                 );
                 p
             })

@@ -7,6 +7,11 @@
 //! at least 8–10 chains in flight are needed to keep both units busy; with fewer, the
 //! benchmark would measure latency, not throughput. `x` is just below 1 and `y` small, so
 //! the values converge and never overflow or go subnormal (which would slow some CPUs).
+//!
+//! bf16 on a CPU with AVX-512 BF16 is measured with the instruction the `simd` backend's
+//! bf16 kernel runs, `vdpbf16ps` (`acc ← acc + x₀·y₀ + x₁·y₁` per f32 lane: 4 flops a lane,
+//! twice an f32 FMA's); every other half-type case with the f32 FMA, which is what its
+//! kernels run after widening.
 
 use std::hint::black_box;
 use std::sync::Barrier;
@@ -29,10 +34,10 @@ fn lanes(isa: Isa, dtype: Dtype) -> usize {
 
 /// Runs `iters` iterations of `CHAINS` chains on `isa`, which must be supported; returns
 /// flops done and a value that depends on every chain (so nothing can be optimised away).
-/// (`f32` or `f64`: [`measure`] maps the half types to `f32`.)
+/// (`f32`, `f64`, or `bf16` where [`bf16_dot`]: [`measure`] maps the other half cases to `f32`.)
 fn run(isa: Isa, dtype: Dtype, iters: u64) -> (f64, f64) {
     assert!(isa.is_supported(), "the peak ran on {isa}, which this CPU lacks");
-    assert!(!dtype.is_half(), "the FMA peak is measured in f32 or f64");
+    assert!(!dtype.is_half() || (dtype == Dtype::Bf16 && isa == Isa::Avx512 && bf16_dot(dtype)));
     let flops = iters as f64 * CHAINS as f64 * lanes(isa, dtype) as f64 * 2.0;
     let sink = match isa {
         #[cfg(target_arch = "x86_64")]
@@ -40,6 +45,8 @@ fn run(isa: Isa, dtype: Dtype, iters: u64) -> (f64, f64) {
         Isa::Avx512 => unsafe {
             match dtype {
                 Dtype::F64 => x86::f64_avx512(iters),
+                // (`bf16_dot` checked avx512bf16: the assert above.)
+                Dtype::Bf16 => x86::bf16_avx512(iters),
                 _ => x86::f32_avx512(iters),
             }
         },
@@ -58,6 +65,22 @@ fn run(isa: Isa, dtype: Dtype, iters: u64) -> (f64, f64) {
         },
     };
     (flops, sink)
+}
+
+/// Whether `dtype`'s peak is the bf16 dot-product instruction's: bf16 on a CPU with
+/// AVX-512 BF16.
+fn bf16_dot(dtype: Dtype) -> bool {
+    dtype == Dtype::Bf16 && detected() == Isa::Avx512 && matmul_core::isa::has_avx512_bf16()
+}
+
+/// The instruction `dtype`'s peak is measured with, for the report: the instruction set,
+/// and `vdpbf16ps` where [`bf16_dot`].
+pub fn instruction(dtype: Dtype) -> String {
+    if bf16_dot(dtype) {
+        format!("{}, vdpbf16ps", isa())
+    } else {
+        isa().to_string()
+    }
 }
 
 /// Independent accumulator chains per thread (see the module docs).
@@ -152,6 +175,32 @@ mod x86 {
         1e-4,
         f32
     );
+
+    /// `CHAINS` `vdpbf16ps` chains for `iters` iterations: each adds `x₀·y₀ + x₁·y₁` (both
+    /// 2⁻⁸·2⁻⁸) to every f32 lane, so a lane grows by 2⁻¹⁵ a step (until, past 2⁹, the
+    /// additions round away): it never overflows and never goes subnormal.
+    ///
+    /// # Safety
+    /// The CPU must support avx512f and avx512bf16.
+    #[target_feature(enable = "avx512f,avx512bf16")]
+    pub unsafe fn bf16_avx512(iters: u64) -> f64 {
+        // 2⁻⁸ in bf16 is 0x3b80; two of them per 32-bit lane.
+        let pair = black_box(0x3b80_3b80_u32 as i32);
+        // SAFETY: __m512i and __m512bh are the same 64 bytes.
+        let (x, y): (__m512bh, __m512bh) =
+            unsafe { (std::mem::transmute(_mm512_set1_epi32(pair)), std::mem::transmute(_mm512_set1_epi32(pair))) };
+        let mut acc = [_mm512_set1_ps(1.0); CHAINS];
+        for _ in 0..black_box(iters) {
+            for a in &mut acc {
+                *a = _mm512_dpbf16_ps(*a, x, y);
+            }
+        }
+        let mut s = acc[0];
+        for a in &acc[1..] {
+            s = _mm512_add_ps(s, *a);
+        }
+        _mm512_cvtss_f32(s) as f64
+    }
 }
 
 /// Iterations that take about `target` on one thread.
@@ -209,11 +258,11 @@ pub fn isa() -> Isa {
 /// about `per_run`, three runs each, and the best is kept (the peak is a maximum: noise
 /// only ever lowers it).
 ///
-/// Half inputs (bf16, f16) are measured as their accumulator, `f32`: the kernels here run
-/// them on f32 FMAs after widening (no bf16 dot-product instruction is used yet), so the
-/// f32 rate is the peak they are held to.
+/// bf16 with AVX-512 BF16 is measured on `vdpbf16ps` ([`bf16_dot`]), the instruction of the
+/// `simd` backend's bf16 kernel; the other half cases as their accumulator, `f32`, whose
+/// FMAs their kernels run after widening.
 pub fn measure(dtype: Dtype, cores: usize, per_run: Duration) -> PeakRates {
-    let dtype = dtype.accumulator();
+    let dtype = if bf16_dot(dtype) { dtype } else { dtype.accumulator() };
     let isa = detected();
     let iters = calibrate(isa, dtype, per_run);
     let one = best_gflops(isa, dtype, iters, 1, 3);
@@ -239,6 +288,21 @@ mod tests {
             // The sum of CHAINS identical chains (lane 0 of each).
             assert!((sink - CHAINS as f64 * expect).abs() < 1e-9, "{isa}: {sink} vs {}", CHAINS as f64 * expect);
         }
+    }
+
+    #[test]
+    fn the_bf16_chain_adds_two_products_per_lane() {
+        if !bf16_dot(Dtype::Bf16) {
+            eprintln!("skipped: this CPU lacks avx512bf16");
+            return;
+        }
+        let (flops, sink) = run(Isa::Avx512, Dtype::Bf16, 100);
+        // 16 lanes × 2 products × 2 flops per instruction.
+        assert_eq!(flops, 100.0 * CHAINS as f64 * 64.0);
+        // Each chain: 1 + 100·2·2⁻¹⁶, exact in f32; the sum of CHAINS of them (lane 0).
+        assert_eq!(sink, CHAINS as f64 * (1.0 + 100.0 * 2.0 * 2f64.powi(-16)));
+        let rates = measure(Dtype::Bf16, 1, Duration::from_millis(5));
+        assert!(rates.one > 0.0);
     }
 
     #[test]
