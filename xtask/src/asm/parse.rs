@@ -262,7 +262,9 @@ pub fn fp_op(mnemonic: &str, operands: &str) -> Option<FpOp> {
         _ => return None,
     };
     let op = base[..base.len() - 2].trim_end_matches(|c: char| c.is_ascii_digit());
-    let fma = matches!(op, "fmadd" | "fmsub" | "fnmadd" | "fnmsub" | "fmaddsub" | "fmsubadd");
+    // `vdpbf16ps` (AVX-512 BF16) is a fused multiply-add too: two bf16 products added into
+    // each f32 lane.
+    let fma = matches!(op, "fmadd" | "fmsub" | "fnmadd" | "fnmsub" | "fmaddsub" | "fmsubadd") || base == "dpbf16ps";
     if !fma && !matches!(op, "add" | "sub" | "mul" | "div") {
         return None;
     }
@@ -551,6 +553,9 @@ Disassembly of section .text:
         assert!(op.packed && !op.fma && op.elem_bits == 32 && op.width == Some(Width::Zmm));
         let op = fp_op("vfnmadd213ss", "xmm0, xmm1, xmm2").unwrap();
         assert!(!op.packed && op.fma);
+        let op = fp_op("vdpbf16ps", "zmm3, zmm1, DWORD PTR [rax+0x4]{1to16}").unwrap();
+        assert!(op.packed && op.fma && op.elem_bits == 32 && op.width == Some(Width::Zmm));
+        assert!(fp_op("vcvtne2ps2bf16", "zmm0, zmm1, zmm2").is_none());
         assert!(fp_op("addsd", "xmm0, xmm1").is_some());
     }
 

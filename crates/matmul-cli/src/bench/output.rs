@@ -25,6 +25,7 @@ const AVX512: &[&str] = &[
     "matmul_simd::avx512::f64_avx512_24x8_strided",
     "matmul_simd::avx512::f32_avx512_32x12",
     "matmul_simd::avx512::f32_avx512_32x12_strided",
+    "matmul_simd::avx512::bf16_avx512_32x12",
 ];
 
 /// The AVX2 kernels of `matmul-simd`, packed and strided.
