@@ -3,13 +3,18 @@
 //! against the reference. Exits with 1 if a case fails; valgrind adds its own exit code
 //! for an invalid read or write.
 //!
+//! bf16 and f16 inputs run every third case: their widening inside packing (the `half`
+//! crate's slice conversion, F16C for f16, and the element-by-element edges).
+//!
 //! valgrind's CPU has no AVX-512, so under valgrind `simd-avx512` skips and `simd` runs
-//! the AVX2 kernels (the AVX-512 kernels' masked stores are checked by the tests instead).
+//! the AVX2 kernels (the AVX-512 kernels' masked stores are checked by the tests instead,
+//! and the bf16 pair packing by its unit test, which `.ci/run` also runs under valgrind).
 
 use std::process::ExitCode;
 
+use matmul_core::half::{bf16, f16};
 use matmul_core::testing::{grid, run_case, Case, OperandLayout};
-use matmul_core::{Availability, Backend, Scalar};
+use matmul_core::{Availability, Backend, Element};
 
 fn cases() -> Vec<Case> {
     use OperandLayout::{ColMajor as C, General as G, RowMajor as R, Transposed as T};
@@ -27,7 +32,7 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-fn failures<T: Scalar>(backend: &dyn Backend, cases: &[Case]) -> usize {
+fn failures<T: Element>(backend: &dyn Backend, cases: &[Case]) -> usize {
     cases
         .iter()
         .filter(|case| {
@@ -50,8 +55,18 @@ fn main() -> ExitCode {
             println!("{}: skipped ({reason})", backend.name());
             continue;
         }
-        let f = failures::<f32>(backend, &cases) + failures::<f64>(backend, &cases);
-        println!("{}: {} cases x 2 dtypes, {f} failed ({})", backend.name(), cases.len(), backend.details());
+        let half: Vec<Case> = cases.iter().step_by(3).cloned().collect();
+        let f = failures::<f32>(backend, &cases)
+            + failures::<f64>(backend, &cases)
+            + failures::<bf16>(backend, &half)
+            + failures::<f16>(backend, &half);
+        println!(
+            "{}: {} cases x 2 dtypes, {} x bf16 and f16, {f} failed ({})",
+            backend.name(),
+            cases.len(),
+            half.len(),
+            backend.details()
+        );
         failed += f;
     }
     if failed == 0 {
