@@ -132,7 +132,7 @@ pub unsafe fn f32_avx2_16x6(kc: usize, a: *const f32, b: *const f32, dest: Dest<
 /// [`f64_avx2_8x6`] reading A and B in place (the small-product path).
 ///
 /// # Safety
-/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// [`NativeKernel::run_strided`](crate::kernel::NativeKernel::run_strided)'s contract with
 /// MR = 8, NR = 6, on a CPU with avx2,fma.
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
@@ -144,7 +144,7 @@ pub unsafe fn f64_avx2_8x6_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>
 /// [`f32_avx2_16x6`] reading A and B in place (the small-product path).
 ///
 /// # Safety
-/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// [`NativeKernel::run_strided`](crate::kernel::NativeKernel::run_strided)'s contract with
 /// MR = 16, NR = 6, on a CPU with avx2,fma.
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
@@ -172,7 +172,7 @@ microkernel!(F32Avx2, f32, __m256, Isa::Avx2, 16 x 6, f32_avx2_16x6, f32_avx2_16
 /// writable elements.
 type PairTranspose<T> = unsafe fn(dst: *mut T, src: *const T, cs: usize, main: usize);
 
-/// [`MicroKernel::pack_b`](crate::kernel::MicroKernel::pack_b) for NR = 6: a column-major
+/// [`NativeKernel::pack_b`](crate::kernel::NativeKernel::pack_b) for NR = 6: a column-major
 /// B is packed two columns by four rows at a time through in-register transposes, instead
 /// of one scattered store per element (5–7 % of an n = 1024 product). Other layouts and the
 /// ragged ends take the portable loop.

@@ -123,7 +123,7 @@ impl Lanes for __m512 {
 /// f64, AVX-512F, 24 × 8 register tile.
 ///
 /// # Safety
-/// [`MicroKernel::run`](crate::kernel::MicroKernel::run)'s contract with MR = 24, NR = 8,
+/// [`MicroKernel::run`]'s contract with MR = 24, NR = 8,
 /// on a CPU with avx512f.
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
@@ -135,7 +135,7 @@ pub unsafe fn f64_avx512_24x8(kc: usize, a: *const f64, b: *const f64, dest: Des
 /// f32, AVX-512F, 32 × 12 register tile.
 ///
 /// # Safety
-/// [`MicroKernel::run`](crate::kernel::MicroKernel::run)'s contract with MR = 32, NR = 12,
+/// [`MicroKernel::run`]'s contract with MR = 32, NR = 12,
 /// on a CPU with avx512f.
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
@@ -147,7 +147,7 @@ pub unsafe fn f32_avx512_32x12(kc: usize, a: *const f32, b: *const f32, dest: De
 /// [`f64_avx512_24x8`] reading A and B in place (the small-product path).
 ///
 /// # Safety
-/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// [`NativeKernel::run_strided`](crate::kernel::NativeKernel::run_strided)'s contract with
 /// MR = 24, NR = 8, on a CPU with avx512f.
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
@@ -159,7 +159,7 @@ pub unsafe fn f64_avx512_24x8_strided(kc: usize, src: Strided<f64>, dest: Dest<f
 /// [`f32_avx512_32x12`] reading A and B in place (the small-product path).
 ///
 /// # Safety
-/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// [`NativeKernel::run_strided`](crate::kernel::NativeKernel::run_strided)'s contract with
 /// MR = 32, NR = 12, on a CPU with avx512f.
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
@@ -174,7 +174,7 @@ microkernel!(F64Avx512, f64, __m512d, Isa::Avx512, 24 x 8, f64_avx512_24x8, f64_
     }
 });
 
-/// [`MicroKernel::pack_b`](crate::kernel::MicroKernel::pack_b) for NR = 8 f64: a
+/// [`NativeKernel::pack_b`](crate::kernel::NativeKernel::pack_b) for NR = 8 f64: a
 /// column-major B (the usual case after a row-major product is transposed: B is then
 /// Aᵀ) is packed 8 × 8 at a time through an in-register transpose, instead of one
 /// scattered store per element. Other layouts and the ragged ends take the portable loop.
@@ -291,7 +291,7 @@ microkernel!(F32Avx512, f32, __m512, Isa::Avx512, 32 x 12, f32_avx512_32x12, f32
     }
 });
 
-/// [`MicroKernel::pack_b`](crate::kernel::MicroKernel::pack_b) for NR = 12 f32: a
+/// [`NativeKernel::pack_b`](crate::kernel::NativeKernel::pack_b) for NR = 12 f32: a
 /// column-major B is packed 4 × 4 at a time through in-register transposes (three per
 /// four steps of p), instead of one scattered store per element (6 % of an n = 1024 f32
 /// product). Other layouts and the ragged ends take the portable loop.

@@ -10,7 +10,7 @@ use std::mem::MaybeUninit;
 use matmul_core::{Element, Scalar};
 
 use crate::isa::Isa;
-/// The operand [`MicroKernel::pack_b`] reads B through.
+/// The operand [`NativeKernel::pack_b`] reads B through.
 pub use crate::pack::Operand;
 use crate::params::Blocking;
 
@@ -36,7 +36,7 @@ pub struct Dest<T> {
     pub beta: T,
 }
 
-/// A and B read in place by [`MicroKernel::run_strided`] (the small-product path):
+/// A and B read in place by [`NativeKernel::run_strided`] (the small-product path):
 /// element `(i, p)` of A at `a + p·lda + i`, element `(p, j)` of B at `b + p·b_rs + j·b_cs`.
 #[derive(Clone, Copy, Debug)]
 pub struct Strided<T> {
@@ -225,7 +225,7 @@ struct Stage<T>([MaybeUninit<T>; STAGE_CAPACITY]);
 /// # Safety
 /// The CPU has `V`'s instruction set; `1 ≤ rows ≤ MV·LANES`, `1 ≤ cols ≤ NR`; with PACKED,
 /// `src.a` and `src.b` satisfy [`MicroKernel::run`]'s contract with `MR = MV·V::LANES`;
-/// without, they satisfy [`MicroKernel::run_strided`]'s for a `rows × cols` tile.
+/// without, they satisfy [`NativeKernel::run_strided`]'s for a `rows × cols` tile.
 // Indexed loops on purpose: `acc[i][j]` with constant bounds is the shape LLVM fully
 // unrolls into registers; a column loop with a run-time bound leaves the accumulators in
 // memory, at a fraction of the FMA peak (`cargo xtask asm simd` counts stack accesses in
@@ -373,7 +373,7 @@ unsafe fn store_each<V: Lanes, const MV: usize, const NR: usize>(
 /// allows it, else through the staging tile.
 ///
 /// # Safety
-/// [`MicroKernel::run`]'s contract (PACKED) or [`MicroKernel::run_strided`]'s (not), with
+/// [`MicroKernel::run`]'s contract (PACKED) or [`NativeKernel::run_strided`]'s (not), with
 /// `MR = MV·V::LANES` and the instruction set of `V`.
 #[inline(always)]
 pub(crate) unsafe fn tile<V: Lanes, const MV: usize, const NR: usize, const PACKED: bool>(

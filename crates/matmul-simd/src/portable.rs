@@ -83,7 +83,7 @@ pub unsafe fn f32_portable_16x4(kc: usize, a: *const f32, b: *const f32, dest: D
 /// [`f64_portable_8x4`] reading A and B in place (the small-product path).
 ///
 /// # Safety
-/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// [`NativeKernel::run_strided`](crate::kernel::NativeKernel::run_strided)'s contract with
 /// MR = 8, NR = 4.
 #[inline(never)]
 pub unsafe fn f64_portable_8x4_strided(kc: usize, src: Strided<f64>, dest: Dest<f64>) {
@@ -94,7 +94,7 @@ pub unsafe fn f64_portable_8x4_strided(kc: usize, src: Strided<f64>, dest: Dest<
 /// [`f32_portable_16x4`] reading A and B in place (the small-product path).
 ///
 /// # Safety
-/// [`MicroKernel::run_strided`](crate::kernel::MicroKernel::run_strided)'s contract with
+/// [`NativeKernel::run_strided`](crate::kernel::NativeKernel::run_strided)'s contract with
 /// MR = 16, NR = 4.
 #[inline(never)]
 pub unsafe fn f32_portable_16x4_strided(kc: usize, src: Strided<f32>, dest: Dest<f32>) {

@@ -187,8 +187,12 @@ mod x86 {
         // 2⁻⁸ in bf16 is 0x3b80; two of them per 32-bit lane.
         let pair = black_box(0x3b80_3b80_u32 as i32);
         // SAFETY: __m512i and __m512bh are the same 64 bytes.
-        let (x, y): (__m512bh, __m512bh) =
-            unsafe { (std::mem::transmute(_mm512_set1_epi32(pair)), std::mem::transmute(_mm512_set1_epi32(pair))) };
+        let (x, y): (__m512bh, __m512bh) = unsafe {
+            (
+                std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair)),
+                std::mem::transmute::<__m512i, __m512bh>(_mm512_set1_epi32(pair)),
+            )
+        };
         let mut acc = [_mm512_set1_ps(1.0); CHAINS];
         for _ in 0..black_box(iters) {
             for a in &mut acc {
