@@ -138,7 +138,8 @@ impl<K: NativeKernel, E: Input<Acc = K::Elem>> Packing for Widened<K, E> {
 
     unsafe fn run_unpacked(p: &Problem<'_, E>) -> bool {
         let (Some(a), Some(b)) = (E::native(p.a), E::native(p.b)) else {
-            return false;
+            // SAFETY: forwarded.
+            return unsafe { run_small_widened::<K, E>(p) };
         };
         let native = Problem::<K::Elem> { m: p.m, n: p.n, k: p.k, alpha: p.alpha, beta: p.beta, a, b, c: p.c };
         if !is_small::<K>(&native) {
@@ -148,6 +149,56 @@ impl<K: NativeKernel, E: Input<Acc = K::Elem>> Packing for Widened<K, E> {
         unsafe { run_small::<K>(&native) };
         true
     }
+}
+
+/// The most elements of A and B together (256 KiB of `f32`) that [`run_small_widened`]
+/// copies.
+const WIDEN_MAX: usize = 1 << 16;
+
+thread_local! {
+    /// The widened copies of a small product's half-precision A and B.
+    static WIDE_BUFFER: std::cell::RefCell<crate::pack::Buffer> = std::cell::RefCell::new(crate::pack::Buffer::default());
+}
+
+/// A small product of half-precision inputs (the small path's shapes, and at most
+/// [`WIDEN_MAX`] elements of A and B): A and B widened whole into column-major copies, then
+/// the small path on them. The same operations per element as the packed path (widening
+/// is exact, and the small path gives the packed path's bits), without its blocking.
+/// Returns false, doing nothing, for other shapes.
+///
+/// # Safety
+/// [`run`]'s contract.
+unsafe fn run_small_widened<K: NativeKernel, E: Input<Acc = K::Elem>>(p: &Problem<'_, E>) -> bool {
+    let (m, n, k) = (p.m, p.n, p.k);
+    let elements = m.saturating_mul(k).saturating_add(k.saturating_mul(n));
+    if k > K::BLOCKING.kc || m.saturating_mul(n).saturating_mul(k) > SMALL_MAX || elements > WIDEN_MAX {
+        return false;
+    }
+    WIDE_BUFFER.with_borrow_mut(|buffer| {
+        let (a_wide, b_wide) = buffer.get::<K::Elem>(elements).split_at_mut(m * k);
+        // Column-major copies: A's column p at a_wide[p·m ..], B's column j at b_wide[j·k ..]
+        // (one "panel" as wide as the whole matrix).
+        pack_a_panel(a_wide, p.a, m, (0, m), (0, k));
+        pack_a_panel(b_wide, p.b, k, (0, k), (0, n));
+        fn view<T: Element>(data: &[T], rows: usize, cols: usize) -> Operand<'_, T> {
+            Operand::of(matmul_core::MatRef::col_major(data, rows, cols).expect("a whole column-major copy"))
+        }
+        let native = Problem::<K::Elem> {
+            m,
+            n,
+            k,
+            alpha: p.alpha,
+            beta: p.beta,
+            a: view(a_wide, m, k),
+            b: view(b_wide, k, n),
+            c: p.c,
+        };
+        debug_assert!(is_small::<K>(&native));
+        // SAFETY: `run`'s contract for C; A is column-major (unit row stride), neither
+        // copy has a negative stride, and k ≤ KC (checked above): `is_small`'s conditions.
+        unsafe { run_small::<K>(&native) };
+    });
+    true
 }
 
 /// C's element (0, 0) and strides. Raw, because threads write disjoint tiles of it

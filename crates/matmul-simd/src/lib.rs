@@ -40,9 +40,10 @@
 //!   B are packed (exactly: a shift for bf16, F16C for f16 where the CPU has it, through the
 //!   `half` crate) and run the `f32` kernels.
 //!
-//! Either way every layout and thread count works, bit-identical across thread counts, and
-//! always through the packed path (the small and gemv paths read A and B in place, as
-//! `f32`).
+//! Either way every layout and thread count works, bit-identical across thread counts.
+//! Widened inputs of a small product (the small path's shapes, and at most 2¹⁶ elements of
+//! A and B) are copied whole into `f32` and run the small path, with the packed path's bits;
+//! the bf16 pair kernel always packs; the gemv path is for `f32` and `f64` only.
 //!
 //! # Layouts and orientation
 //!
@@ -409,10 +410,12 @@ impl Backend for Simd {
 mod tests {
     use super::*;
     use matmul_core::testing::{Operand as TestOperand, OperandLayout};
+    use matmul_core::Element;
 
     /// The small, unpacked path gives the same bits as the packed one, on shapes with
-    /// edge tiles in both dimensions, for every kernel this CPU runs.
-    fn small_equals_packed<T: SimdScalar>() {
+    /// edge tiles in both dimensions, for every kernel this CPU runs (for the half types:
+    /// the widened copies' small path against the packed path that widens).
+    fn small_equals_packed<T: Input>() {
         use OperandLayout::{ColMajor as C, General as G, RowMajor as R};
         for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
             let simd = Simd::new(Choice::Only(isa));
@@ -433,11 +436,11 @@ mod tests {
                     };
                     let a = TestOperand::<T>::new(m, k, la, v(1));
                     let b = TestOperand::<T>::new(k, n, lb, v(2));
-                    let c0 = TestOperand::<T>::new(m, n, lc, v(3));
+                    let c0 = TestOperand::<T::Acc>::new(m, n, lc, |i, j| v(3)(i, j).to_acc());
                     // α = 1, β = 0 takes the store that skips the multiply by α.
                     for (alpha, beta) in [(0.7, -1.3), (1.0, 0.0)] {
                         let (mut small, mut packed) = (c0.clone(), c0.clone());
-                        let (alpha, beta) = (T::from_f64(alpha), T::from_f64(beta));
+                        let (alpha, beta) = (T::Acc::from_f64(alpha), T::Acc::from_f64(beta));
                         simd.gemm_paths(alpha, a.view(), b.view(), beta, small.view_mut(), true).unwrap();
                         simd.gemm_paths(alpha, a.view(), b.view(), beta, packed.view_mut(), false).unwrap();
                         let what = format!("{isa} {} {m}x{n}x{k} {la:?}{lb:?}{lc:?} α {alpha} β {beta}", T::NAME);
@@ -452,5 +455,7 @@ mod tests {
     fn small_path_is_bit_identical_to_the_packed_one() {
         small_equals_packed::<f32>();
         small_equals_packed::<f64>();
+        small_equals_packed::<matmul_core::half::bf16>();
+        small_equals_packed::<matmul_core::half::f16>();
     }
 }
