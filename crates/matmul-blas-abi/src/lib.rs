@@ -7,6 +7,7 @@
 //! | `sgemm_`, `dgemm_` | Fortran (reference BLAS): column-major, every argument by reference, `TRANSA`/`TRANSB` `'N'`, `'T'` or `'C'` in either case; the hidden string lengths a Fortran caller appends are accepted and ignored |
 //! | `cblas_sgemm`, `cblas_dgemm` | CBLAS: row- or column-major order, arguments by value |
 //! | `cblas_gemm_bf16bf16f32` | MKL's mixed-precision CBLAS GEMM: A and B bf16 (`uint16_t` bits), α, β and C `float` |
+//! | `cblas_sgemm_batch_strided`, `cblas_dgemm_batch_strided`, `cblas_sgemm_batch`, `cblas_dgemm_batch` | MKL's batch GEMMs, strided and grouped (see [`batch`]) |
 //! | `xerbla_`, `cblas_xerbla` | the error handlers (see [`xerbla`]) |
 //!
 //! Arguments are checked as the reference BLAS checks them, in its order, and the first bad
@@ -26,11 +27,12 @@
 //! BLAS exports the same symbols.
 
 pub mod args;
+pub mod batch;
 pub mod config;
 mod gemm;
 pub mod xerbla;
 
-use std::ffi::{c_char, c_int};
+use std::ffi::{c_char, c_int, CStr};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use args::ColMajorGemm;
@@ -214,7 +216,8 @@ exports!(f64, dgemm_, cblas_dgemm);
 /// MKL's `cblas_gemm_bf16bf16f32`: `C ← α·op(A)·op(B) + β·C` with A and B in bf16
 /// (`MKL_BF16`: the 16 bits of a bfloat16, `uint16_t` in C) and α, β, C in `float`, in row-
 /// or column-major order, checked and reported as `cblas_sgemm` is. The product runs on the
-/// configured backend's bf16 path (for `simd`: widened to f32 while packed); a backend
+/// configured backend's bf16 path (for `simd`: its `vdpbf16ps` kernel on a CPU with AVX-512
+/// BF16, else widened to f32 while packed); a backend
 /// without one prints its [`matmul::Error::UnsupportedDtype`] on stderr and leaves C as it was.
 ///
 /// # Safety
@@ -242,6 +245,105 @@ pub unsafe extern "C" fn cblas_gemm_bf16bf16f32(
     // over the `u16` the caller passes).
     unsafe { cblas_gemm::<matmul::half::bf16>(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
 }
+
+/// Writes the strided and grouped batch GEMM symbols for one element type.
+macro_rules! batch_exports {
+    ($t:ty, $strided:ident, $grouped:ident) => {
+        #[doc = concat!("MKL's `", stringify!($strided), "`: `batch_size` products of one shape, each operand a fixed stride after the last (see [`batch`]).")]
+        ///
+        /// # Safety
+        /// MKL's contract: product `p` has A at `a + p·stridea`, B at `b + p·strideb`, C at
+        /// `c + p·stridec`, each the matrix the arguments describe.
+        #[no_mangle]
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe extern "C" fn $strided(
+            order: c_int,
+            trans_a: c_int,
+            trans_b: c_int,
+            m: c_int,
+            n: c_int,
+            k: c_int,
+            alpha: $t,
+            a: *const $t,
+            lda: c_int,
+            stride_a: c_int,
+            b: *const $t,
+            ldb: c_int,
+            stride_b: c_int,
+            beta: $t,
+            c: *mut $t,
+            ldc: c_int,
+            stride_c: c_int,
+            batch_size: c_int,
+        ) {
+            let routine = CStr::from_bytes_with_nul(concat!(stringify!($strided), "\0").as_bytes()).expect("a NUL-terminated name");
+            // SAFETY: forwarded under the same contract.
+            unsafe {
+                batch::strided::<$t>(
+                    routine,
+                    order,
+                    trans_a,
+                    trans_b,
+                    (m, n, k),
+                    alpha,
+                    (a, lda, stride_a),
+                    (b, ldb, stride_b),
+                    beta,
+                    (c, ldc, stride_c),
+                    batch_size,
+                )
+            }
+        }
+
+        #[doc = concat!("MKL's `", stringify!($grouped), "`: `group_count` groups of `group_size[g]` products, each group with its own shape, transposes, α and β (see [`batch`]).")]
+        ///
+        /// # Safety
+        /// MKL's contract: the per-group arrays have `group_count` entries, the pointer
+        /// arrays one per product, each addressing the matrix its group describes.
+        #[no_mangle]
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe extern "C" fn $grouped(
+            order: c_int,
+            trans_a: *const c_int,
+            trans_b: *const c_int,
+            m: *const c_int,
+            n: *const c_int,
+            k: *const c_int,
+            alpha: *const $t,
+            a: *const *const $t,
+            lda: *const c_int,
+            b: *const *const $t,
+            ldb: *const c_int,
+            beta: *const $t,
+            c: *const *mut $t,
+            ldc: *const c_int,
+            group_count: c_int,
+            group_size: *const c_int,
+        ) {
+            let routine = CStr::from_bytes_with_nul(concat!(stringify!($grouped), "\0").as_bytes()).expect("a NUL-terminated name");
+            // SAFETY: forwarded under the same contract.
+            unsafe {
+                batch::grouped::<$t>(
+                    routine,
+                    order,
+                    trans_a,
+                    trans_b,
+                    (m, n, k),
+                    alpha,
+                    (a, lda),
+                    (b, ldb),
+                    beta,
+                    (c, ldc),
+                    group_count,
+                    group_size,
+                )
+            }
+        }
+    };
+}
+
+batch_exports!(f32, cblas_sgemm_batch_strided, cblas_sgemm_batch);
+batch_exports!(f64, cblas_dgemm_batch_strided, cblas_dgemm_batch);
 
 #[cfg(test)]
 mod tests {

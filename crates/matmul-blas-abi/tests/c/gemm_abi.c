@@ -8,6 +8,9 @@
  * This program defines its own xerbla_ and cblas_xerbla, as the reference test programs
  * do; linked with -rdynamic they are the ones the library calls.
  *
+ * MKL's batch GEMMs (strided and grouped) are checked exactly on small integers, with NaN
+ * in every gap between the products' C, and their bad arguments likewise.
+ *
  * Build and run: see tests/run.sh. Prints "N checks passed, M failed"; exits 1 on failure. */
 #include <math.h>
 #include <stdarg.h>
@@ -27,6 +30,18 @@ void cblas_dgemm(int, int, int, int, int, int, double, const double *, int, cons
 /* MKL's mixed-precision GEMM: A and B bfloat16 (the top 16 bits of a float), C float. */
 void cblas_gemm_bf16bf16f32(int, int, int, int, int, int, float, const uint16_t *, int, const uint16_t *, int, float,
                             float *, int);
+
+/* MKL's batch GEMMs: strided (one shape, operands a stride apart) and grouped. */
+void cblas_dgemm_batch_strided(int, int, int, int, int, int, double, const double *, int, int, const double *, int, int,
+                               double, double *, int, int, int);
+void cblas_sgemm_batch_strided(int, int, int, int, int, int, float, const float *, int, int, const float *, int, int,
+                               float, float *, int, int, int);
+void cblas_dgemm_batch(int, const int *, const int *, const int *, const int *, const int *, const double *,
+                       const double **, const int *, const double **, const int *, const double *, double **,
+                       const int *, int, const int *);
+void cblas_sgemm_batch(int, const int *, const int *, const int *, const int *, const int *, const float *,
+                       const float **, const int *, const float **, const int *, const float *, float **, const int *,
+                       int, const int *);
 
 enum { ROW = 101, COL = 102, NOT = 111, TR = 112, CONJ = 113 };
 
@@ -282,6 +297,145 @@ static void bf16_products(void) {
     check(c[0] == 2 && c[3] == 2, "bf16: ones times ones");
 }
 
+
+/* Element (i, j) of op(X) for a stored matrix in CBLAS order `order` with transpose `t`. */
+static double op_at(const double *x, int order, int t, int ld, int i, int j) {
+    return at(x, t != NOT, order == COL, ld, i, j);
+}
+
+/* The expected C of one product (small integers: exact in any order of summation). */
+static double expected(int order, int ta, int tb, int k, double alpha, const double *a, int lda, const double *b,
+                       int ldb, double beta, double c0, int i, int j) {
+    double s = 0;
+    for (int p = 0; p < k; p++) s += op_at(a, order, ta, lda, i, p) * op_at(b, order, tb, ldb, p, j);
+    return alpha * s + beta * c0;
+}
+
+/* cblas_?gemm_batch_strided in both orders and transposes, padded leading dimensions,
+ * strides with gaps (NaN there must stay NaN), a stride of 0 for B (one B for every
+ * product), then the grouped cblas_?gemm_batch with two groups of different shapes. */
+static void batch_products(void) {
+    enum { M = 3, N = 4, K = 5, COUNT = 4, CAP = 512 };
+    static double a[CAP], b[CAP], c[CAP], c0[CAP];
+    static float af[CAP], bf[CAP], cf[CAP];
+    int orders[] = {ROW, COL}, trans[] = {NOT, TR};
+    unsigned seed = 7;
+    for (int o = 0; o < 2; o++)
+        for (int x = 0; x < 2; x++)
+            for (int y = 0; y < 2; y++)
+                for (int b_shared = 0; b_shared <= 1; b_shared++) {
+                    int order = orders[o], ta = trans[x], tb = trans[y];
+                    /* Stored shapes: op(A) is M x K, op(B) is K x N. */
+                    int ra = ta == NOT ? M : K, ca = ta == NOT ? K : M, rb = tb == NOT ? K : N, cb = tb == NOT ? N : K;
+                    int lda = (order == COL ? ra : ca) + 1, ldb = (order == COL ? rb : cb) + 2,
+                        ldc = (order == COL ? M : N) + 1;
+                    int sa = lda * (order == COL ? ca : ra) + 3, sb = b_shared ? 0 : ldb * (order == COL ? cb : rb) + 1,
+                        sc = ldc * (order == COL ? N : M) + 2;
+                    for (int i = 0; i < CAP; i++) {
+                        a[i] = (double)((int)(frand(&seed) * 4));
+                        b[i] = (double)((int)(frand(&seed) * 4));
+                        c0[i] = (double)((int)(frand(&seed) * 4));
+                        af[i] = (float)a[i], bf[i] = (float)b[i];
+                    }
+                    /* C: values inside each product's C, NaN in the padding and the gaps. */
+                    for (int i = 0; i < CAP; i++) c[i] = NAN;
+                    for (int p = 0; p < COUNT; p++)
+                        for (int i = 0; i < M; i++)
+                            for (int j = 0; j < N; j++) {
+                                int idx = p * sc + (order == COL ? i + j * ldc : i * ldc + j);
+                                c[idx] = c0[idx];
+                            }
+                    for (int i = 0; i < CAP; i++) cf[i] = (float)c[i];
+                    double want[CAP];
+                    memcpy(want, c, sizeof want);
+                    for (int p = 0; p < COUNT; p++)
+                        for (int i = 0; i < M; i++)
+                            for (int j = 0; j < N; j++) {
+                                int idx = p * sc + (order == COL ? i + j * ldc : i * ldc + j);
+                                want[idx] = expected(order, ta, tb, K, 2.0, a + p * sa, lda, b + p * sb, ldb, -1.0,
+                                                     c0[idx], i, j);
+                            }
+                    cblas_dgemm_batch_strided(order, ta, tb, M, N, K, 2.0, a, lda, sa, b, ldb, sb, -1.0, c, ldc, sc,
+                                              COUNT);
+                    cblas_sgemm_batch_strided(order, ta, tb, M, N, K, 2.0f, af, lda, sa, bf, ldb, sb, -1.0f, cf, ldc,
+                                              sc, COUNT);
+                    int wrong = 0;
+                    for (int i = 0; i < CAP; i++) {
+                        int same_d = isnan(want[i]) ? isnan(c[i]) : c[i] == want[i];
+                        int same_f = isnan(want[i]) ? isnan(cf[i]) : cf[i] == (float)want[i];
+                        wrong += !same_d + !same_f;
+                    }
+                    char msg[160];
+                    snprintf(msg, sizeof msg, "batch_strided order %d trans %d %d stride_b %d: %d wrong or stray", order,
+                             ta, tb, sb, wrong);
+                    check(wrong == 0, msg);
+                }
+
+    /* Grouped: group 0 is two 2 x 3 x 4 products (A transposed, alpha 1, beta 0 over NaN);
+     * group 1 three 3 x 2 x 1 products (B transposed, alpha -1, beta 2). Column-major. */
+    int tas[] = {TR, NOT}, tbs[] = {NOT, TR}, ms[] = {2, 3}, ns[] = {3, 2}, ks[] = {4, 1}, sizes[] = {2, 3};
+    int ldas[] = {4, 3}, ldbs[] = {4, 2}, ldcs[] = {2, 3};
+    double alphas[] = {1.0, -1.0}, betas[] = {0.0, 2.0};
+    const double *pa[5], *pb[5];
+    double *pc[5];
+    static double ga[5][16], gb[5][16], gc[5][16], gwant[5][16];
+    for (int p = 0; p < 5; p++) {
+        int g = p < 2 ? 0 : 1;
+        for (int i = 0; i < 16; i++) {
+            ga[p][i] = (double)((int)(frand(&seed) * 4));
+            gb[p][i] = (double)((int)(frand(&seed) * 4));
+            gc[p][i] = g == 0 ? NAN : (double)((int)(frand(&seed) * 4));
+        }
+        memcpy(gwant[p], gc[p], sizeof gwant[p]);
+        for (int i = 0; i < ms[g]; i++)
+            for (int j = 0; j < ns[g]; j++)
+                gwant[p][i + j * ldcs[g]] = expected(COL, tas[g], tbs[g], ks[g], alphas[g], ga[p], ldas[g], gb[p],
+                                                     ldbs[g], betas[g], betas[g] == 0 ? 0 : gc[p][i + j * ldcs[g]], i, j);
+        pa[p] = ga[p], pb[p] = gb[p], pc[p] = gc[p];
+    }
+    cblas_dgemm_batch(COL, tas, tbs, ms, ns, ks, alphas, pa, ldas, pb, ldbs, betas, pc, ldcs, 2, sizes);
+    int wrong = 0;
+    for (int p = 0; p < 5; p++)
+        for (int i = 0; i < 16; i++) wrong += isnan(gwant[p][i]) ? !isnan(gc[p][i]) : gc[p][i] != gwant[p][i];
+    char msg[96];
+    snprintf(msg, sizeof msg, "grouped batch: %d wrong or stray", wrong);
+    check(wrong == 0, msg);
+
+    /* Bad arguments: reported at their position in the signature, nothing written. */
+    double one[16], out[16];
+    for (int i = 0; i < 16; i++) one[i] = 1, out[i] = 7;
+    cblas_dgemm_batch_strided(COL, NOT, NOT, 2, 2, 2, 1.0, one, 1, 4, one, 2, 4, 0.0, out, 2, 4, 2);
+    expect_error("strided lda < m", "cblas_dgemm_batch_strided", 9);
+    cblas_dgemm_batch_strided(COL, NOT, NOT, 2, 2, 2, 1.0, one, 2, -1, one, 1, 4, 0.0, out, 2, 4, 2);
+    expect_error("strided stridea < 0 before ldb", "cblas_dgemm_batch_strided", 10);
+    cblas_dgemm_batch_strided(COL, NOT, NOT, 2, 2, 2, 1.0, one, 2, 4, one, 2, 4, 0.0, out, 2, 3, 2);
+    expect_error("strided C products overlap", "cblas_dgemm_batch_strided", 17);
+    cblas_dgemm_batch_strided(COL, NOT, NOT, 2, 2, 2, 1.0, one, 2, 4, one, 2, 4, 0.0, out, 2, 4, -1);
+    expect_error("strided batch_size < 0", "cblas_dgemm_batch_strided", 18);
+    float onef[16], outf[16];
+    for (int i = 0; i < 16; i++) onef[i] = 1, outf[i] = 7;
+    cblas_sgemm_batch_strided(COL, NOT, 99, 2, 2, 2, 1.0f, onef, 2, 4, onef, 2, 4, 0.0f, outf, 2, 4, 2);
+    expect_error("strided bad transb", "cblas_sgemm_batch_strided", 3);
+    const double *qa[2] = {one, one}, *qb[2] = {one, one};
+    double *qc[2] = {out, out + 4};
+    int two[] = {2, 2}, bad_ld[] = {1, 1}, neg[] = {-1, 1};
+    cblas_dgemm_batch(COL, tas, tbs, two, two, two, alphas, qa, bad_ld, qb, two, betas, qc, two, 1, sizes);
+    expect_error("grouped lda < rows", "cblas_dgemm_batch", 9);
+    cblas_dgemm_batch(COL, tas, tbs, two, two, two, alphas, qa, two, qb, two, betas, qc, two, 1, neg);
+    expect_error("grouped group_size < 0", "cblas_dgemm_batch", 16);
+    cblas_dgemm_batch(COL, tas, tbs, two, two, two, alphas, qa, two, qb, two, betas, qc, two, -1, sizes);
+    expect_error("grouped group_count < 0", "cblas_dgemm_batch", 15);
+    int untouched = 1;
+    for (int i = 0; i < 16; i++) untouched &= out[i] == 7 && outf[i] == 7;
+    check(untouched, "batch: C untouched by rejected calls");
+    float *qcf[1] = {outf};
+    const float *qaf[1] = {onef}, *qbf[1] = {onef};
+    int nots[] = {NOT}, one_group[] = {1};
+    float alf[] = {1.0f}, bef[] = {0.0f};
+    cblas_sgemm_batch(COL, nots, nots, two, two, two, alf, qaf, two, qbf, two, bef, qcf, two, 1, one_group);
+    check(outf[0] == 2 && outf[3] == 2 && outf[4] == 7, "grouped sgemm: ones times ones, nothing past C");
+}
+
 int main(void) {
     const char ts[] = {'N', 'T', 'C', 'n', 't', 'c'};
     unsigned seed = 1;
@@ -304,6 +458,7 @@ int main(void) {
     special_cases();
     errors();
     bf16_products();
+    batch_products();
     printf("%d checks passed, %d failed\n", passed, failed);
     return failed != 0;
 }
