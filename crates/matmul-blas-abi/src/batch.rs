@@ -37,14 +37,6 @@ fn report(routine: &'static CStr, position: i32, (order, trans_a, trans_b): (c_i
     xerbla::cblas(position, routine, value);
 }
 
-/// Elements one C spans (`ld·(cols − 1) + rows` of the column-major problem), if it fits.
-fn c_extent(g: &ColMajorGemm) -> Option<usize> {
-    if g.m == 0 || g.n == 0 {
-        return Some(0);
-    }
-    (g.n - 1).checked_mul(g.ldc)?.checked_add(g.m)
-}
-
 /// The arguments of `cblas_?gemm_batch_strided` after the reference checks: the
 /// column-major problem, whether A and B swap (row-major), and the three strides.
 #[derive(Debug, PartialEq, Eq)]
@@ -87,7 +79,7 @@ pub fn check_strided(
     let sb = stride(stride_b, 13)?;
     let sc = stride(stride_c, 17)?;
     let count = usize::try_from(batch_size).map_err(|_| 18)?;
-    if count > 1 && c_extent(&gemm).is_none_or(|extent| sc < extent) {
+    if count > 1 && gemm::span(gemm.m, gemm.n, gemm.ldc).is_none_or(|extent| sc < extent) {
         return Err(17);
     }
     // Row-major: the column-major problem reads B where A was, so the strides swap too.

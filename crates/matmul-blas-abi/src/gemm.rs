@@ -33,7 +33,7 @@ impl AbiScalar for f64 {
 
 /// Elements a column-major `rows × cols` matrix with leading dimension `ld` spans, or
 /// `None` if that overflows (no such buffer can exist).
-fn span(rows: usize, cols: usize, ld: usize) -> Option<usize> {
+pub(crate) fn span(rows: usize, cols: usize, ld: usize) -> Option<usize> {
     if rows == 0 || cols == 0 {
         return Some(0);
     }

@@ -246,6 +246,14 @@ pub unsafe extern "C" fn cblas_gemm_bf16bf16f32(
     unsafe { cblas_gemm::<matmul::half::bf16>(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
 }
 
+/// A routine's name as a C string, checked when the constant is compiled.
+const fn routine_name(with_nul: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(with_nul.as_bytes()) {
+        Ok(name) => name,
+        Err(_) => panic!("a routine name is one NUL-terminated ASCII word"),
+    }
+}
+
 /// Writes the strided and grouped batch GEMM symbols for one element type.
 macro_rules! batch_exports {
     ($t:ty, $strided:ident, $grouped:ident) => {
@@ -276,11 +284,11 @@ macro_rules! batch_exports {
             stride_c: c_int,
             batch_size: c_int,
         ) {
-            let routine = CStr::from_bytes_with_nul(concat!(stringify!($strided), "\0").as_bytes()).expect("a NUL-terminated name");
+            const ROUTINE: &CStr = routine_name(concat!(stringify!($strided), "\0"));
             // SAFETY: forwarded under the same contract.
             unsafe {
                 batch::strided::<$t>(
-                    routine,
+                    ROUTINE,
                     order,
                     trans_a,
                     trans_b,
@@ -320,11 +328,11 @@ macro_rules! batch_exports {
             group_count: c_int,
             group_size: *const c_int,
         ) {
-            let routine = CStr::from_bytes_with_nul(concat!(stringify!($grouped), "\0").as_bytes()).expect("a NUL-terminated name");
+            const ROUTINE: &CStr = routine_name(concat!(stringify!($grouped), "\0"));
             // SAFETY: forwarded under the same contract.
             unsafe {
                 batch::grouped::<$t>(
-                    routine,
+                    ROUTINE,
                     order,
                     trans_a,
                     trans_b,

@@ -113,6 +113,22 @@ pub trait Scalar:
     fn mul_add(self, a: Self, b: Self) -> Self;
 }
 
+/// [`Element::gemm`] for one element type: the backend's entry point `$method`.
+macro_rules! element_gemm {
+    ($method:ident) => {
+        fn gemm<B: Backend + ?Sized>(
+            backend: &B,
+            alpha: Self::Acc,
+            a: MatRef<'_, Self>,
+            b: MatRef<'_, Self>,
+            beta: Self::Acc,
+            c: MatMut<'_, Self::Acc>,
+        ) -> Result<()> {
+            backend.$method(alpha, a, b, beta, c)
+        }
+    };
+}
+
 macro_rules! impl_scalar {
     ($t:ident, $dtype:ident, $method:ident, $prefix:literal, $mantissa_bits:literal) => {
         impl Element for $t {
@@ -141,16 +157,7 @@ macro_rules! impl_scalar {
             fn is_nan(self) -> bool {
                 $t::is_nan(self)
             }
-            fn gemm<B: Backend + ?Sized>(
-                backend: &B,
-                alpha: Self,
-                a: MatRef<'_, Self>,
-                b: MatRef<'_, Self>,
-                beta: Self,
-                c: MatMut<'_, Self>,
-            ) -> Result<()> {
-                backend.$method(alpha, a, b, beta, c)
-            }
+            element_gemm!($method);
         }
 
         impl Scalar for $t {
@@ -200,16 +207,7 @@ macro_rules! impl_half {
             fn is_nan(self) -> bool {
                 half::$t::is_nan(self)
             }
-            fn gemm<B: Backend + ?Sized>(
-                backend: &B,
-                alpha: f32,
-                a: MatRef<'_, Self>,
-                b: MatRef<'_, Self>,
-                beta: f32,
-                c: MatMut<'_, f32>,
-            ) -> Result<()> {
-                backend.$method(alpha, a, b, beta, c)
-            }
+            element_gemm!($method);
         }
     };
 }

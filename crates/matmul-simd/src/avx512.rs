@@ -17,7 +17,7 @@ use std::arch::x86_64::*;
 
 use matmul_core::half::bf16;
 
-use crate::driver::{Packing, Problem};
+use crate::driver::Packing;
 use crate::isa::Isa;
 use crate::kernel::{finish, keep_rolled, microkernel, sized_tile, Dest, Lanes, MicroKernel, Strided};
 use crate::pack::Operand;
@@ -417,9 +417,5 @@ impl Packing for Bf16Pairs {
 
     fn pack_b(dst: &mut [bf16], b: Operand<'_, bf16>, rows: (usize, usize), cols: (usize, usize)) {
         crate::pack::pack_pairs(dst, b.t(), 12, cols, rows);
-    }
-
-    unsafe fn run_unpacked(_: &Problem<'_, bf16>) -> bool {
-        false
     }
 }

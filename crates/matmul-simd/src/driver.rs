@@ -68,6 +68,12 @@ impl Input for matmul_core::half::f16 {
     }
 }
 
+/// Whether bf16 inputs run the bf16 pair kernel with `isa`: AVX-512 on a CPU with
+/// AVX-512 BF16.
+pub(crate) fn bf16_pairs(isa: crate::Isa) -> bool {
+    cfg!(any(target_arch = "x86", target_arch = "x86_64")) && isa == crate::Isa::Avx512 && crate::isa::has_avx512_bf16()
+}
+
 impl Input for matmul_core::half::bf16 {
     fn native(_: Operand<'_, Self>) -> Option<Operand<'_, f32>> {
         None
@@ -76,8 +82,8 @@ impl Input for matmul_core::half::bf16 {
     /// With AVX-512 BF16, the bf16 pair kernel; elsewhere the f32 kernels, widened.
     unsafe fn dispatch(isa: crate::Isa, p: Problem<'_, Self>, pool: Option<&rayon::ThreadPool>, allow_small: bool) {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
-        if isa == crate::Isa::Avx512 && crate::isa::has_avx512_bf16() {
-            // SAFETY: forwarded, and the CPU has avx512bf16 (checked just now).
+        if bf16_pairs(isa) {
+            // SAFETY: forwarded, and the CPU has avx512bf16 (`bf16_pairs` checked it).
             return unsafe { run::<crate::avx512::Bf16Pairs>(p, pool, allow_small) };
         }
         // SAFETY: forwarded.
@@ -280,9 +286,8 @@ pub(crate) unsafe fn run<S: Packing>(p: Problem<'_, S::Input>, pool: Option<&ray
         return;
     }
     let threads = pool.map_or(1, |pool| pool.current_num_threads());
-    let k = S::Kernel::KU;
     B_BUFFER.with_borrow_mut(|buffer| {
-        let kc = S::Kernel::BLOCKING.kc_for(p.k).next_multiple_of(k);
+        let kc = S::Kernel::BLOCKING.kc_for(p.k).next_multiple_of(S::Kernel::KU);
         let nc = S::Kernel::BLOCKING.nc.min(p.n.next_multiple_of(S::Kernel::NR));
         let b_pack: &mut [Packed<S>] = buffer.get(nc * kc);
         match pool {

@@ -367,19 +367,18 @@ impl Backend for Simd {
             ),
             t => format!("threads: {t} (serial below {SERIAL_BELOW} multiply-adds)"),
         };
-        let half =
-            if cfg!(any(target_arch = "x86", target_arch = "x86_64")) && isa == Isa::Avx512 && isa::has_avx512_bf16() {
-                let b = params::BF16_AVX512;
-                format!(
-                    "bf16: bf16_avx512_32x12 (vdpbf16ps, MC {} KC {} NC {}); f16: widened to f32 while packed, {}",
-                    b.mc,
-                    b.kc,
-                    b.nc,
-                    f32::kernel(isa).0
-                )
-            } else {
-                format!("bf16, f16: widened to f32 while packed, {}", f32::kernel(isa).0)
-            };
+        let half = if driver::bf16_pairs(isa) {
+            let b = params::BF16_AVX512;
+            format!(
+                "bf16: bf16_avx512_32x12 (vdpbf16ps, MC {} KC {} NC {}); f16: widened to f32 while packed, {}",
+                b.mc,
+                b.kc,
+                b.nc,
+                f32::kernel(isa).0
+            )
+        } else {
+            format!("bf16, f16: widened to f32 while packed, {}", f32::kernel(isa).0)
+        };
         format!("{isa} ({why}): {}, {}; {half}; {threads}", describe(f64::kernel(isa)), describe(f32::kernel(isa)))
     }
 
