@@ -1,7 +1,7 @@
 //! The one trait every backend implements, and the BLAS rules they share.
 
 use crate::half::{bf16, f16};
-use crate::{Dtype, Element, Error, MatMut, MatRef, Result, Scalar};
+use crate::{Batch, Dtype, Element, Error, MatMut, MatRef, Result, Scalar};
 
 /// Whether a compiled backend can run on this machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +128,19 @@ pub trait Backend: Send + Sync {
     fn gemm_f64(&self, alpha: f64, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64, c: MatMut<'_, f64>)
         -> Result<()>;
 
+    /// Every product of a validated batch in `f32`, strided or grouped (see [`Batch`]). The
+    /// default calls [`Backend::gemm_f32`] once per product, in order; a backend that can
+    /// do better (one dispatch, threads across products, a library's batch call)
+    /// overrides it, with the same results as that loop.
+    fn gemm_batch_f32(&self, batch: Batch<'_, f32>) -> Result<()> {
+        batch.run_each(self)
+    }
+
+    /// [`Backend::gemm_batch_f32`] in `f64`.
+    fn gemm_batch_f64(&self, batch: Batch<'_, f64>) -> Result<()> {
+        batch.run_each(self)
+    }
+
     /// `C ← α·A·B + β·C` with A and B in bf16, C, α, β and the arithmetic in `f32`. A
     /// backend without it answers [`Error::UnsupportedDtype`] (the default), never a silent
     /// conversion of its own.
@@ -202,6 +215,17 @@ impl dyn Backend + '_ {
         }
         E::gemm(self, alpha, a, b, beta, c)
     }
+
+    /// Every product of a validated batch, a [`StridedBatch`](crate::StridedBatch) or a
+    /// [`GroupedBatch`](crate::GroupedBatch), after checking that the backend can run
+    /// here: one call, which the backend may run better than a loop (see
+    /// [`Backend::gemm_batch_f32`]). The first error stops the batch.
+    pub fn gemm_batch<'a, T: Scalar>(&self, batch: impl Into<Batch<'a, T>>) -> Result<()> {
+        if let Availability::Unavailable(reason) = self.availability() {
+            return Err(Error::BackendUnavailable { backend: self.name().to_owned(), reason });
+        }
+        T::gemm_batch(self, batch.into())
+    }
 }
 
 impl std::fmt::Debug for dyn Backend + '_ {
@@ -217,6 +241,10 @@ impl std::fmt::Debug for dyn Backend + '_ {
 /// `gemm_methods!(half |this, alpha, a, b, beta, c| body)` writes [`Backend::gemm_bf16`]
 /// and [`Backend::gemm_f16`] the same way, for a backend whose body is generic over
 /// [`Element`] (C, α and β in `E::Acc`).
+///
+/// `gemm_methods!(batch |this, batch| body)` writes [`Backend::gemm_batch_f32`] and
+/// [`Backend::gemm_batch_f64`] the same way, for a body generic over [`Scalar`] taking a
+/// [`Batch`].
 ///
 /// ```
 /// use matmul_core::{Backend, BackendKind, GemmPlan, MatMut, MatRef, Result, Scalar};
@@ -283,6 +311,16 @@ macro_rules! gemm_methods {
             $beta: f32,
             $c: $crate::MatMut<'_, f32>,
         ) -> $crate::Result<()> {
+            let $this = self;
+            $body
+        }
+    };
+    (batch |$this:ident, $batch:ident| $body:expr) => {
+        fn gemm_batch_f32(&self, $batch: $crate::Batch<'_, f32>) -> $crate::Result<()> {
+            let $this = self;
+            $body
+        }
+        fn gemm_batch_f64(&self, $batch: $crate::Batch<'_, f64>) -> $crate::Result<()> {
             let $this = self;
             $body
         }

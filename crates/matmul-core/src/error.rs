@@ -158,6 +158,21 @@ pub enum Error {
         /// Shape of the second operand named in `what`.
         right: (usize, usize),
     },
+    /// A product of a [`GroupedBatch`](crate::GroupedBatch) does not have its group's shape.
+    #[error(
+        "product {product} of batch group {group} has A {}, B {}, C {}, not the group's m {}, n {}, k {}",
+        fmt_shape(&.found[0]), fmt_shape(&.found[1]), fmt_shape(&.found[2]), .dims.0, .dims.1, .dims.2
+    )]
+    BatchShape {
+        /// Index of the group.
+        group: usize,
+        /// Index of the product in its group.
+        product: usize,
+        /// The group's (m, n, k).
+        dims: (usize, usize, usize),
+        /// The product's shapes of A, B and C.
+        found: [(usize, usize); 3],
+    },
     /// A view could not be constructed.
     #[error("invalid view: {0}")]
     InvalidView(#[from] ViewError),

@@ -8,7 +8,7 @@
 //! * [`Matrix`]: an owned matrix that knows its [`Layout`]; [`Layouts`] names A's, B's
 //!   and C's in one product (`rcr`).
 //! * [`Backend`]: one object-safe trait, `C ← α·A·B + β·C` with BLAS semantics.
-//! * [`StridedBatch`]: many products of one shape in one call, validated once.
+//! * [`StridedBatch`] and [`GroupedBatch`]: many products in one call, validated once.
 //! * [`Error`]: every way a call can be refused.
 //! * [`Isa`]: the CPU instruction sets the kernels are written for, and which one this CPU has.
 //! * [`reference`](mod@reference): the higher-precision result and the error bound every backend is held to.
@@ -40,7 +40,7 @@ pub mod testing;
 mod view;
 
 pub use backend::{check_shapes, scale_c, Availability, Backend, BackendKind, GemmPlan};
-pub use batch::{BatchOperand, StridedBatch};
+pub use batch::{Batch, BatchGroup, BatchOperand, BatchProduct, GroupedBatch, StridedBatch};
 pub use dtype::{Dtype, UnknownDtype};
 pub use error::{Error, ViewError};
 /// The `half` crate, whose [`bf16`](half::bf16) and [`f16`](half::f16) are the half-precision

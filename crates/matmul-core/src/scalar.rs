@@ -3,7 +3,7 @@
 use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Mul, MulAssign, Neg, Sub};
 
-use crate::{Backend, Dtype, MatMut, MatRef, Result};
+use crate::{Backend, Batch, Dtype, MatMut, MatRef, Result};
 
 mod sealed {
     pub trait Sealed {}
@@ -111,6 +111,10 @@ pub trait Scalar:
 
     /// `self * a + b` with a single rounding.
     fn mul_add(self, a: Self, b: Self) -> Self;
+
+    /// Calls the backend's batch entry point for this type ([`Backend::gemm_batch_f32`] or
+    /// [`Backend::gemm_batch_f64`]).
+    fn gemm_batch<B: Backend + ?Sized>(backend: &B, batch: Batch<'_, Self>) -> Result<()>;
 }
 
 /// [`Element::gemm`] for one element type: the backend's entry point `$method`.
@@ -130,7 +134,7 @@ macro_rules! element_gemm {
 }
 
 macro_rules! impl_scalar {
-    ($t:ident, $dtype:ident, $method:ident, $prefix:literal, $mantissa_bits:literal) => {
+    ($t:ident, $dtype:ident, $method:ident, $batch:ident, $prefix:literal, $mantissa_bits:literal) => {
         impl Element for $t {
             type Acc = $t;
             const DTYPE: Dtype = Dtype::$dtype;
@@ -171,12 +175,16 @@ macro_rules! impl_scalar {
             fn mul_add(self, a: Self, b: Self) -> Self {
                 $t::mul_add(self, a, b)
             }
+
+            fn gemm_batch<B: Backend + ?Sized>(backend: &B, batch: Batch<'_, Self>) -> Result<()> {
+                backend.$batch(batch)
+            }
         }
     };
 }
 
-impl_scalar!(f32, F32, gemm_f32, 's', 24);
-impl_scalar!(f64, F64, gemm_f64, 'd', 53);
+impl_scalar!(f32, F32, gemm_f32, gemm_batch_f32, 's', 24);
+impl_scalar!(f64, F64, gemm_f64, gemm_batch_f64, 'd', 53);
 
 macro_rules! impl_half {
     ($t:ident, $dtype:ident, $method:ident, $flushes:literal) => {

@@ -58,8 +58,14 @@ impl OperandLayout {
         }
     }
 
-    /// The buffer and where the matrix lies in it for `rows × cols`.
+    /// The buffer and where the matrix lies in it for `rows × cols`, with [`GUARD`]
+    /// slots before and after it.
     fn geometry(self, rows: usize, cols: usize) -> Geometry {
+        let g = self.unguarded(rows, cols);
+        Geometry { len: g.len + 2 * GUARD, origin: g.origin + GUARD, ..g }
+    }
+
+    fn unguarded(self, rows: usize, cols: usize) -> Geometry {
         let (r, c) = (rows.max(1), cols.max(1));
         let plain = |len, rs: usize, cs: usize, transposed| Geometry {
             len,
@@ -83,6 +89,10 @@ impl OperandLayout {
     }
 }
 
+/// NaN slots before an operand's first element and after its last, whatever its layout:
+/// a write just outside any view, C's in particular, shows up as a stray write.
+const GUARD: usize = 2;
+
 /// A buffer of `len` elements holding a matrix: element `(0, 0)` of the stored matrix at
 /// `origin`, its strides, and whether the operand is the stored matrix's transpose.
 struct Geometry {
@@ -100,7 +110,8 @@ impl Geometry {
     }
 }
 
-/// One operand: a buffer filled with NaN around the matrix's elements.
+/// One operand: a buffer filled with NaN around the matrix's elements (between them, where
+/// the layout leaves gaps, and two slots on either side).
 #[derive(Clone, Debug)]
 pub struct Operand<T> {
     buf: Vec<T>,
@@ -598,6 +609,141 @@ pub fn assert_shape_errors<E: Element>(backend: &dyn Backend) {
     }
 }
 
+/// The batch suite of one backend in `T`: a grouped batch and a strided one, each run
+/// with one [`dyn Backend::gemm_batch`](trait.Backend.html#method.gemm_batch) call, every
+/// product checked against the reference and, bit for bit, against a single call of the
+/// same product (the trait's contract), and nothing written outside any C.
+///
+/// The grouped batch mixes random layouts of A, B and C in every product, and has an empty
+/// group, empty shapes, `k = 0`, a β = 0 group over NaN, matrix–vector shapes, products
+/// large enough to be blocked, and 520 products of 16³: together above `simd`'s serial
+/// threshold, so its threads split them.
+pub fn assert_batches<T: Scalar>(backend: &dyn Backend) {
+    use crate::{BatchGroup, GroupedBatch};
+    let mut rng = ChaCha8Rng::seed_from_u64(0x0ba7_c4ed);
+    // ((m, n, k), products, α, β, NaN in C).
+    let groups = [
+        ((2, 3, 4), 33, 1.0, 0.0, true),
+        ((3, 3, 3), 0, 1.0, 1.0, false),
+        ((7, 5, 9), 12, -0.7, 1.3, false),
+        ((5, 0, 3), 3, 1.0, 0.5, false),
+        ((4, 6, 0), 4, 1.5, -0.5, false),
+        ((1, 9, 7), 5, 2.0, 1.0, false),
+        ((9, 1, 7), 5, 2.0, 0.0, false),
+        ((70, 65, 40), 3, 0.5, -1.0, false),
+        ((16, 16, 16), 520, 0.5, 0.25, false),
+    ];
+    let layout = |rng: &mut ChaCha8Rng| OperandLayout::ALL[rng.random_range(0..OperandLayout::ALL.len())];
+    type Products<T> = Vec<(Operand<T>, Operand<T>, Operand<T>)>;
+    let mut made: Vec<Products<T>> = Vec::new();
+    for &((m, n, k), count, _, _, nan_in_c) in &groups {
+        let products = (0..count)
+            .map(|_| {
+                let a = Operand::<T>::new(m, k, layout(&mut rng), random_fill(&mut rng));
+                let b = Operand::<T>::new(k, n, layout(&mut rng), random_fill(&mut rng));
+                let lc = layout(&mut rng);
+                let c = if nan_in_c {
+                    Operand::<T>::new(m, n, lc, |_, _| T::NAN)
+                } else {
+                    Operand::<T>::new(m, n, lc, random_fill(&mut rng))
+                };
+                (a, b, c)
+            })
+            .collect();
+        made.push(products);
+    }
+    let before: Vec<Vec<Operand<T>>> = made.iter().map(|g| g.iter().map(|p| p.2.clone()).collect()).collect();
+    // One product at a time: what the batch must reproduce.
+    let mut single = before.clone();
+    for (((_, _, alpha, beta, _), products), cs) in groups.iter().zip(&made).zip(&mut single) {
+        for ((a, b, _), c) in products.iter().zip(cs) {
+            let (alpha, beta) = (T::from_f64(*alpha), T::from_f64(*beta));
+            T::gemm(backend, alpha, a.view(), b.view(), beta, c.view_mut())
+                .unwrap_or_else(|e| panic!("{} {}: a single product failed: {e}", backend.name(), T::NAME));
+        }
+    }
+    let batch_groups = groups
+        .iter()
+        .zip(&mut made)
+        .map(|(&(dims, _, alpha, beta, _), products)| {
+            let views = products.iter_mut().map(|(a, b, c)| (a.view(), b.view(), c.view_mut())).collect();
+            BatchGroup::new(dims, T::from_f64(alpha), T::from_f64(beta), views)
+        })
+        .collect();
+    let batch = GroupedBatch::new(batch_groups).expect("the groups' shapes fit");
+    assert_eq!(batch.len(), groups.iter().map(|g| g.1).sum::<usize>());
+    backend.gemm_batch(batch).unwrap_or_else(|e| panic!("{} {}: grouped batch: {e}", backend.name(), T::NAME));
+    for (g, (((dims, _, alpha, beta, _), products), (c0s, singles))) in
+        groups.iter().zip(&made).zip(before.iter().zip(&single)).enumerate()
+    {
+        for (p, ((a, b, c), (c0, one))) in products.iter().zip(c0s.iter().zip(singles)).enumerate() {
+            let what = format!("{} {} group {g} {dims:?} product {p}", backend.name(), T::NAME);
+            let problem = Problem {
+                alpha: T::from_f64(*alpha),
+                a: a.view(),
+                b: b.view(),
+                beta: T::from_f64(*beta),
+                c0: c0.view(),
+            };
+            let check = compare(&problem, &c.view());
+            assert!(check.passed(), "{what}: {check:?}");
+            assert_eq!(c.stray_writes(c0), 0, "{what}: written outside C");
+            assert!(c.unchanged_since(one), "{what}: not the bits of a single call");
+        }
+    }
+
+    // Strided batches: A row-major, B column-major, C row-major with two NaN slots after
+    // each C (C's batch stride is m·n + 2), A's and B's with gaps of their own; the second
+    // is large enough, in all, for `simd` to split it across its threads.
+    for (count, m, n, k) in [(9, 3, 5, 4), (520, 16, 16, 16)] {
+        assert_strided_batch::<T>(backend, (count, m, n, k), &mut rng);
+    }
+}
+
+fn assert_strided_batch<T: Scalar>(
+    backend: &dyn Backend,
+    (count, m, n, k): (usize, usize, usize, usize),
+    rng: &mut ChaCha8Rng,
+) {
+    use crate::{BatchOperand, StridedBatch};
+    let (sa, sb, sc) = (m * k + 1, k * n + 3, m * n + 2);
+    let fill = |len: usize, used: usize, stride: usize, rng: &mut ChaCha8Rng| -> Vec<T> {
+        (0..len).map(|x| if x % stride < used { T::from_f64(rng.random_range(-1.0..1.0)) } else { T::NAN }).collect()
+    };
+    let a = fill(count * sa, m * k, sa, rng);
+    let b = fill(count * sb, k * n, sb, rng);
+    let c0 = fill(count * sc, m * n, sc, rng);
+    let (alpha, beta) = (T::from_f64(1.5), T::from_f64(-0.5));
+    let mut c = c0.clone();
+    let strided = StridedBatch::new(
+        count,
+        alpha,
+        BatchOperand::row_major(&a[..], m, k, sa),
+        BatchOperand::col_major(&b[..], k, n, sb),
+        beta,
+        BatchOperand::row_major(&mut c[..], m, n, sc),
+    )
+    .expect("a valid strided batch");
+    backend.gemm_batch(strided).unwrap_or_else(|e| panic!("{} {}: strided batch: {e}", backend.name(), T::NAME));
+    for p in 0..count {
+        let what = format!("{} {} strided batch of {count} {m}x{n}x{k}, product {p}", backend.name(), T::NAME);
+        let av = MatRef::row_major(&a[p * sa..][..m * k], m, k).expect("inside a");
+        let bv = MatRef::col_major(&b[p * sb..][..k * n], k, n).expect("inside b");
+        let mut one = c0[p * sc..][..m * n].to_vec();
+        let one_view = MatMut::row_major(&mut one, m, n).expect("m × n");
+        T::gemm(backend, alpha, av, bv, beta, one_view).unwrap_or_else(|e| panic!("{what}: single call: {e}"));
+        let before = MatRef::row_major(&c0[p * sc..][..m * n], m, n).expect("inside c0");
+        let check = compare(
+            &Problem { alpha, a: av, b: bv, beta, c0: before },
+            &MatRef::row_major(&c[p * sc..][..m * n], m, n).expect("inside c"),
+        );
+        assert!(check.passed(), "{what}: {check:?}");
+        let bits = |x: &[T]| x.iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&c[p * sc..][..m * n]), bits(&one), "{what}: not the bits of a single call");
+        assert!(c[p * sc + m * n].is_nan() && c[p * sc + m * n + 1].is_nan(), "{what}: a sentinel after C was written");
+    }
+}
+
 /// Whether `backend` multiplies `E` inputs: `false` when it answers
 /// [`Error::UnsupportedDtype`] naming `E` (the typed refusal of a backend without them),
 /// `true` when a small product succeeds. Panics on any other answer, or if the refusal
@@ -657,7 +803,7 @@ pub fn assert_half<E: Element>(backend: &dyn Backend, extra_sizes: &[usize]) -> 
 /// Expands into a module of `#[test]`s holding one backend to the shared test matrix:
 /// the full grid (with the backend's own edge sizes, if given), property tests (with
 /// matmul-core's `proptest` feature), the BLAS corner cases, broadcast operands and the
-/// shape errors, each in
+/// shape errors and the batches ([`assert_batches`]), each in
 /// `f32` and `f64`; and for `bf16` and `f16` inputs, [`assert_half`]: the quick grid and
 /// the corner cases where the backend multiplies them, the typed refusal where it does not.
 ///
@@ -705,6 +851,14 @@ macro_rules! backend_test_suite {
             #[test]
             fn shape_errors_f64() {
                 $crate::testing::assert_shape_errors::<f64>($backend);
+            }
+            #[test]
+            fn batches_f32() {
+                $crate::testing::assert_batches::<f32>($backend);
+            }
+            #[test]
+            fn batches_f64() {
+                $crate::testing::assert_batches::<f64>($backend);
             }
             #[test]
             fn half_bf16() {

@@ -85,7 +85,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use matmul_core::{Availability, Backend, BackendKind, Error, GemmPlan, MatMut, MatRef, Result, Scalar};
+use matmul_core::{
+    Availability, Backend, BackendKind, Batch, BatchProduct, Error, GemmPlan, MatMut, MatRef, Result, Scalar,
+    StridedBatch,
+};
 
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 pub mod avx2;
@@ -186,13 +189,90 @@ impl Simd {
         a: MatRef<'_, E>,
         b: MatRef<'_, E>,
         beta: E::Acc,
+        c: MatMut<'_, E::Acc>,
+        allow_small: bool,
+    ) -> Result<()> {
+        let isa = self.isa_or_unavailable()?;
+        self.gemm_on(isa, alpha, a, b, beta, c, allow_small)
+    }
+
+    fn isa_or_unavailable(&self) -> Result<Isa> {
+        self.isa().map_err(|reason| Error::BackendUnavailable { backend: self.name().to_owned(), reason })
+    }
+
+    /// Every product of a batch, after one dispatch. Products that are each below
+    /// [`SERIAL_BELOW`] but together reach it (per group, for a grouped batch) are split
+    /// across the threads by product: each product runs whole on one thread, serially, so
+    /// its bits are those of a single call (which are the same for every thread count).
+    /// Larger products run one after another, each threaded as a single call is.
+    fn gemm_batch<T: SimdScalar + Input<Acc = T>>(&self, batch: Batch<'_, T>) -> Result<()> {
+        use rayon::prelude::*;
+        let isa = self.isa_or_unavailable()?;
+        let threads = |(m, n, k): (usize, usize, usize), count: usize| {
+            let work = m.saturating_mul(n).saturating_mul(k);
+            if work < SERIAL_BELOW && work.saturating_mul(count) >= SERIAL_BELOW {
+                let threads = self.threads().min(count);
+                (threads > 1).then(|| pool(threads).map(|pool| (threads, pool))).flatten()
+            } else {
+                None
+            }
+        };
+        match batch {
+            Batch::Strided(mut batch) => {
+                let (alpha, beta) = batch.scalars();
+                let run = |batch: &mut StridedBatch<'_, T>| {
+                    batch.for_each_product(|a, b, c| self.gemm_on(isa, alpha, a, b, beta, c, true))
+                };
+                let Some((threads, pool)) = threads(batch.dims(), batch.len()) else {
+                    return run(&mut batch);
+                };
+                let per_thread = batch.len().div_ceil(threads);
+                let mut parts = Vec::with_capacity(threads);
+                while batch.len() > per_thread {
+                    let (head, tail) = batch.split_at(per_thread);
+                    parts.push(head);
+                    batch = tail;
+                }
+                parts.push(batch);
+                pool.install(|| parts.par_iter_mut().try_for_each(run))
+            }
+            Batch::Grouped(mut batch) => {
+                for group in batch.groups_mut() {
+                    let (dims, (alpha, beta)) = (group.dims(), group.scalars());
+                    let count = group.len();
+                    let products = group.products_mut();
+                    let run = |chunk: &mut [BatchProduct<'_, T>]| {
+                        chunk
+                            .iter_mut()
+                            .try_for_each(|(a, b, c)| self.gemm_on(isa, alpha, *a, *b, beta, c.rb_mut(), true))
+                    };
+                    match threads(dims, count) {
+                        Some((threads, pool)) => {
+                            pool.install(|| products.par_chunks_mut(count.div_ceil(threads)).try_for_each(run))?
+                        }
+                        None => run(products)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Simd::gemm_paths`] on the instruction set `isa`, which the CPU supports.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm_on<E: Input>(
+        &self,
+        isa: Isa,
+        alpha: E::Acc,
+        a: MatRef<'_, E>,
+        b: MatRef<'_, E>,
+        beta: E::Acc,
         mut c: MatMut<'_, E::Acc>,
         allow_small: bool,
     ) -> Result<()> {
         let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
             return Ok(());
         };
-        let isa = self.isa().map_err(|reason| Error::BackendUnavailable { backend: self.name().to_owned(), reason })?;
         // C's strides made non-negative: reversing C's rows is reversing A's, its columns
         // B's; each element of C gets the same operations, so the result is the same bits.
         let (a, c) = if c.row_stride() < 0 { (a.reversed_rows(), c.reversed_rows()) } else { (a, c) };
@@ -207,7 +287,7 @@ impl Simd {
             } else {
                 gemv::Gemv { m: n, k, alpha, beta, a: b.t(), x: a.t(), y: c.t() }
             };
-            // SAFETY: the CPU supports `isa` (`self.isa()` checked it).
+            // SAFETY: the CPU supports `isa` (the caller's `self.isa()` checked it).
             unsafe { gemv::gemv(isa, g) };
             return Ok(());
         }
@@ -225,7 +305,7 @@ impl Simd {
         } else {
             Problem { c: CPtr { ptr, rs, cs }, ..direct }
         };
-        // SAFETY: `isa` is supported (`self.isa()` checked it); m, n, k ≥ 1 (GemmPlan);
+        // SAFETY: `isa` is supported (the caller's `self.isa()` checked it); m, n, k ≥ 1 (GemmPlan);
         // A and B are the operands of GemmPlan's checked shapes; C's elements are
         // distinct (a MatMut cannot alias itself), at non-negative strides (rs, cs) from
         // `ptr`, and `c` is borrowed mutably for the whole call.
@@ -403,6 +483,7 @@ impl Backend for Simd {
 
     matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
     matmul_core::gemm_methods!(half | this, alpha, a, b, beta, c | this.gemm(alpha, a, b, beta, c));
+    matmul_core::gemm_methods!(batch | this, batch | this.gemm_batch(batch));
 }
 
 #[cfg(test)]

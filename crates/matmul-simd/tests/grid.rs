@@ -5,7 +5,7 @@
 
 use matmul_core::half::{bf16, f16};
 use matmul_core::testing::{
-    assert_blas_semantics, assert_grid_with, assert_half, assert_shape_errors, proptest_backend,
+    assert_batches, assert_blas_semantics, assert_grid_with, assert_half, assert_shape_errors, proptest_backend,
 };
 use matmul_core::{Availability, Backend};
 
@@ -80,6 +80,13 @@ macro_rules! forced_suite {
             fn random_cases_bf16() {
                 if runs($backend) {
                     proptest_backend::<bf16>($backend, 64);
+                }
+            }
+            #[test]
+            fn batches() {
+                if runs($backend) {
+                    assert_batches::<f32>($backend);
+                    assert_batches::<f64>($backend);
                 }
             }
             #[test]

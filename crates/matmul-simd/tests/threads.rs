@@ -77,3 +77,18 @@ fn portable_bits_do_not_depend_on_threads() {
     check::<bf16>(Isa::Portable);
     check::<f16>(Isa::Portable);
 }
+
+/// A batch split across threads gives each product the bits of a single call (which the
+/// tests above show are the same for every thread count): `assert_batches` compares them
+/// bit for bit, with 1, 2, 3 and 8 threads, on every kernel this CPU runs.
+#[test]
+fn batch_bits_do_not_depend_on_threads() {
+    for isa in Isa::ALL.into_iter().filter(|isa| isa.is_supported()) {
+        for threads in [1, 2, 3, 8] {
+            let simd = Simd::new(Choice::Only(isa));
+            simd.set_threads(threads);
+            matmul_core::testing::assert_batches::<f32>(&simd);
+            matmul_core::testing::assert_batches::<f64>(&simd);
+        }
+    }
+}

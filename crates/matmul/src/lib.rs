@@ -97,8 +97,8 @@ pub use adapters::nalgebra;
 pub use adapters::ndarray;
 
 pub use matmul_core::{
-    half, reference, Availability, Backend, BackendKind, BatchOperand, Dtype, Element, Error, Layout, Layouts, MatMut,
-    MatRef, Matrix, Result, Scalar, StridedBatch, ViewError,
+    half, reference, Availability, Backend, BackendKind, Batch, BatchGroup, BatchOperand, BatchProduct, Dtype, Element,
+    Error, GroupedBatch, Layout, Layouts, MatMut, MatRef, Matrix, Result, Scalar, StridedBatch, ViewError,
 };
 
 /// Every compiled backend, best first. The order is the preference of [`best`].
@@ -208,6 +208,37 @@ pub fn gemm<E: Element>(
     c: MatMut<'_, E::Acc>,
 ) -> Result<()> {
     best_for(E::DTYPE)?.gemm(alpha, a, b, beta, c)
+}
+
+/// Every product of a batch on the best backend ([`best`]), in one call: a
+/// [`GroupedBatch`] (groups with their own shape, α and β, every view its own layout) or a
+/// [`StridedBatch`]. The batch was checked when it was built, so a bad one never reaches
+/// a backend; see [`Backend::gemm_batch_f32`] for how each backend runs it.
+///
+/// ```
+/// use matmul::{BatchGroup, GroupedBatch, Layout, Matrix};
+///
+/// // Eight 3 × 3 rotations-and-scalings applied to eight 3 × 2 blocks, and one 2 × 2
+/// // product with its own α, in one call.
+/// let r: Vec<Matrix<f32>> = (0..8).map(|t| Matrix::from_fn(3, 3, Layout::RowMajor, |i, j| (i * 3 + j + t) as f32)).collect();
+/// let x = Matrix::<f32>::from_fn(3, 2, Layout::ColMajor, |i, j| (i + j) as f32);
+/// let mut y: Vec<Matrix<f32>> = (0..8).map(|_| Matrix::zeros(3, 2, Layout::RowMajor)).collect();
+/// let s = Matrix::<f32>::from_fn(2, 2, Layout::RowMajor, |i, j| (i == j) as u8 as f32);
+/// let mut z = Matrix::<f32>::zeros(2, 2, Layout::RowMajor);
+///
+/// let rotations = r.iter().zip(&mut y).map(|(r, y)| (r.as_ref(), x.as_ref(), y.as_mut())).collect();
+/// let batch = GroupedBatch::new(vec![
+///     BatchGroup::new((3, 2, 3), 1.0, 0.0, rotations),
+///     BatchGroup::new((2, 2, 2), 3.0, 0.0, vec![(s.as_ref(), s.as_ref(), z.as_mut())]),
+/// ])?;
+/// matmul::gemm_batch(batch)?;
+/// // Y_1[0, 1] = Σₚ R_1[0, p]·X[p, 1] = 1·1 + 2·2 + 3·3.
+/// assert_eq!(y[1].get(0, 1), Some(14.0));
+/// assert_eq!(z.get(1, 1), Some(3.0));
+/// # Ok::<(), matmul::Error>(())
+/// ```
+pub fn gemm_batch<'a, T: Scalar>(batch: impl Into<Batch<'a, T>>) -> Result<()> {
+    best()?.gemm_batch(batch)
 }
 
 /// `A·B` as a new row-major matrix of `E::Acc`, on the best backend for `E` ([`best_for`]).

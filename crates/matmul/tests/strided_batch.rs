@@ -1,45 +1,7 @@
-//! Strided batches on every compiled backend: each product against the reference, the
-//! elements between the C's untouched, and bad batches refused before anything is written.
+//! Bad batches, strided and grouped, are refused before anything is written. (Every
+//! backend's own suite runs good ones: `matmul_core::testing::assert_batches`.)
 
-use matmul::reference::{compare, Problem};
-use matmul::{BatchOperand, Error, MatMut, MatRef, StridedBatch, ViewError};
-
-/// A batch of `count` products `m × k` by `k × n`, A row-major, B column-major, C row-major
-/// with two NaN sentinels after each C (its batch stride is m·n + 2).
-#[test]
-fn every_backend_runs_a_strided_batch_product_by_product() {
-    let (count, m, n, k) = (7, 3, 5, 4);
-    let (sa, sb, sc) = (m * k, k * n, m * n + 2);
-    let a: Vec<f64> = (0..count * sa).map(|x| ((x * 7) % 11) as f64 / 4.0 - 1.0).collect();
-    let b: Vec<f64> = (0..count * sb).map(|x| ((x * 5) % 13) as f64 / 6.0 - 0.9).collect();
-    let c0: Vec<f64> = (0..count * sc).map(|x| if x % sc >= m * n { f64::NAN } else { (x % 3) as f64 }).collect();
-    for backend in matmul::backends().iter().filter(|b| b.availability().is_available()) {
-        let mut c = c0.clone();
-        let mut batch = StridedBatch::new(
-            count,
-            1.5,
-            BatchOperand::row_major(&a[..], m, k, sa),
-            BatchOperand::col_major(&b[..], k, n, sb),
-            -0.5,
-            BatchOperand::row_major(&mut c[..], m, n, sc),
-        )
-        .unwrap();
-        batch.run_each(*backend).unwrap();
-        for p in 0..count {
-            let av = MatRef::row_major(&a[p * sa..][..sa], m, k).unwrap();
-            let bv = MatRef::col_major(&b[p * sb..][..sb], k, n).unwrap();
-            let before = MatRef::row_major(&c0[p * sc..][..m * n], m, n).unwrap();
-            let problem = Problem { alpha: 1.5, a: av, b: bv, beta: -0.5, c0: before };
-            let check = compare(&problem, &MatRef::row_major(&c[p * sc..][..m * n], m, n).unwrap());
-            assert!(check.passed(), "{} product {p}: {check:?}", backend.name());
-            assert!(
-                c[p * sc + m * n].is_nan() && c[p * sc + m * n + 1].is_nan(),
-                "{}: a sentinel after C {p} was written",
-                backend.name()
-            );
-        }
-    }
-}
+use matmul::{BatchGroup, BatchOperand, Error, GroupedBatch, Layout, MatMut, Matrix, StridedBatch, ViewError};
 
 #[test]
 fn bad_batches_are_refused_before_anything_is_written() {
@@ -103,4 +65,24 @@ fn bad_batches_are_refused_before_anything_is_written() {
     .unwrap_err();
     assert!(matches!(e, Error::InvalidView(ViewError::SelfOverlap { .. })), "{e}");
     let _ = MatMut::row_major(&mut c[..4], 2, 2).unwrap();
+}
+
+#[test]
+fn a_grouped_batch_with_a_misfit_is_refused_naming_it() {
+    let a = Matrix::<f64>::from_fn(2, 3, Layout::RowMajor, |i, j| (i + j) as f64);
+    let b = Matrix::<f64>::from_fn(3, 4, Layout::ColMajor, |i, j| (i * j) as f64);
+    let mut cs: Vec<Matrix<f64>> = (0..4).map(|_| Matrix::from_fn(2, 4, Layout::RowMajor, |_, _| 7.0)).collect();
+    let mut c_t = Matrix::<f64>::from_fn(4, 2, Layout::RowMajor, |_, _| 7.0);
+    let (first, rest) = cs.split_at_mut(1);
+    let g0 = BatchGroup::new((2, 4, 3), 1.0, 0.0, vec![(a.as_ref(), b.as_ref(), first[0].as_mut())]);
+    // Group 1's third product has C transposed (4 × 2) where the group says 2 × 4.
+    let mut views: Vec<_> = rest.iter_mut().map(|c| (a.as_ref(), b.as_ref(), c.as_mut())).collect();
+    views.insert(2, (a.as_ref(), b.as_ref(), c_t.as_mut()));
+    let g1 = BatchGroup::new((2, 4, 3), 2.0, 1.0, views);
+    let e = GroupedBatch::new(vec![g0, g1]).unwrap_err();
+    assert!(
+        matches!(e, Error::BatchShape { group: 1, product: 2, dims: (2, 4, 3), found: [(2, 3), (3, 4), (4, 2)] }),
+        "{e}"
+    );
+    assert!(cs.iter().chain([&c_t]).all(|c| c.as_ref().get(1, 1) == Some(7.0)), "nothing is written");
 }
