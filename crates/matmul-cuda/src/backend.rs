@@ -6,24 +6,29 @@ use std::sync::OnceLock;
 use cudarc::cublas::sys::cublasOperation_t;
 use cudarc::cublas::GemmConfig;
 use cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
-use matmul_core::{Availability, Backend, BackendKind, Error, MatMut, MatRef, Result};
+use matmul_core::{Availability, Backend, BackendKind, Element, Error, MatMut, MatRef, Result};
 
-use crate::device::{gpu, staging, CudaScalar, Gpu};
-use crate::host::{self, Dims, HostGemm, Packed};
+use crate::device::{gpu, staging, CudaAccumulator, CudaElement, CudaScalar, Gpu};
+use crate::host::{self, Dims, HostGemm, Packed, Staging};
 use crate::kernels::{default_config, Dtype, Kernel, CONFIGS};
 use crate::nvrtc;
 
 /// One product on buffers already on the GPU (`C ← α·A·B + β·C`, row-major, contiguous):
 /// what [`CudaBackend::gemm_device`] and the launchers take, the host path's [`Packed`]
 /// with device buffers.
-pub type DeviceGemm<'s, T> = Packed<'s, T, CudaSlice<T>>;
+pub type DeviceGemm<'s, T> = Packed<'s, T, CudaSlice<T>, CudaSlice<T>>;
+
+/// What the launchers take, for any [`CudaElement`]: A and B in its device type, C in its
+/// accumulator ([`DeviceGemm`] is this for `f32` and `f64`).
+type DeviceLaunch<'s, E> = Packed<'s, E, CudaSlice<<E as CudaElement>::Device>, CudaSlice<<E as Element>::Acc>>;
 
 /// What a backend runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     /// One of our kernels.
     Kernel(Kernel),
-    /// cuBLAS `sgemm`/`dgemm` in its default math mode (pure FP32/FP64, no TF32).
+    /// cuBLAS `sgemm`/`dgemm` in its default math mode (pure FP32/FP64, no TF32), and
+    /// `cublasGemmEx` with `CUBLAS_COMPUTE_32F` for bf16 and f16 inputs (C in f32).
     Cublas,
 }
 
@@ -48,7 +53,9 @@ impl CudaBackend {
     }
 
     /// The kernel it launches for `dtype`: its own, except `cuda-dmma` in f32, which has
-    /// no single-precision DMMA and runs the warp-tiled kernel.
+    /// no single-precision DMMA and runs the warp-tiled kernel. Whether that kernel has a
+    /// configuration in `dtype` is [`Backend::supports`]'s question (only the warp-tiled
+    /// kernel reads half inputs).
     pub fn kernel_for(&self, dtype: Dtype) -> Option<Kernel> {
         match (self.method, dtype) {
             (Method::Kernel(Kernel::Dmma), Dtype::F32) => Some(Kernel::WarpTile),
@@ -168,13 +175,13 @@ impl CudaBackend {
                 ));
             }
         }
-        self.launch(gpu, config, DeviceGemm { dims, ..gemm })
+        self.launch::<T>(gpu, config, DeviceGemm { dims, ..gemm })
     }
 
     /// Queues the product on the stream, with row `config` of [`CONFIGS`] or the default
     /// one. Lengths and dims were checked by the caller.
-    fn launch<T: CudaScalar>(&self, gpu: &Gpu, config: Option<usize>, gemm: DeviceGemm<'_, T>) -> Result<()> {
-        let dtype = T::DTYPE;
+    fn launch<E: CudaElement>(&self, gpu: &Gpu, config: Option<usize>, gemm: DeviceLaunch<'_, E>) -> Result<()> {
+        let dtype = E::DTYPE;
         let Some(kernel) = self.kernel_for(dtype) else {
             if let Some(index) = config {
                 return Err(Error::backend(
@@ -201,7 +208,7 @@ impl CudaBackend {
             },
         };
         let function = gpu.function(index).map_err(|message| Error::backend(self.name, message))?;
-        let DeviceGemm { dims, alpha, beta, a, b, c } = gemm;
+        let DeviceLaunch { dims, alpha, beta, a, b, c } = gemm;
         let (gx, gy) = config.grid(dims.m, dims.n).ok_or_else(|| {
             Error::backend(self.name, format!("a {}×{} C needs more blocks than a CUDA grid holds", dims.m, dims.n))
         })?;
@@ -214,7 +221,8 @@ impl CudaBackend {
         let mut launch = gpu.stream().launch_builder(function);
         launch.arg(&m).arg(&n).arg(&k).arg(&alpha).arg(a).arg(b).arg(&beta).arg(c);
         // SAFETY: the arguments match the kernel's signature in order and type (the
-        // contract in `kernels`: three ints, T, two const T*, T, T*); A, B and C hold at
+        // contract in `kernels`: three ints, Acc, two const T*, Acc, Acc*, where T's device
+        // type has T's bits and Acc is E::Acc); A, B and C hold at
         // least m·k, k·n and m·n elements (checked by `gemm_device`, or allocated so by
         // `run_on_gpu`) and are distinct allocations; 1 ≤ m, n, k ≤ i32::MAX (`Dims::new`);
         // the grid covers C with the configuration's tiles and the block is the one it
@@ -223,8 +231,8 @@ impl CudaBackend {
         Ok(())
     }
 
-    fn launch_cublas<T: CudaScalar>(&self, gpu: &Gpu, gemm: DeviceGemm<'_, T>) -> Result<()> {
-        let DeviceGemm { dims, alpha, beta, a, b, c } = gemm;
+    fn launch_cublas<E: CudaElement>(&self, gpu: &Gpu, gemm: DeviceLaunch<'_, E>) -> Result<()> {
+        let DeviceLaunch { dims, alpha, beta, a, b, c } = gemm;
         let blas = gpu.cublas().map_err(|reason| self.unavailable(reason))?;
         let call = host::row_major_as_col_major(dims);
         // Every value fits an i32: each is m, n or k, checked by `Dims::new`.
@@ -244,47 +252,68 @@ impl CudaBackend {
         // SAFETY: `row_major_as_col_major` describes our row-major B (k·n elements), A
         // (m·k) and C (m·n) as the column-major n×k, k×m and n×m operands of the call, with
         // the minimal leading dimensions; the buffers hold at least that many elements
-        // (checked by `gemm_device` or allocated so by `run_on_gpu`). cuBLAS does not read C
-        // when β = 0.
-        unsafe { T::cublas_gemm(blas, cfg, b, a, c) }
+        // (checked by `gemm_device` or allocated so by `run_on_gpu`), on the crate's context;
+        // the handle was created on the crate's stream (`Gpu::cublas`). cuBLAS does not read
+        // C when β = 0.
+        unsafe { E::cublas_gemm(blas, gpu.stream(), cfg, b, a, c) }
             .map_err(|e| Error::backend_with_source(self.name, "cuBLAS gemm failed", e))
     }
 
     /// The device step of the host-slice path: upload, multiply, download, wait.
-    fn run_on_gpu<T: CudaScalar>(&self, gpu: &Gpu, p: Packed<'_, T>) -> Result<()> {
+    fn run_on_gpu<E: CudaElement>(&self, gpu: &Gpu, p: Packed<'_, E>) -> Result<()> {
         let err = |what: &'static str| move |e| Error::backend_with_source(self.name, what, e);
         let stream = gpu.stream();
-        let a = stream.clone_htod(p.a).map_err(err("copying A to the GPU"))?;
-        let b = stream.clone_htod(p.b).map_err(err("copying B to the GPU"))?;
+        let a = stream.clone_htod(E::as_device(p.a)).map_err(err("copying A to the GPU"))?;
+        let b = stream.clone_htod(E::as_device(p.b)).map_err(err("copying B to the GPU"))?;
         // With β = 0 C is neither read on the host nor copied up: the kernel writes it.
-        let mut c = if p.beta == T::ZERO {
-            stream.alloc_zeros::<T>(p.c.len()).map_err(err("allocating C on the GPU"))?
+        let mut c = if p.beta == E::Acc::ZERO {
+            stream.alloc_zeros::<E::Acc>(p.c.len()).map_err(err("allocating C on the GPU"))?
         } else {
             stream.clone_htod(&*p.c).map_err(err("copying C to the GPU"))?
         };
-        self.launch(gpu, None, DeviceGemm { dims: p.dims, alpha: p.alpha, beta: p.beta, a: &a, b: &b, c: &mut c })?;
+        self.launch::<E>(
+            gpu,
+            None,
+            DeviceLaunch { dims: p.dims, alpha: p.alpha, beta: p.beta, a: &a, b: &b, c: &mut c },
+        )?;
         stream.memcpy_dtoh(&c, p.c).map_err(err("copying C from the GPU"))?;
         stream.synchronize().map_err(err("waiting for the GPU"))
     }
 
-    fn host_gemm<T: CudaScalar>(
+    /// The host-slice GEMM of every element type: A and B packed into `E`'s pinned staging
+    /// buffer, C into its accumulator's. An element type this backend has no kernel for
+    /// is [`Error::UnsupportedDtype`], on any machine.
+    fn host_gemm<E: CudaElement>(
         &self,
-        alpha: T,
-        a: MatRef<'_, T>,
-        b: MatRef<'_, T>,
-        beta: T,
-        c: MatMut<'_, T>,
+        alpha: E::Acc,
+        a: MatRef<'_, E>,
+        b: MatRef<'_, E>,
+        beta: E::Acc,
+        c: MatMut<'_, E::Acc>,
     ) -> Result<()> {
+        if !self.supports(E::DTYPE) {
+            return Err(Error::UnsupportedDtype { backend: self.name.to_owned(), dtype: E::DTYPE });
+        }
         let gpu = self.ready()?;
         let _one_at_a_time = gpu.lock_host_calls();
-        let mut slot = T::staging(gpu).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let slot = &mut *slot;
+        let mut ab_slot = E::staging(gpu).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut c_slot = E::Acc::c_staging(gpu).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (ab_slot, c_slot) = (&mut *ab_slot, &mut *c_slot);
         host::run_packed(
             self.name,
             HostGemm { alpha, a, b, beta, c },
-            move |len| staging(self.name, gpu, slot, len),
+            move |ab_len, c_len| {
+                let ab = E::from_device_mut(staging(self.name, gpu, ab_slot, ab_len)?);
+                Ok(Staging { ab, c: staging(self.name, gpu, c_slot, c_len)? })
+            },
             |packed| self.run_on_gpu(gpu, packed),
         )
+    }
+
+    /// The element types it multiplies, for [`Backend::details`]: `f32, f64, bf16, f16`.
+    fn dtypes(&self) -> String {
+        let names: Vec<&str> = Dtype::ALL.into_iter().filter(|&d| self.supports(d)).map(Dtype::as_str).collect();
+        names.join(", ")
     }
 }
 
@@ -304,20 +333,33 @@ impl Backend for CudaBackend {
     fn details(&self) -> String {
         let Ok(gpu) = gpu() else { return String::new() };
         let device = gpu.describe();
+        let dtypes = self.dtypes();
         match self.method {
-            Method::Cublas => format!("{device}, cuBLAS default math mode"),
+            Method::Cublas => format!(
+                "{device}, cuBLAS default math mode; runs {dtypes} (half inputs: cublasGemmEx, C in f32, CUBLAS_COMPUTE_32F)"
+            ),
             Method::Kernel(_) => {
                 let nvrtc =
                     nvrtc::version().map(|(a, b)| format!("NVRTC {a}.{b}")).unwrap_or_else(|_| "no NVRTC".into());
-                let tiles: Vec<String> = [Dtype::F32, Dtype::F64]
+                let tiles: Vec<String> = Dtype::ALL
                     .into_iter()
                     .filter_map(|d| self.kernel_for(d).and_then(|k| default_config(k, d)).map(|(_, c)| c.label()))
                     .collect();
-                format!("{device}, {nvrtc}; {}", tiles.join("; "))
+                format!("{device}, {nvrtc}; runs {dtypes}; {}", tiles.join("; "))
             }
         }
     }
+    /// Every element type for `cublas`; for our kernels, those their kernel has a default
+    /// configuration in ([`CONFIGS`]): f32 and f64 everywhere, bf16 and f16 only for
+    /// `cuda-warptile`.
+    fn supports(&self, dtype: Dtype) -> bool {
+        match self.method {
+            Method::Cublas => true,
+            Method::Kernel(_) => self.kernel_for(dtype).and_then(|k| default_config(k, dtype)).is_some(),
+        }
+    }
     matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.host_gemm(alpha, a, b, beta, c));
+    matmul_core::gemm_methods!(half | this, alpha, a, b, beta, c | this.host_gemm(alpha, a, b, beta, c));
 }
 
 /// One thread per element of C.
@@ -341,7 +383,7 @@ pub static CUDA_REGTILE: CudaBackend = CudaBackend::new(
 /// Warp tiles, cp.async double buffering, swizzled shared memory.
 pub static CUDA_WARPTILE: CudaBackend = CudaBackend::new(
     "cuda-warptile",
-    "CUDA: warp tiles, cp.async double-buffered shared memory, XOR-swizzled A layout",
+    "CUDA: warp tiles, cp.async double-buffered shared memory, XOR-swizzled A layout; bf16/f16 inputs widened to f32",
     Method::Kernel(Kernel::WarpTile),
 );
 /// f64 on the tensor cores (DMMA); f32 runs the warp-tiled kernel.
@@ -351,8 +393,11 @@ pub static CUDA_DMMA: CudaBackend = CudaBackend::new(
     Method::Kernel(Kernel::Dmma),
 );
 /// cuBLAS.
-pub static CUBLAS: CudaBackend =
-    CudaBackend::new("cublas", "NVIDIA cuBLAS sgemm/dgemm (default math mode: no TF32)", Method::Cublas);
+pub static CUBLAS: CudaBackend = CudaBackend::new(
+    "cublas",
+    "NVIDIA cuBLAS sgemm/dgemm (default math mode: no TF32); bf16/f16 inputs by cublasGemmEx, C in f32, FP32 compute",
+    Method::Cublas,
+);
 
 /// Every CUDA backend, our kernels in step order, then cuBLAS.
 pub static ALL: [&CudaBackend; 6] = [&CUDA_NAIVE, &CUDA_TILED, &CUDA_REGTILE, &CUDA_WARPTILE, &CUDA_DMMA, &CUBLAS];

@@ -10,11 +10,17 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use cudarc::cublas::result::CublasError;
+use cudarc::cublas::sys::{cublasComputeType_t, cublasGemmAlgo_t, cudaDataType_t};
 use cudarc::cublas::{CudaBlas, Gemm, GemmConfig};
 use cudarc::driver::sys::CUdevice_attribute;
-use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, DeviceRepr, PinnedHostSlice, ValidAsZeroBits};
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr, PinnedHostSlice,
+    ValidAsZeroBits,
+};
 use cudarc::nvrtc::Ptx;
-use matmul_core::{Error, Result, Scalar};
+use matmul_core::half::{bf16, f16};
+use matmul_core::{Element, Error, Result, Scalar};
 
 use crate::kernels::{Dtype, KernelConfig, CONFIGS};
 use crate::nvrtc;
@@ -41,8 +47,14 @@ pub struct Gpu {
     /// One slot per row of [`CONFIGS`]: the loaded kernel, or why it could not be built.
     functions: Vec<OnceLock<std::result::Result<CudaFunction, String>>>,
     cublas: OnceLock<std::result::Result<CudaBlas, String>>,
+    /// The pinned staging buffers of the host-slice path: A and B of each element type,
+    /// C of each accumulator type.
     staging_f32: Mutex<Option<PinnedHostSlice<f32>>>,
     staging_f64: Mutex<Option<PinnedHostSlice<f64>>>,
+    staging_bf16: Mutex<Option<PinnedHostSlice<u16>>>,
+    staging_f16: Mutex<Option<PinnedHostSlice<u16>>>,
+    staging_c_f32: Mutex<Option<PinnedHostSlice<f32>>>,
+    staging_c_f64: Mutex<Option<PinnedHostSlice<f64>>>,
     /// Serialises host-slice calls: they share the staging buffers and the stream.
     host_calls: Mutex<()>,
 }
@@ -118,6 +130,10 @@ fn probe_device() -> std::result::Result<Gpu, String> {
         cublas: OnceLock::new(),
         staging_f32: Mutex::new(None),
         staging_f64: Mutex::new(None),
+        staging_bf16: Mutex::new(None),
+        staging_f16: Mutex::new(None),
+        staging_c_f32: Mutex::new(None),
+        staging_c_f64: Mutex::new(None),
         host_calls: Mutex::new(()),
     })
 }
@@ -200,39 +216,96 @@ impl Gpu {
     }
 }
 
-/// The element types the GPU backends multiply: their staging buffer and cuBLAS call.
-pub trait CudaScalar: Scalar + DeviceRepr + ValidAsZeroBits {
-    /// The pinned staging buffer of this type.
+/// The type of C, α and β on the GPU: `f32` or `f64`, the accumulator of every
+/// [`CudaElement`].
+pub trait CudaAccumulator: Scalar + DeviceRepr + ValidAsZeroBits {
+    /// The pinned staging buffer of C in this type.
     #[doc(hidden)]
-    fn staging(gpu: &Gpu) -> &Mutex<Option<PinnedHostSlice<Self>>>;
+    fn c_staging(gpu: &Gpu) -> &Mutex<Option<PinnedHostSlice<Self>>>;
+}
 
-    /// `cublas{S,D}gemm`.
+impl CudaAccumulator for f32 {
+    fn c_staging(gpu: &Gpu) -> &Mutex<Option<PinnedHostSlice<Self>>> {
+        &gpu.staging_c_f32
+    }
+}
+
+impl CudaAccumulator for f64 {
+    fn c_staging(gpu: &Gpu) -> &Mutex<Option<PinnedHostSlice<Self>>> {
+        &gpu.staging_c_f64
+    }
+}
+
+/// The element types of A and B the GPU backends read: `f32`, `f64`, `bf16` and `f16`, C in
+/// their accumulator type ([`Element::Acc`]). What differs between them is here: how an
+/// element lies in a device buffer, its staging buffer and its cuBLAS call; the host path,
+/// the launch and the checks are one generic code for all four.
+pub trait CudaElement: Element<Acc: CudaAccumulator> {
+    /// Its type in device and pinned buffers: itself for `f32` and `f64`; for the half
+    /// types their 16 bits, `u16` (cudarc implements its `DeviceRepr` for the `half` types
+    /// only with its `f16` feature, which would add dependencies this workspace does not
+    /// lock; the bits are what the kernels and cuBLAS read either way).
+    #[doc(hidden)]
+    type Device: DeviceRepr + ValidAsZeroBits + Copy;
+
+    /// The pinned staging buffer of A and B in this type.
+    #[doc(hidden)]
+    fn staging(gpu: &Gpu) -> &Mutex<Option<PinnedHostSlice<Self::Device>>>;
+
+    /// Elements as their device type (the same bits).
+    #[doc(hidden)]
+    fn as_device(elements: &[Self]) -> &[Self::Device];
+
+    /// Device-typed memory as elements (the same bits; every bit pattern is an element).
+    #[doc(hidden)]
+    fn from_device_mut(device: &mut [Self::Device]) -> &mut [Self];
+
+    /// The column-major cuBLAS GEMM of `cfg` (α, β in `Self::Acc`): `cublas{S,D}gemm` for
+    /// `f32` and `f64`, `cublasGemmEx` with C in `CUDA_R_32F` and `CUBLAS_COMPUTE_32F` for
+    /// the half types, queued on `stream`, the handle's stream.
     ///
     /// # Safety
-    /// `cfg` describes column-major operands that lie inside `a`, `b` and `c`.
+    /// `cfg` describes column-major operands that lie inside `a`, `b` and `c`, allocated on
+    /// `stream`'s context; `blas` was created on `stream`.
     #[doc(hidden)]
     unsafe fn cublas_gemm(
         blas: &CudaBlas,
-        cfg: GemmConfig<Self>,
-        a: &CudaSlice<Self>,
-        b: &CudaSlice<Self>,
-        c: &mut CudaSlice<Self>,
-    ) -> std::result::Result<(), cudarc::cublas::result::CublasError>;
+        stream: &CudaStream,
+        cfg: GemmConfig<Self::Acc>,
+        a: &CudaSlice<Self::Device>,
+        b: &CudaSlice<Self::Device>,
+        c: &mut CudaSlice<Self::Acc>,
+    ) -> std::result::Result<(), CublasError>;
 }
+
+/// The types that are both an element of A and B and their own accumulator, `f32` and
+/// `f64`: the types of the device-resident API ([`crate::CudaBackend::gemm_device`],
+/// [`crate::DeviceMatrices`]), whose buffers are `CudaSlice<T>` throughout.
+pub trait CudaScalar: CudaElement<Device = Self> + CudaAccumulator {}
+
+impl<T: CudaElement<Device = T> + CudaAccumulator> CudaScalar for T {}
 
 macro_rules! impl_cuda_scalar {
     ($t:ty, $field:ident) => {
-        impl CudaScalar for $t {
+        impl CudaElement for $t {
+            type Device = $t;
             fn staging(gpu: &Gpu) -> &Mutex<Option<PinnedHostSlice<Self>>> {
                 &gpu.$field
             }
+            fn as_device(elements: &[Self]) -> &[Self] {
+                elements
+            }
+            fn from_device_mut(device: &mut [Self]) -> &mut [Self] {
+                device
+            }
             unsafe fn cublas_gemm(
                 blas: &CudaBlas,
+                _stream: &CudaStream,
                 cfg: GemmConfig<Self>,
                 a: &CudaSlice<Self>,
                 b: &CudaSlice<Self>,
                 c: &mut CudaSlice<Self>,
-            ) -> std::result::Result<(), cudarc::cublas::result::CublasError> {
+            ) -> std::result::Result<(), CublasError> {
                 // SAFETY: the caller's contract is cuBLAS's.
                 unsafe { <CudaBlas as Gemm<$t>>::gemm(blas, cfg, a, b, c) }
             }
@@ -242,11 +315,84 @@ macro_rules! impl_cuda_scalar {
 impl_cuda_scalar!(f32, staging_f32);
 impl_cuda_scalar!(f64, staging_f64);
 
+macro_rules! impl_cuda_half {
+    ($t:ty, $field:ident, $data_type:ident) => {
+        // The casts below rest on this: a half type is its 16 bits (`half` declares both
+        // `#[repr(transparent)]` over `u16`).
+        const _: () = assert!(
+            std::mem::size_of::<$t>() == std::mem::size_of::<u16>()
+                && std::mem::align_of::<$t>() == std::mem::align_of::<u16>()
+        );
+
+        impl CudaElement for $t {
+            type Device = u16;
+            fn staging(gpu: &Gpu) -> &Mutex<Option<PinnedHostSlice<u16>>> {
+                &gpu.$field
+            }
+            fn as_device(elements: &[Self]) -> &[u16] {
+                // SAFETY: the type is `repr(transparent)` over u16 (same size and alignment,
+                // asserted above) and every one of its values is a valid u16.
+                unsafe { std::slice::from_raw_parts(elements.as_ptr().cast::<u16>(), elements.len()) }
+            }
+            fn from_device_mut(device: &mut [u16]) -> &mut [Self] {
+                // SAFETY: as in `as_device`; every u16 is a valid value of the type (`Pod`:
+                // each bit pattern is a number, an infinity or a NaN), and the borrow of
+                // `device` moves into the result, so nothing else aliases it.
+                unsafe { std::slice::from_raw_parts_mut(device.as_mut_ptr().cast::<Self>(), device.len()) }
+            }
+            unsafe fn cublas_gemm(
+                blas: &CudaBlas,
+                stream: &CudaStream,
+                cfg: GemmConfig<f32>,
+                a: &CudaSlice<u16>,
+                b: &CudaSlice<u16>,
+                c: &mut CudaSlice<f32>,
+            ) -> std::result::Result<(), CublasError> {
+                let (a, _record_a) = a.device_ptr(stream);
+                let (b, _record_b) = b.device_ptr(stream);
+                let (c, _record_c) = c.device_ptr_mut(stream);
+                // SAFETY: the caller guarantees the operands lie inside the buffers and the
+                // handle runs on `stream`, on which the pointers were taken (the records
+                // drop after the call is queued). A and B are read as 16-bit
+                // `$data_type`, C as CUDA_R_32F, α and β as f32 through pointers to live
+                // locals (host pointers: the handle's default pointer mode).
+                // CUBLAS_COMPUTE_32F: products and sums in FP32, no TF32 or
+                // reduced-precision compute type.
+                unsafe {
+                    cudarc::cublas::result::gemm_ex(
+                        *blas.handle(),
+                        cfg.transa,
+                        cfg.transb,
+                        cfg.m,
+                        cfg.n,
+                        cfg.k,
+                        (&cfg.alpha as *const f32).cast(),
+                        a as *const std::ffi::c_void,
+                        cudaDataType_t::$data_type,
+                        cfg.lda,
+                        b as *const std::ffi::c_void,
+                        cudaDataType_t::$data_type,
+                        cfg.ldb,
+                        (&cfg.beta as *const f32).cast(),
+                        c as *mut std::ffi::c_void,
+                        cudaDataType_t::CUDA_R_32F,
+                        cfg.ldc,
+                        cublasComputeType_t::CUBLAS_COMPUTE_32F,
+                        cublasGemmAlgo_t::CUBLAS_GEMM_DEFAULT,
+                    )
+                }
+            }
+        }
+    };
+}
+impl_cuda_half!(bf16, staging_bf16, CUDA_R_16BF);
+impl_cuda_half!(f16, staging_f16, CUDA_R_16F);
+
 /// A pinned (page-locked) host buffer of at least `len` elements, kept in `slot` and
 /// reused by later calls; grown (reallocated) when too small. Page-locked memory lets the
 /// copies run at full PCIe/NVLink speed, without the driver's extra staging copy that
 /// pageable memory needs.
-pub(crate) fn staging<'g, T: CudaScalar>(
+pub(crate) fn staging<'g, T: DeviceRepr + ValidAsZeroBits>(
     backend: &str,
     gpu: &'g Gpu,
     slot: &'g mut Option<PinnedHostSlice<T>>,
@@ -267,7 +413,7 @@ pub(crate) fn staging<'g, T: CudaScalar>(
         let ptr = pinned.as_mut_ptr().map_err(|e| Error::backend_with_source(backend, "staging buffer", e))?;
         // SAFETY: `ptr` points to `want` elements of page-locked memory just allocated for
         // us (`alloc_pinned_with_flags` checked its size and alignment); all-zero bits are
-        // a valid f32/f64 (ValidAsZeroBits).
+        // a valid value of T (ValidAsZeroBits).
         unsafe { std::ptr::write_bytes(ptr, 0, want) };
         *slot = Some(pinned);
     }

@@ -6,7 +6,7 @@
 //! the shared test grid through [`run_packed`] with a CPU emulation of the kernels'
 //! contract in place of the GPU.
 
-use matmul_core::{Error, GemmPlan, MatMut, MatRef, Result, Scalar};
+use matmul_core::{Element, Error, GemmPlan, MatMut, MatRef, Result};
 
 /// The dimensions of one product, each in `1..=i32::MAX` (the kernels' `int` and
 /// cuBLAS's 32-bit integers).
@@ -52,50 +52,62 @@ impl Dims {
 }
 
 /// A product ready for the device: A (`m × k`), B (`k × n`) and C (`m × n`), row-major and
-/// contiguous, in host slices (the default `Buf`, what [`run_packed`] hands its device
-/// step) or in device buffers (`matmul_cuda::DeviceGemm`, what the launchers take). With
-/// β = 0, `c` holds whatever its buffer held before (C was not read); the device must not
-/// read it either.
+/// contiguous, in host slices (the default buffers, what [`run_packed`] hands its device
+/// step) or in device buffers (`matmul_cuda::DeviceGemm`, what the launchers take). A and
+/// B hold elements of `E`, C, α and β of its accumulator `E::Acc` (the same type but for
+/// half inputs, whose C is f32). With β = 0, `c` holds whatever its buffer held before (C
+/// was not read); the device must not read it either.
 #[derive(Debug)]
-pub struct Packed<'s, T, Buf: ?Sized = [T]> {
+pub struct Packed<'s, E: Element, In: ?Sized = [E], Out: ?Sized = [<E as Element>::Acc]> {
     /// The dimensions.
     pub dims: Dims,
     /// α (never 0: [`GemmPlan::prepare`] handled that).
-    pub alpha: T,
+    pub alpha: E::Acc,
     /// β.
-    pub beta: T,
+    pub beta: E::Acc,
     /// A, `m·k` elements.
-    pub a: &'s Buf,
+    pub a: &'s In,
     /// B, `k·n` elements.
-    pub b: &'s Buf,
+    pub b: &'s In,
     /// C, `m·n` elements: C's values when β ≠ 0; on return, the result.
-    pub c: &'s mut Buf,
+    pub c: &'s mut Out,
 }
 
-/// The operands of one host-slice call, `C ← α·A·B + β·C`, as the trait receives them.
+/// The operands of one host-slice call, `C ← α·A·B + β·C`, as the trait receives them:
+/// A and B of element type `E`, C, α and β of its accumulator type.
 #[derive(Debug)]
-pub struct HostGemm<'a, T> {
+pub struct HostGemm<'a, E: Element> {
     /// α.
-    pub alpha: T,
+    pub alpha: E::Acc,
     /// A, any strided view.
-    pub a: MatRef<'a, T>,
+    pub a: MatRef<'a, E>,
     /// B, any strided view.
-    pub b: MatRef<'a, T>,
+    pub b: MatRef<'a, E>,
     /// β.
-    pub beta: T,
+    pub beta: E::Acc,
     /// C, any strided view.
-    pub c: MatMut<'a, T>,
+    pub c: MatMut<'a, E::Acc>,
 }
 
-/// A host-slice GEMM around a device step: applies the BLAS special cases, packs A, B
-/// (and C unless β = 0) into a staging buffer obtained from `staging_for(total
-/// elements)`, calls `device` with the packed product, and unpacks C from it. `backend`
-/// names the caller in errors.
-pub fn run_packed<'s, T: Scalar>(
+/// Where [`run_packed`] packs one product: `ab` for A then B (`m·k + k·n` elements of
+/// `E`), `c` for C (`m·n` of `E::Acc`), as `staging_for` hands them out.
+#[derive(Debug)]
+pub struct Staging<'s, E: Element> {
+    /// A, then B.
+    pub ab: &'s mut [E],
+    /// C.
+    pub c: &'s mut [E::Acc],
+}
+
+/// A host-slice GEMM around a device step: applies the BLAS special cases, packs A and B
+/// (and C unless β = 0) into the staging buffers obtained from `staging_for(elements of A
+/// and B, elements of C)`, calls `device` with the packed product, and unpacks C from it.
+/// `backend` names the caller in errors.
+pub fn run_packed<'s, E: Element>(
     backend: &str,
-    gemm: HostGemm<'_, T>,
-    staging_for: impl FnOnce(usize) -> Result<&'s mut [T]>,
-    device: impl FnOnce(Packed<'_, T>) -> Result<()>,
+    gemm: HostGemm<'_, E>,
+    staging_for: impl FnOnce(usize, usize) -> Result<Staging<'s, E>>,
+    device: impl FnOnce(Packed<'_, E>) -> Result<()>,
 ) -> Result<()> {
     let HostGemm { alpha, a, b, beta, mut c } = gemm;
     let GemmPlan::Compute { m, n, k } = GemmPlan::prepare(alpha, &a, &b, beta, &mut c)? else {
@@ -104,13 +116,14 @@ pub fn run_packed<'s, T: Scalar>(
     let dims = Dims::new(backend, m, n, k)?;
     let too_large = || Error::backend(backend, format!("a {m}×{k} by {k}×{n} product does not fit in host memory"));
     let [la, lb, lc] = dims.lens().ok_or_else(too_large)?;
-    let staging = staging_for(la + lb + lc)?;
-    let (sa, rest) = staging.split_at_mut(la);
-    let (sb, rest) = rest.split_at_mut(lb);
-    let sc = &mut rest[..lc];
+    let Staging { ab, c: sc } = staging_for(la + lb, lc)?;
+    let too_short = |what| Error::backend(backend, format!("the staging buffer of {what} is too short"));
+    let (sa, rest) = ab.split_at_mut_checked(la).ok_or_else(|| too_short("A and B"))?;
+    let sb = rest.get_mut(..lb).ok_or_else(|| too_short("A and B"))?;
+    let sc = sc.get_mut(..lc).ok_or_else(|| too_short("C"))?;
     pack_row_major(&a, sa);
     pack_row_major(&b, sb);
-    if beta != T::ZERO {
+    if beta != E::Acc::ZERO {
         pack_row_major(&c.rb(), sc);
     }
     device(Packed { dims, alpha, beta, a: sa, b: sb, c: &mut *sc })?;
@@ -120,7 +133,7 @@ pub fn run_packed<'s, T: Scalar>(
 
 /// Copies `src` into `dst` in row-major order (`dst.len()` = rows × cols). A row-major
 /// view is copied row slice by row slice; any other layout element by element.
-pub fn pack_row_major<T: Scalar>(src: &MatRef<'_, T>, dst: &mut [T]) {
+pub fn pack_row_major<T: Element>(src: &MatRef<'_, T>, dst: &mut [T]) {
     let cols = src.ncols();
     if cols == 0 {
         return;
@@ -134,7 +147,7 @@ pub fn pack_row_major<T: Scalar>(src: &MatRef<'_, T>, dst: &mut [T]) {
 }
 
 /// Writes a row-major buffer (`src.len()` = rows × cols) into the view `dst`.
-pub fn unpack_row_major<T: Scalar>(src: &[T], dst: &mut MatMut<'_, T>) {
+pub fn unpack_row_major<T: Element>(src: &[T], dst: &mut MatMut<'_, T>) {
     let cols = dst.ncols();
     if cols == 0 {
         return;

@@ -7,8 +7,11 @@
 //!
 //! # The launch contract (every kernel, every configuration)
 //!
-//! `kernel(int m, int n, int k, T alpha, const T* A, const T* B, T beta, T* C)` with
+//! `kernel(int m, int n, int k, Acc alpha, const T* A, const T* B, Acc beta, Acc* C)` with
 //!
+//! * `T` the row's [`Dtype`] ([`c_type`]) and `Acc` its accumulator
+//!   ([`Dtype::accumulator`]): `T` itself for f32 and f64, `float` for bf16 and f16 inputs,
+//!   which the kernel widens exactly as it loads them;
 //! * A `m × k`, B `k × n`, C `m × n`, row-major and contiguous (leading dimensions k, n, n),
 //!   in distinct device allocations of at least that many elements;
 //! * `1 ≤ m, n, k ≤ i32::MAX` and α ≠ 0 (the callers handle the BLAS special cases);
@@ -288,8 +291,12 @@ impl KernelConfig {
     }
 
     /// The full NVRTC source: dtype and tile `#define`s, the common prelude, the kernel.
+    /// Half inputs add `#define MATMUL_HALF 1`, from which the prelude takes `Acc = float`.
     pub fn source(&self) -> String {
         let mut src = format!("#define MATMUL_T {}\n", c_type(self.dtype));
+        if self.dtype.is_half() {
+            src.push_str("#define MATMUL_HALF 1\n");
+        }
         for (name, value) in self.tiles.defines() {
             src.push_str(&format!("#define {name} {value}\n"));
         }
@@ -315,9 +322,11 @@ impl KernelConfig {
 }
 
 /// A row, checked ([`Tiles::check`]) while [`CONFIGS`] is compiled: a row that breaks a
-/// relation fails the build.
+/// relation fails the build, and so does a half-input row of a kernel other than
+/// [`Kernel::WarpTile`], the only one written for `T` ≠ `Acc`.
 const fn cfg(dtype: Dtype, tiles: Tiles, default: bool) -> KernelConfig {
     tiles.check();
+    assert!(!dtype.is_half() || matches!(tiles, Tiles::WarpTile(_)), "only the warp-tiled kernel reads half inputs");
     KernelConfig { dtype, tiles, default }
 }
 
@@ -343,7 +352,7 @@ const fn dmma([bm, bn, bk]: [u32; 3], [wm, wn]: [u32; 2], nt: u32) -> Tiles {
     Tiles::Dmma(DmmaTiles { bm, bn, bk, wm, wn, nt })
 }
 
-use Dtype::{F32, F64};
+use Dtype::{Bf16, F16, F32, F64};
 
 /// Every configuration: the backends' defaults and the alternatives a tile sweep tries.
 /// The NVRTC gate compiles all of them.
@@ -369,6 +378,9 @@ pub static CONFIGS: &[KernelConfig] = &[
     // The default's block with 4 × 2 warps of 32 × 64 (one sub-tile down, four across).
     cfg(F32, warptile([128, 128, 16], [32, 64], 4, [4, 4], 256), false),
     cfg(F64, warptile([64, 64, 16], [32, 32], 2, [4, 4], 128), true),
+    // Half inputs: the f32 default's tiles, A and B widened to float into shared memory.
+    cfg(Bf16, warptile([128, 128, 16], [64, 32], 2, [4, 4], 256), true),
+    cfg(F16, warptile([128, 128, 16], [64, 32], 2, [4, 4], 256), true),
     // DMMA: 4 warps of 32 × 32 over a 64 × 64 × 16 block, or warps of 64 × 32 over 128 × 128 × 8 (8)
     // and 128 × 64 × 8 (4): the large warp tile with half the threads.
     cfg(F64, dmma([64, 64, 16], [32, 32], 128), true),
@@ -387,14 +399,28 @@ mod tests {
     use Kernel::{Dmma, Naive, RegTile};
 
     #[test]
-    fn one_default_per_kernel_and_dtype_except_dmma_f32() {
+    fn one_default_per_kernel_and_dtype_except_dmma_f32_and_half_inputs_warptile_only() {
         for kernel in Kernel::ALL {
-            for dtype in [F32, F64] {
+            for dtype in Dtype::ALL {
                 let n = CONFIGS.iter().filter(|c| c.kernel() == kernel && c.dtype == dtype && c.default).count();
-                let expected = usize::from(!(kernel == Dmma && dtype == F32));
+                let expected = usize::from(if dtype.is_half() {
+                    kernel == Kernel::WarpTile
+                } else {
+                    !(kernel == Dmma && dtype == F32)
+                });
                 assert_eq!(n, expected, "{kernel:?} {dtype:?}");
             }
         }
+    }
+
+    #[test]
+    fn half_rows_define_their_storage_type_and_a_float_accumulator() {
+        let c = default_config(Kernel::WarpTile, Bf16).unwrap().1;
+        assert!(c.source().starts_with("#define MATMUL_T __nv_bfloat16\n#define MATMUL_HALF 1\n#define BM 128\n"));
+        let c = default_config(Kernel::WarpTile, F16).unwrap().1;
+        assert!(c.source().starts_with("#define MATMUL_T __half\n#define MATMUL_HALF 1\n"));
+        let c = default_config(Kernel::WarpTile, F32).unwrap().1;
+        assert!(!c.source().lines().any(|l| l.starts_with("#define MATMUL_HALF")));
     }
 
     #[test]

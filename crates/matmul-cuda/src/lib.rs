@@ -21,14 +21,19 @@
 //!
 //! # Backends
 //!
-//! | name | f32 | f64 |
-//! |---|---|---|
-//! | `cuda-naive` ([`CUDA_NAIVE`]) | one thread per element | same |
-//! | `cuda-tiled` ([`CUDA_TILED`]) | 32 × 32 shared tiles | same |
-//! | `cuda-regtile` ([`CUDA_REGTILE`]) | 128 × 128 blocks, 8 × 8 per thread, 16-byte loads | same |
-//! | `cuda-warptile` ([`CUDA_WARPTILE`]) | warp tiles, cp.async double buffering, swizzled A | same code, 64 × 64 blocks |
-//! | `cuda-dmma` ([`CUDA_DMMA`]) | the warptile kernel (no f32 DMMA exists) | tensor cores, `mma.sync.m8n8k4.f64` |
-//! | `cublas` ([`CUBLAS`]) | `cublasSgemm` | `cublasDgemm` |
+//! | name | f32 | f64 | bf16, f16 inputs (C in f32) |
+//! |---|---|---|---|
+//! | `cuda-naive` ([`CUDA_NAIVE`]) | one thread per element | same | — |
+//! | `cuda-tiled` ([`CUDA_TILED`]) | 32 × 32 shared tiles | same | — |
+//! | `cuda-regtile` ([`CUDA_REGTILE`]) | 128 × 128 blocks, 8 × 8 per thread, 16-byte loads | same | — |
+//! | `cuda-warptile` ([`CUDA_WARPTILE`]) | warp tiles, cp.async double buffering, swizzled A | same code, 64 × 64 blocks | widened to f32 into shared memory, FP32 FMAs |
+//! | `cuda-dmma` ([`CUDA_DMMA`]) | the warptile kernel (no f32 DMMA exists) | tensor cores, `mma.sync.m8n8k4.f64` | — |
+//! | `cublas` ([`CUBLAS`]) | `cublasSgemm` | `cublasDgemm` | `cublasGemmEx`, `CUBLAS_COMPUTE_32F` |
+//!
+//! A "—" is [`matmul_core::Error::UnsupportedDtype`] on every machine, and
+//! [`supports`](matmul_core::Backend::supports) says so. Half inputs go through the
+//! host-slice path; the device-resident API ([`CudaBackend::gemm_device`],
+//! [`DeviceMatrices`]) is f32 and f64 ([`CudaScalar`]).
 //!
 //! **Status: the kernels have not run on a GPU yet.** Every configuration compiles to
 //! `sm_90` machine code without spills within its shared-memory budget (the NVRTC gate,
@@ -85,7 +90,7 @@ mod resident;
 pub use backend::{
     CudaBackend, DeviceGemm, Method, ALL, CUBLAS, CUDA_DMMA, CUDA_NAIVE, CUDA_REGTILE, CUDA_TILED, CUDA_WARPTILE,
 };
-pub use device::{cublas_present, driver_present, gpu, CudaScalar, Gpu, NO_DRIVER};
+pub use device::{cublas_present, driver_present, gpu, CudaAccumulator, CudaElement, CudaScalar, Gpu, NO_DRIVER};
 pub use host::Dims;
 pub use resident::{CopyRates, DeviceMatrices, KernelTimes, KernelTiming};
 

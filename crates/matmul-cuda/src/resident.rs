@@ -323,8 +323,13 @@ mod tests {
         let listed: usize =
             [&crate::CUDA_NAIVE, &crate::CUDA_TILED, &crate::CUDA_REGTILE, &crate::CUDA_WARPTILE, &crate::CUDA_DMMA]
                 .iter()
-                .map(|b| b.configs(Dtype::F32).len() + b.configs(Dtype::F64).len())
+                .map(|b| Dtype::ALL.into_iter().map(|d| b.configs(d).len()).sum::<usize>())
                 .sum();
+        // Half inputs: warptile's rows only.
+        for dtype in [Dtype::Bf16, Dtype::F16] {
+            assert_eq!(crate::CUDA_WARPTILE.configs(dtype).len(), count(Kernel::WarpTile, dtype));
+            assert!(crate::CUDA_DMMA.configs(dtype).is_empty() && crate::CUDA_REGTILE.configs(dtype).is_empty());
+        }
         assert_eq!(listed, CONFIGS.len() + rows.len());
     }
 }

@@ -46,9 +46,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
 
+use matmul_core::half::{bf16, f16};
 use matmul_core::testing::{run_case, Case, OperandLayout};
-use matmul_core::{Backend, BackendKind, Error, MatMut, MatRef, Result, Scalar};
-use matmul_cuda::host::{self, HostGemm, Packed};
+use matmul_core::{Backend, BackendKind, Element, Error, MatMut, MatRef, Result};
+use matmul_cuda::host::{self, HostGemm, Packed, Staging};
 use matmul_cuda::kernels::{Dtype, Kernel, KernelConfig, CONFIGS};
 
 const EMULATION_HEADER: &str = include_str!("emulator/cuda_emu.h");
@@ -181,7 +182,7 @@ impl Emulator {
 
     /// The device step of `host::run_packed`: one emulated launch with the geometry the
     /// real launcher uses (`KernelConfig::grid`, `KernelConfig::block`).
-    fn launch<T: Scalar>(&self, p: Packed<'_, T>) -> Result<()> {
+    fn launch<E: Element>(&self, p: Packed<'_, E>) -> Result<()> {
         let fail = |what: String| Error::backend(self.name(), what);
         let (gx, gy) = self.config.grid(p.dims.m, p.dims.n).ok_or_else(|| fail("grid too large".into()))?;
         let [m, n, k] = p.dims.as_i32();
@@ -194,12 +195,19 @@ impl Emulator {
         for v in [m, n, k] {
             request.extend_from_slice(&v.to_le_bytes());
         }
-        for &v in [p.alpha, p.beta].iter().chain(p.a).chain(p.b).chain(p.c.iter()) {
+        // α and β in E::Acc, A and B in E, C in E::Acc, as the launcher reads them.
+        for &v in [p.alpha, p.beta].iter() {
+            put(&mut request, v);
+        }
+        for &v in p.a.iter().chain(p.b) {
+            put(&mut request, v);
+        }
+        for &v in p.c.iter() {
             put(&mut request, v);
         }
         let sent = stdin.write_all(&request).and_then(|()| stdin.flush());
         sent.map_err(|e| fail(format!("the emulator stopped taking launches: {e}")))?;
-        let width = std::mem::size_of::<T>();
+        let width = std::mem::size_of::<E::Acc>();
         let mut reply = vec![0u8; std::mem::size_of_val(p.c)];
         stdout.read_exact(&mut reply).map_err(|e| fail(format!("the emulator gave no result: {e}")))?;
         for (c, bytes) in p.c.iter_mut().zip(reply.chunks_exact(width)) {
@@ -208,39 +216,53 @@ impl Emulator {
         Ok(())
     }
 
-    fn gemm<T: Scalar>(&self, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) -> Result<()> {
-        if T::DTYPE != self.config.dtype {
+    fn gemm<E: Element>(
+        &self,
+        alpha: E::Acc,
+        a: MatRef<'_, E>,
+        b: MatRef<'_, E>,
+        beta: E::Acc,
+        c: MatMut<'_, E::Acc>,
+    ) -> Result<()> {
+        if E::DTYPE != self.config.dtype {
             return Err(Error::backend(
                 self.name(),
                 format!("this configuration is compiled for {}", self.config.dtype.as_str()),
             ));
         }
-        let mut buf = Vec::new();
-        let staging = &mut buf;
+        let (mut ab, mut cb) = (Vec::new(), Vec::new());
+        let (ab, cb) = (&mut ab, &mut cb);
         let gemm = HostGemm { alpha, a, b, beta, c };
-        host::run_packed(self.name(), gemm, move |len| Ok(nan_filled(staging, len)), |p| self.launch(p))
+        host::run_packed(
+            self.name(),
+            gemm,
+            move |ab_len, c_len| Ok(Staging { ab: nan_filled(ab, ab_len), c: nan_filled(cb, c_len) }),
+            |p| self.launch(p),
+        )
     }
 }
 
 /// A staging buffer of `len` elements full of NaN (whatever a pinned buffer held before),
 /// so a kernel that reads C under β = 0 shows.
-fn nan_filled<T: Scalar>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+fn nan_filled<T: Element>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
     buf.clear();
     buf.resize(len, T::NAN);
     &mut buf[..]
 }
 
-/// Appends `v` in the kernel's element type, little-endian.
-fn put<T: Scalar>(out: &mut Vec<u8>, v: T) {
-    if std::mem::size_of::<T>() == 4 {
-        out.extend_from_slice(&(v.to_f64() as f32).to_le_bytes());
-    } else {
-        out.extend_from_slice(&v.to_f64().to_le_bytes());
+/// Appends `v` in its own type, little-endian (a half type's value through f64 is exact).
+fn put<E: Element>(out: &mut Vec<u8>, v: E) {
+    let x = v.to_f64();
+    match E::DTYPE {
+        Dtype::F32 => out.extend_from_slice(&(x as f32).to_le_bytes()),
+        Dtype::F64 => out.extend_from_slice(&x.to_le_bytes()),
+        Dtype::Bf16 => out.extend_from_slice(&bf16::from_f64(x).to_bits().to_le_bytes()),
+        Dtype::F16 => out.extend_from_slice(&f16::from_f64(x).to_bits().to_le_bytes()),
     }
 }
 
-/// Reads one element of the kernel's type.
-fn get<T: Scalar>(bytes: &[u8]) -> T {
+/// Reads one element of C (f32 or f64).
+fn get<T: Element>(bytes: &[u8]) -> T {
     match bytes.len() {
         4 => T::from_f64(f32::from_le_bytes(bytes.try_into().expect("4 bytes")) as f64),
         _ => T::from_f64(f64::from_le_bytes(bytes.try_into().expect("8 bytes"))),
@@ -258,13 +280,15 @@ impl Backend for Emulator {
         BackendKind::Loops
     }
     matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
+    matmul_core::gemm_methods!(half | this, alpha, a, b, beta, c | this.gemm(alpha, a, b, beta, c));
 }
 
 /// The cases of one configuration, from its tile shape (`tm × tn` per block, `bk` per k
-/// slice); `vec` is the elements per 16-byte vector, 4 for f32 and 2 for f64.
+/// slice); `vec` is the kernels' `VEC`, the elements of the accumulator type per 16-byte
+/// vector: 4 for f32 and the half inputs, 2 for f64.
 fn cases(config: &KernelConfig, check: Check) -> Vec<Case> {
     let (tm, tn, bk) = (config.tile_m() as usize, config.tile_n() as usize, config.tiles.k_slice() as usize);
-    let vec = if config.dtype == Dtype::F32 { 4 } else { 2 };
+    let vec = 16 / config.dtype.accumulator().size_bytes();
     let r = OperandLayout::RowMajor;
     let case = |(m, n, k): (usize, usize, usize), (alpha, beta, nan_in_c): (f64, f64, bool), seed| Case {
         m,
@@ -335,7 +359,8 @@ fn run_check(check: Check) -> Vec<(&'static KernelConfig, String)> {
             let outcome = match config.dtype {
                 Dtype::F32 => run_case::<f32>(&emulator, &case),
                 Dtype::F64 => run_case::<f64>(&emulator, &case),
-                Dtype::Bf16 | Dtype::F16 => unreachable!("no CUDA kernel configuration reads half inputs"),
+                Dtype::Bf16 => run_case::<bf16>(&emulator, &case),
+                Dtype::F16 => run_case::<f16>(&emulator, &case),
             };
             if !outcome.passed() {
                 wrong.push(format!("  {case}: {outcome}"));
@@ -449,4 +474,51 @@ fn shared_memory_bank_conflicts() {
             _ => {}
         }
     }
+}
+
+/// The emulator's half types widen exactly: every one of the 2¹⁶ bit patterns of bf16 and
+/// of f16, through `__bfloat162float` and `__half2float` of `tests/emulator/cuda_emu.h`,
+/// gives the f32 the `half` crate gives (any NaN for a NaN). The kernels' results in half
+/// inputs rest on these conversions, so they are checked on their own.
+#[test]
+fn emulated_half_conversions_are_exact() {
+    let Some(cxx) = compiler() else { return };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emulated-kernels");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (source, exe) = (dir.join("half-conversions.cpp"), dir.join("half-conversions"));
+    let program = r#"
+int main() {
+    for (unsigned bits = 0; bits < 65536; ++bits) {
+        __nv_bfloat16 b{static_cast<unsigned short>(bits)};
+        __half h{static_cast<unsigned short>(bits)};
+        float out[2] = {__bfloat162float(b), __half2float(h)};
+        std::fwrite(out, sizeof out, 1, stdout);
+    }
+}
+"#;
+    std::fs::write(&source, format!("{EMULATION_HEADER}\n{program}")).unwrap();
+    let flags: Vec<&str> = COMMON_FLAGS.iter().chain(Check::Memcheck.sanitizer_flags()).copied().collect();
+    let built = Command::new(&cxx).args(&flags).arg(&source).arg("-o").arg(&exe).output().unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let run = Command::new(&exe).output().unwrap();
+    assert!(run.status.success() && run.stderr.is_empty(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(run.stdout.len(), 65536 * 8);
+    let mut wrong = Vec::new();
+    for (bits, pair) in (0..=u16::MAX).zip(run.stdout.chunks_exact(8)) {
+        let got = [0, 4].map(|at| f32::from_le_bytes(pair[at..at + 4].try_into().unwrap()));
+        let want = [bf16::from_bits(bits).to_f32(), f16::from_bits(bits).to_f32()];
+        for ((name, g), w) in ["bf16", "f16"].into_iter().zip(got).zip(want) {
+            let same = if w.is_nan() { g.is_nan() } else { g.to_bits() == w.to_bits() };
+            if !same {
+                wrong.push(format!("{name} {bits:#06x}: emulator {g:e} ({:#010x}), half {w:e}", g.to_bits()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} conversions differ:\n{}",
+        wrong.len(),
+        wrong.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+    eprintln!("bf16 and f16 -> f32: all 65536 bit patterns of each exact");
 }

@@ -9,11 +9,13 @@
 //! * `cublas-emulation`: cuBLAS's column-major call made through
 //!   `host::row_major_as_col_major`, the same swap the `cublas` backend makes.
 //!
-//! The staging buffer starts full of NaN, so a device step that read C under β = 0 would
-//! leave NaN in the result and fail the grid.
+//! The staging buffers start full of NaN, so a device step that read C under β = 0 would
+//! leave NaN in the result and fail the grid. Both run every element type: bf16 and f16
+//! inputs too (A and B packed in 16 bits, C in f32, each input widened exactly as the
+//! kernel and cuBLAS do).
 
-use matmul_core::{Backend, BackendKind, MatMut, MatRef, Result, Scalar};
-use matmul_cuda::host::{self, HostGemm, Packed};
+use matmul_core::{Backend, BackendKind, Dtype, Element, MatMut, MatRef, Result, Scalar};
+use matmul_cuda::host::{self, HostGemm, Packed, Staging};
 
 #[derive(Debug)]
 struct Emulated {
@@ -21,53 +23,65 @@ struct Emulated {
 }
 
 /// A fresh NaN-filled staging buffer of `len` elements.
-fn nan_staging<T: Scalar>(buf: &mut Vec<T>, len: usize) -> Result<&mut [T]> {
+fn nan_staging<T: Element>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
     buf.clear();
     buf.resize(len, T::NAN);
-    Ok(&mut buf[..])
+    &mut buf[..]
 }
 
 /// The kernels' contract on the CPU.
-fn kernel_emulation<T: Scalar>(p: Packed<'_, T>) -> Result<()> {
+fn kernel_emulation<E: Element>(p: Packed<'_, E>) -> Result<()> {
     let (m, n, k) = (p.dims.m, p.dims.n, p.dims.k);
     for i in 0..m {
         for j in 0..n {
-            let mut acc = T::ZERO;
+            let mut acc = E::Acc::ZERO;
             for q in 0..k {
-                acc = p.a[i * k + q].mul_add(p.b[q * n + j], acc);
+                acc = p.a[i * k + q].to_acc().mul_add(p.b[q * n + j].to_acc(), acc);
             }
             let c = &mut p.c[i * n + j];
-            *c = if p.beta == T::ZERO { p.alpha * acc } else { p.alpha * acc + p.beta * *c };
+            *c = if p.beta == E::Acc::ZERO { p.alpha * acc } else { p.alpha * acc + p.beta * *c };
         }
     }
     Ok(())
 }
 
 /// cuBLAS's column-major GEMM on the CPU, called as the `cublas` backend calls it.
-fn cublas_emulation<T: Scalar>(p: Packed<'_, T>) -> Result<()> {
+fn cublas_emulation<E: Element>(p: Packed<'_, E>) -> Result<()> {
     let call = host::row_major_as_col_major(p.dims);
     // cuBLAS's operands: first = our B, second = our A.
     let (x, y) = (p.b, p.a);
     for j in 0..call.n {
         for i in 0..call.m {
-            let mut acc = T::ZERO;
+            let mut acc = E::Acc::ZERO;
             for q in 0..call.k {
-                acc = x[i + q * call.lda].mul_add(y[q + j * call.ldb], acc);
+                acc = x[i + q * call.lda].to_acc().mul_add(y[q + j * call.ldb].to_acc(), acc);
             }
             let c = &mut p.c[i + j * call.ldc];
-            *c = if p.beta == T::ZERO { p.alpha * acc } else { p.alpha * acc + p.beta * *c };
+            *c = if p.beta == E::Acc::ZERO { p.alpha * acc } else { p.alpha * acc + p.beta * *c };
         }
     }
     Ok(())
 }
 
 impl Emulated {
-    fn gemm<T: Scalar>(&self, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) -> Result<()> {
-        let mut buf = Vec::new();
-        let buf = &mut buf;
+    fn gemm<E: Element>(
+        &self,
+        alpha: E::Acc,
+        a: MatRef<'_, E>,
+        b: MatRef<'_, E>,
+        beta: E::Acc,
+        c: MatMut<'_, E::Acc>,
+    ) -> Result<()> {
+        let (mut ab, mut cb) = (Vec::new(), Vec::new());
+        let (ab, cb) = (&mut ab, &mut cb);
         let gemm = HostGemm { alpha, a, b, beta, c };
-        let device = if self.cublas { cublas_emulation::<T> } else { kernel_emulation::<T> };
-        host::run_packed(self.name(), gemm, move |len| nan_staging(buf, len), device)
+        let device = if self.cublas { cublas_emulation::<E> } else { kernel_emulation::<E> };
+        host::run_packed(
+            self.name(),
+            gemm,
+            move |ab_len, c_len| Ok(Staging { ab: nan_staging(ab, ab_len), c: nan_staging(cb, c_len) }),
+            device,
+        )
     }
 }
 
@@ -85,7 +99,12 @@ impl Backend for Emulated {
     fn kind(&self) -> BackendKind {
         BackendKind::Loops
     }
+    /// Every element type, as the `cublas` backend and `cuda-warptile`'s host path.
+    fn supports(&self, _: Dtype) -> bool {
+        true
+    }
     matmul_core::gemm_methods!(|this, alpha, a, b, beta, c| this.gemm(alpha, a, b, beta, c));
+    matmul_core::gemm_methods!(half | this, alpha, a, b, beta, c | this.gemm(alpha, a, b, beta, c));
 }
 
 static KERNEL_EMULATION: Emulated = Emulated { cublas: false };

@@ -27,6 +27,18 @@
 // Tile parameters: BM, BN, BK, WM, WN, WNITER, TM, TN, NT. The f64 instantiation is the
 // same code with 2-element vectors (f64 FMAs are its ceiling: the fast f64 kernel is
 // dmma.cu).
+//
+// Half inputs (MATMUL_HALF: A and B in __nv_bfloat16 or __half, C, alpha, beta and the
+// sums in float) are widened on their way into shared memory, which then holds floats
+// exactly as in the f32 kernel. Why there and not when reading shared memory into
+// registers: each element is converted once per block instead of once for every warp
+// that reads it (BN / WN warps read each element of A, BM / WM each of B), the inner loop
+// is the f32 kernel's FMAs with no conversion among them, and the shared layout, its
+// swizzle and their conflict-free proof (the bank model) are those of f32 unchanged. The
+// price: cp.async copies bytes and cannot widen, so B takes A's path (global -> registers
+// before the FMAs, widened, stored after them), global loads are 8 bytes (VEC halves),
+// and the stages take the f32 kernel's shared memory rather than half of it. The FMAs are
+// FP32 FMAs: the kernel's ceiling is the FP32 peak, not the tensor cores'.
 
 #define WMITER ((WM * WN) / (32 * TM * TN * WNITER))
 #define WSUBM (WM / WMITER)
@@ -36,21 +48,21 @@
 
 // Index of element (p, i) of the transposed, swizzled A stage.
 __device__ __forceinline__ int as_index(int p, int i) {
-    int chunk = (i / VEC) ^ (((p / VEC) * (128 / (int)sizeof(T) / BK)) & 7);
+    int chunk = (i / VEC) ^ (((p / VEC) * (128 / (int)sizeof(Acc) / BK)) & 7);
     return p * BM + chunk * VEC + i % VEC;
 }
 
 extern "C" __global__ void __launch_bounds__(NT)
-matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* __restrict__ B, T beta, T* __restrict__ C) {
+matmul_warptile(int m, int n, int k, Acc alpha, const T* __restrict__ A, const T* __restrict__ B, Acc beta, Acc* __restrict__ C) {
     static_assert(NT == (BM / WM) * (BN / WN) * 32, "NT must be one warp per warp tile");
     static_assert(WMITER >= 1 && (WSUBM / TM) * (WSUBN / TN) == 32, "a sub-tile must be 32 lane tiles");
     static_assert((BM * BK / VEC) % NT == 0 && (BK * BN / VEC) % NT == 0, "tiles must split evenly into vectors per thread");
     static_assert(BK % VEC == 0 && TM % VEC == 0 && TN % VEC == 0, "tiles must be whole vectors");
     static_assert((BM / VEC) % 8 == 0, "the swizzle permutes groups of 8 chunks");
-    static_assert((128 / sizeof(T)) % BK == 0, "the swizzle's step is (128 / sizeof(T)) / BK chunks");
+    static_assert((128 / sizeof(Acc)) % BK == 0, "the swizzle's step is (128 / sizeof(Acc)) / BK chunks");
 
-    __shared__ __align__(16) T As[2][BK * BM];
-    __shared__ __align__(16) T Bs[2][BK][BN];
+    __shared__ __align__(16) Acc As[2][BK * BM];
+    __shared__ __align__(16) Acc Bs[2][BK][BN];
 
     const int t = threadIdx.x;
     const int warp = t / 32, lane = t % 32;
@@ -68,18 +80,7 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
         for (int l = 0; l < A_LOADS; ++l) {
             int idx = t + l * NT;
             int i = idx / (BK / VEC), pc = (idx % (BK / VEC)) * VEC;
-            int gr = row0 + i, gp = p0 + pc;
-            if (vec_a) {
-                if (gr < m && gp < k) {
-                    a_next[l] = *(const vec_t*)(A + (size_t)gr * k + gp);
-                } else {
-#pragma unroll
-                    for (int e = 0; e < VEC; ++e) a_next[l].v[e] = 0;
-                }
-            } else {
-#pragma unroll
-                for (int e = 0; e < VEC; ++e) a_next[l].v[e] = (gr < m && gp + e < k) ? A[(size_t)gr * k + gp + e] : (T)0;
-            }
+            a_next[l] = load_vec(A, m, k, row0 + i, p0 + pc, vec_a);
         }
     };
     auto store_a = [&](int s) {
@@ -91,6 +92,28 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
             for (int e = 0; e < VEC; ++e) As[s][as_index(pc + e, i)] = a_next[l].v[e];
         }
     };
+    // B in two steps, each in its place of the pipeline: copy_b(p0, s) starts the slice
+    // from k = p0 towards stage s, land_b(s) has it in stage s (before the barrier).
+#ifdef MATMUL_HALF
+    // Half inputs: through registers like A (cp.async cannot widen), widened on the load.
+    vec_t b_next[B_LOADS];
+    auto copy_b = [&](int p0, int) {
+#pragma unroll
+        for (int l = 0; l < B_LOADS; ++l) {
+            int idx = t + l * NT;
+            int p = idx / (BN / VEC), jc = (idx % (BN / VEC)) * VEC;
+            b_next[l] = load_vec(B, k, n, p0 + p, col0 + jc, vec_b);
+        }
+    };
+    auto land_b = [&](int s) {
+#pragma unroll
+        for (int l = 0; l < B_LOADS; ++l) {
+            int idx = t + l * NT;
+            int p = idx / (BN / VEC), jc = (idx % (BN / VEC)) * VEC;
+            *(vec_t*)&Bs[s][p][jc] = b_next[l];
+        }
+    };
+#else
     auto copy_b = [&](int p0, int s) {
 #pragma unroll
         for (int l = 0; l < B_LOADS; ++l) {
@@ -100,8 +123,10 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
         }
         cp_async_commit();
     };
+    auto land_b = [&](int) { cp_async_wait_all(); };
+#endif
 
-    T acc[WMITER * TM][WNITER * TN];
+    Acc acc[WMITER * TM][WNITER * TN];
 #pragma unroll
     for (int i = 0; i < WMITER * TM; ++i)
 #pragma unroll
@@ -111,7 +136,7 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
     load_a(0);
     store_a(0);
     copy_b(0, 0);
-    cp_async_wait_all();
+    land_b(0);
     __syncthreads();
 
     const int slices = (k + BK - 1) / BK;
@@ -126,7 +151,7 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
         }
 #pragma unroll
         for (int p = 0; p < BK; ++p) {
-            T ra[WMITER * TM], rb[WNITER * TN];
+            Acc ra[WMITER * TM], rb[WNITER * TN];
 #pragma unroll
             for (int mi = 0; mi < WMITER; ++mi)
 #pragma unroll
@@ -152,7 +177,7 @@ matmul_warptile(int m, int n, int k, T alpha, const T* __restrict__ A, const T* 
         }
         if (more) {
             store_a(cur ^ 1);
-            cp_async_wait_all();
+            land_b(cur ^ 1);
         }
         __syncthreads();
     }

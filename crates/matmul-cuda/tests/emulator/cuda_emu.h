@@ -24,6 +24,11 @@
 //   aligned like cudaMalloc's, so a stray index is an out-of-bounds access.
 // * Shared memory: `__shared__` arrays are static, one copy shared by the block's
 //   threads; it keeps the previous block's contents, as a GPU's does.
+// * The half types `__nv_bfloat16` and `__half`: 16-bit storage, and the two widening
+//   conversions the kernels use, `__bfloat162float` (a 16-bit shift, as on the GPU) and
+//   `__half2float` (exact, subnormals, infinities and NaN included; the GPU's is the
+//   `cvt.f32.f16` in common.cuh). `emulated_half_conversions_are_exact` checks both on
+//   every bit pattern against the `half` crate.
 //
 // Not emulated: the asm strings themselves (the NVRTC gate compiles them), timing, and
 // warp-synchronous execution (none of the kernels relies on it).
@@ -169,6 +174,35 @@ inline void record_async_copy(void*, int) {}
 #define __align__(n) __attribute__((aligned(n)))
 
 inline void __syncthreads() { emu::block_barrier->arrive_and_wait(); }
+
+inline float __uint_as_float(unsigned bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+struct __attribute__((aligned(2))) __nv_bfloat16 {
+    unsigned short bits;
+};
+struct __attribute__((aligned(2))) __half {
+    unsigned short bits;
+};
+static_assert(sizeof(__nv_bfloat16) == 2 && sizeof(__half) == 2, "the half types are 16 bits");
+
+// bf16 is the top half of a float.
+inline float __bfloat162float(__nv_bfloat16 x) { return __uint_as_float(static_cast<unsigned>(x.bits) << 16); }
+
+// f16 (1 sign, 5 exponent, 10 fraction bits, bias 15) -> f32 (bias 127), exactly.
+inline float __half2float(__half x) {
+    const unsigned sign = static_cast<unsigned>(x.bits & 0x8000u) << 16;
+    const unsigned exponent = (x.bits >> 10) & 0x1fu;
+    const unsigned fraction = x.bits & 0x3ffu;
+    if (exponent == 0x1f) return __uint_as_float(sign | 0x7f800000u | (fraction << 13));  // inf, NaN
+    if (exponent != 0) return __uint_as_float(sign | ((exponent + 112u) << 23) | (fraction << 13));
+    // Zero or subnormal: fraction * 2^-24, exact in float (at most 10 significant bits).
+    const float magnitude = std::ldexp(static_cast<float>(fraction), -24);
+    return sign != 0 ? -magnitude : magnitude;
+}
 
 inline void cp_async_16(void* smem, const void* gmem, bool valid) { emu::cp_async(smem, gmem, 16, valid); }
 

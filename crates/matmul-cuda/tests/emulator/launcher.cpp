@@ -2,9 +2,12 @@
 // `MATMUL_ENTRY` defined as the kernel's entry point. It reads launches from stdin and
 // answers each with C, so one process serves a whole test case list:
 //
-//   request: u32 grid x, grid y, block x, block y; i32 m, n, k; T alpha, beta;
-//            A (m*k), B (k*n), C (m*n), row-major       (a grid x of 0 ends the loop)
-//   reply:   C (m*n)
+//   request: u32 grid x, grid y, block x, block y; i32 m, n, k; Acc alpha, beta;
+//            A (m*k of T), B (k*n of T), C (m*n of Acc), row-major   (a grid x of 0 ends the loop)
+//   reply:   C (m*n of Acc)
+//
+// T is the kernel's element type, Acc its accumulator (common.cuh): the same type but
+// for half inputs, whose C, alpha and beta are float.
 //
 // argv[1] is a watchdog in seconds per launch: a kernel whose threads never meet at a
 // barrier (a lane skipping a warp-wide instruction, a __syncthreads some threads miss)
@@ -14,14 +17,15 @@
 
 namespace emu {
 
-// A cudaMalloc'd buffer: exactly `len` elements (so one past the end is out of bounds for
-// AddressSanitizer), 256-byte aligned.
+// A cudaMalloc'd buffer: exactly `len` elements of E (so one past the end is out of bounds
+// for AddressSanitizer), 256-byte aligned.
+template <class E>
 struct DeviceBuffer {
-    T* ptr = nullptr;
+    E* ptr = nullptr;
     explicit DeviceBuffer(std::size_t len) {
         void* p = nullptr;
-        if (posix_memalign(&p, 256, len * sizeof(T)) != 0) fault("out of host memory");
-        ptr = static_cast<T*>(p);
+        if (posix_memalign(&p, 256, len * sizeof(E)) != 0) fault("out of host memory");
+        ptr = static_cast<E*>(p);
     }
     ~DeviceBuffer() { std::free(ptr); }
     DeviceBuffer(const DeviceBuffer&) = delete;
@@ -111,7 +115,7 @@ void print_bank_report() {
 }
 #endif
 
-void launch(dim3 grid, dim3 block, int m, int n, int k, T alpha, const T* A, const T* B, T beta, T* C) {
+void launch(dim3 grid, dim3 block, int m, int n, int k, Acc alpha, const T* A, const T* B, Acc beta, Acc* C) {
     grid_dim = grid;
     block_dim = block;
     const unsigned threads = block.x * block.y;
@@ -167,19 +171,20 @@ int main(int argc, char** argv) {
             return 0;
         }
         std::int32_t dims[3];
-        T scale[2];
+        Acc scale[2];
         emu::read_exact(dims, sizeof dims);
         emu::read_exact(scale, sizeof scale);
         const std::size_t m = dims[0], n = dims[1], k = dims[2];
-        emu::DeviceBuffer a(m * k), b(k * n), c(m * n);
+        emu::DeviceBuffer<T> a(m * k), b(k * n);
+        emu::DeviceBuffer<Acc> c(m * n);
         emu::read_exact(a.ptr, m * k * sizeof(T));
         emu::read_exact(b.ptr, k * n * sizeof(T));
-        emu::read_exact(c.ptr, m * n * sizeof(T));
+        emu::read_exact(c.ptr, m * n * sizeof(Acc));
         alarm(watchdog);
         emu::launch(dim3{geometry[0], geometry[1], 1}, dim3{geometry[2], geometry[3], 1}, dims[0], dims[1], dims[2],
                     scale[0], a.ptr, b.ptr, scale[1], c.ptr);
         alarm(0);
-        if (std::fwrite(c.ptr, sizeof(T), m * n, stdout) != m * n) emu::fault("cannot write the reply");
+        if (std::fwrite(c.ptr, sizeof(Acc), m * n, stdout) != m * n) emu::fault("cannot write the reply");
         std::fflush(stdout);
     }
 }
