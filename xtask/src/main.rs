@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod accuracy;
 mod asm;
+mod batch;
 mod bench;
 mod blas_abi;
 mod check;
@@ -36,6 +37,9 @@ enum Command {
     /// shapes, peak, accuracy; writes report.md/.html, results.json and plots to
     /// target/matmul-report/.
     Bench(bench::BenchArgs),
+    /// Many small products: each backend's batch call against a loop of single calls, at
+    /// n = 2 … 64, f32/f64, 1 and 2 threads; writes batch.md and batch.json.
+    Batch(batch::BatchArgs),
     /// Build the drop-in BLAS library (libmatmul_blas.so) and test it under C, numpy and ScaLAPACK programs.
     BlasAbi(blas_abi::BlasAbiArgs),
     /// Time two revisions side by side (alternating processes, a Mann–Whitney test) and
@@ -56,6 +60,7 @@ fn main() -> anyhow::Result<()> {
         Command::Accuracy(args) => accuracy::run(args),
         Command::Asm(args) => asm::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Batch(args) => batch::run(args),
         Command::Icount(args) => bench::icount::run(args),
         Command::BlasAbi(args) => blas_abi::run(args),
         Command::Compare(args) => compare::run(args),

@@ -3,6 +3,7 @@
 //! exchange lives here once:
 //!
 //! * [`accuracy`]: the rows `matmul-cli accuracy` writes and `cargo xtask accuracy` reads;
+//! * [`batch`]: the rows `matmul-cli batch` writes and `cargo xtask batch` tabulates;
 //! * [`options`]: the sweep and point options both CLIs flatten, which render their own argv;
 //! * [`protocol`]: every runner command xtask starts ([`protocol::RunnerCommand`]), its
 //!   options, and `check`'s tally line;
@@ -21,6 +22,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub mod accuracy;
+pub mod batch;
 pub mod options;
 pub mod protocol;
 pub mod results;

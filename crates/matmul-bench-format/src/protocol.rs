@@ -35,7 +35,7 @@ pub struct CheckOptions {
 
 /// The options as the runner parses an argv that gives none: clap's declared defaults are
 /// the only ones, so `Default` and the command line cannot disagree.
-fn declared_defaults<T: clap::Args>() -> T {
+pub(crate) fn declared_defaults<T: clap::Args>() -> T {
     #[derive(clap::Parser)]
     struct Bare<T: clap::Args> {
         #[command(flatten)]
@@ -102,6 +102,8 @@ pub enum RunnerCommand {
     Bench { options: BenchOptions, json: PathBuf },
     /// `icount`.
     Icount(IcountRequest),
+    /// `batch --json FILE`: writes a [`crate::batch::Report`].
+    Batch { options: crate::batch::BatchOptions, json: PathBuf },
 }
 
 fn flag(out: &mut Vec<String>, name: &str, value: impl ToString) {
@@ -153,6 +155,11 @@ impl RunnerCommand {
             }
             RunnerCommand::Bench { options, json } => {
                 out.push("bench".to_owned());
+                flag(&mut out, "json", json.display());
+                out.extend(options.to_args());
+            }
+            RunnerCommand::Batch { options, json } => {
+                out.push("batch".to_owned());
                 flag(&mut out, "json", json.display());
                 out.extend(options.to_args());
             }

@@ -36,6 +36,9 @@ enum Command {
     /// Measure two handles to the same backend side by side at memory-bound points: their
     /// times must agree, or the bench harness is unfair (fails beyond `--bound`).
     Fairness(bench::fairness::FairnessArgs),
+    /// Many small products: each backend's batch call against a loop of single calls, at
+    /// square sizes and thread counts, checked against the reference, as a table and JSON.
+    Batch(bench::batch::BatchArgs),
     /// Run one fixed small GEMM once, for instruction counting under callgrind.
     Icount(bench::icount::IcountArgs),
     /// Every CUDA kernel configuration, kernel only, beside cuBLAS at each size: GFLOP/s,
@@ -50,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Accuracy(args) => accuracy::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Fairness(args) => bench::fairness::run(args),
+        Command::Batch(args) => bench::batch::run(args),
         Command::Icount(args) => bench::icount::run(args),
         Command::GpuSweep(args) => gpu_sweep::run(args),
     }
@@ -57,6 +61,7 @@ fn main() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use matmul_bench_format::batch::BatchOptions;
     use matmul_bench_format::options::BenchOptions;
     use matmul_bench_format::protocol::{AccuracyOptions, CheckOptions, IcountRequest, RunnerCommand};
 
@@ -104,6 +109,20 @@ mod tests {
         let command = RunnerCommand::Bench { options: bench.clone(), json: "b.json".into() };
         let Command::Bench(got) = parsed(&command) else { panic!("not bench") };
         assert_eq!((got.options, got.json), (bench, Some("b.json".into())));
+        let batch = BatchOptions {
+            backends: vec!["simd".into(), "mkl".into()],
+            dtype: "f64".parse().unwrap(),
+            sizes: vec![2, 5],
+            threads: vec![3],
+            madds: 2.5e6,
+            rounds: 7,
+            seed: 9,
+        };
+        for options in [batch, BatchOptions::default()] {
+            let command = RunnerCommand::Batch { options: options.clone(), json: "batch.json".into() };
+            let Command::Batch(got) = parsed(&command) else { panic!("not batch") };
+            assert_eq!((got.options, got.json), (options, Some("batch.json".into())));
+        }
         let Command::Icount(got) = parsed(&RunnerCommand::Icount(IcountRequest::List)) else { panic!("not icount") };
         assert!(got.list && got.backend.is_none());
         let run = IcountRequest::Run { backend: "simd[avx2]".into(), case: "f64-rrr-64".into() };

@@ -271,7 +271,7 @@ fn finish(s: &State, err: f64, checked: usize) -> Measured {
 }
 
 /// Median of a sorted, non-empty slice.
-fn median(sorted: &[f64]) -> f64 {
+pub(crate) fn median(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     if n % 2 == 1 {
         sorted[n / 2]

@@ -27,6 +27,7 @@ use matmul_bench_format::options::BenchOptions;
 use matmul_bench_format::runner::{Machine, Measurement, Peak, PeakRates, RunnerOutput, Settings, Skip};
 use matmul_bench_format::{Dtype, Experiment, Layouts, Shape};
 
+pub mod batch;
 pub mod fairness;
 mod gpu;
 pub mod icount;
@@ -110,7 +111,7 @@ fn threads_used(b: &dyn Backend, requested: usize) -> Result<usize, String> {
 }
 
 /// The backends named, or every one that can run here when none is.
-fn select(names: &[String]) -> anyhow::Result<Vec<&'static dyn Backend>> {
+pub(crate) fn select(names: &[String]) -> anyhow::Result<Vec<&'static dyn Backend>> {
     let all = contenders();
     if names.is_empty() {
         return Ok(all.into_iter().filter(|b| b.availability().is_available()).collect());
