@@ -141,7 +141,7 @@ mod mkl_bf16 {
 
 /// The view's shape and strides for cblas, or `None` when a stride is negative (cblas's
 /// leading dimensions cannot walk backwards: such a view is copied).
-fn strided<T: Element>(v: &MatRef<'_, T>) -> Option<Strided> {
+pub(crate) fn strided<T: Element>(v: &MatRef<'_, T>) -> Option<Strided> {
     let (row_stride, col_stride) = v.unsigned_strides()?;
     Some(Strided { rows: v.nrows(), cols: v.ncols(), row_stride, col_stride })
 }
@@ -185,7 +185,7 @@ impl<'a, T: Element> Prepared<'a, T> {
     }
 }
 
-fn trans(t: bool) -> CBLAS_TRANSPOSE {
+pub(crate) fn trans(t: bool) -> CBLAS_TRANSPOSE {
     if t {
         CBLAS_TRANSPOSE::CblasTrans
     } else {
@@ -193,7 +193,7 @@ fn trans(t: bool) -> CBLAS_TRANSPOSE {
     }
 }
 
-fn cblas_order(order: Order) -> CBLAS_LAYOUT {
+pub(crate) fn cblas_order(order: Order) -> CBLAS_LAYOUT {
     match order {
         Order::Row => CBLAS_LAYOUT::CblasRowMajor,
         Order::Col => CBLAS_LAYOUT::CblasColMajor,
@@ -212,7 +212,7 @@ fn gemm<L: Library, T: CblasGemm>(
         return Ok(());
     };
     L::init();
-    let int = |what: &str, value: usize| to_blas_int(value).map_err(|TooLarge(v)| too_large::<L>(what, v));
+    let int = blas_int::<L>;
     let dims = [int("m (rows of A and C)", m)?, int("n (columns of B and C)", n)?, int("k (columns of A)", k)?];
 
     match strided(&c.rb()).map_or(Output::Temporary, Output::plan) {
@@ -283,6 +283,11 @@ fn call<T: CblasGemm>(
     Ok(())
 }
 
+/// `value` as the library's integer, or the [`too_large`] error naming `what`.
+pub(crate) fn blas_int<L: Library>(what: &str, value: usize) -> Result<i32> {
+    to_blas_int(value).map_err(|TooLarge(v)| too_large::<L>(what, v))
+}
+
 fn too_large<L: Library>(what: &str, value: usize) -> Error {
     Error::backend(
         L::NAME,
@@ -309,7 +314,17 @@ impl<L: Library> Backend for Blas<L> {
         } else {
             "bf16 and f16 inputs: unsupported (no such GEMM in this library)"
         };
-        format!("{}; {half}", self.library_version())
+        let batches = if cfg!(feature = "mkl") {
+            "batches: cblas_?gemm_batch_strided and cblas_?gemm_batch"
+        } else {
+            "batches: one cblas_?gemm call per product"
+        };
+        format!("{}; {half}; {batches}", self.library_version())
+    }
+    /// False for MKL, whose `cblas_?gemm_batch` may round some shapes differently from its
+    /// `cblas_?gemm` (a 1×9×7 group has been seen to); the others loop over single calls.
+    fn batch_bits_match_single_calls(&self) -> bool {
+        !cfg!(feature = "mkl")
     }
     fn is_multithreaded(&self) -> bool {
         L::is_multithreaded()
@@ -325,6 +340,9 @@ impl<L: Library> Backend for Blas<L> {
         !dtype.is_half() || (cfg!(feature = "mkl") && dtype == Dtype::Bf16)
     }
     matmul_core::gemm_methods!(|_this, alpha, a, b, beta, c| gemm::<L, _>(alpha, a, b, beta, c));
+    // MKL's batch routines; OpenBLAS and BLIS keep the default, one call per product.
+    #[cfg(feature = "mkl")]
+    matmul_core::gemm_methods!(batch | this, batch | crate::mkl_batch::gemm_batch(this, batch));
     #[cfg(feature = "mkl")]
     fn gemm_bf16(
         &self,

@@ -34,6 +34,15 @@
 //! integers (LP64): a dimension above `i32::MAX` is refused with [`Error::Backend`], never
 //! truncated.
 //!
+//! # Batches
+//!
+//! With OpenBLAS and BLIS, [`Backend::gemm_batch_f32`] / `_f64` call `cblas_?gemm` once per
+//! product. With MKL, a strided batch cblas reads in place is one
+//! `cblas_?gemm_batch_strided` call and a grouped batch one `cblas_?gemm_batch` call per run
+//! of products whose C has the same storage order; special cases and products that need
+//! copies stay single calls, in batch order. MKL's batch bits may differ from its single
+//! calls' ([`Backend::batch_bits_match_single_calls`] is false).
+//!
 //! # Threads
 //!
 //! [`Backend::set_threads`] sets the library's own, process-wide thread count
@@ -81,6 +90,8 @@ pub mod layout;
 mod backend;
 #[cfg(any(feature = "openblas", feature = "blis", feature = "mkl"))]
 mod library;
+#[cfg(feature = "mkl")]
+mod mkl_batch;
 
 #[cfg(any(feature = "openblas", feature = "blis", feature = "mkl"))]
 pub use backend::Blas;

@@ -141,6 +141,16 @@ pub trait Backend: Send + Sync {
         batch.run_each(self)
     }
 
+    /// Whether every product of a batch gets the same bits as a single call of it
+    /// ([`Backend::gemm_f32`] / [`Backend::gemm_f64`]): true by default, and for every
+    /// backend whose batch runs the single-call kernels. A backend whose batch goes to other
+    /// code (MKL's `cblas_?gemm_batch`, which may round some shapes differently from its
+    /// `cblas_?gemm`) returns false; its batches are then held to the reference bound only,
+    /// as every result is (see `testing::assert_batches`).
+    fn batch_bits_match_single_calls(&self) -> bool {
+        true
+    }
+
     /// `C ← α·A·B + β·C` with A and B in bf16, C, α, β and the arithmetic in `f32`. A
     /// backend without it answers [`Error::UnsupportedDtype`] (the default), never a silent
     /// conversion of its own.
@@ -358,6 +368,9 @@ impl GemmPlan {
     ) -> Result<Self> {
         check_shapes(a.shape(), b.shape(), c.shape())?;
         let (m, n, k) = (a.nrows(), b.ncols(), a.ncols());
+        if Self::computes(alpha, beta, (m, n, k)) {
+            return Ok(GemmPlan::Compute { m, n, k });
+        }
         if m == 0 || n == 0 {
             return Ok(GemmPlan::Done);
         }
@@ -367,11 +380,18 @@ impl GemmPlan {
             c.for_each_mut(|x| *x = E::Acc::NAN);
             return Ok(GemmPlan::Done);
         }
-        if k == 0 || alpha == E::Acc::ZERO {
-            scale_c(beta, c);
-            return Ok(GemmPlan::Done);
-        }
-        Ok(GemmPlan::Compute { m, n, k })
+        // What `computes` refused and the cases above did not take: k = 0 or α = 0.
+        scale_c(beta, c);
+        Ok(GemmPlan::Done)
+    }
+
+    /// Whether [`GemmPlan::prepare`] answers [`GemmPlan::Compute`] for these scalars and
+    /// dimensions `(m, n, k)` (shapes that fit): no empty shape, `α` neither 0 nor NaN, `β`
+    /// not NaN. Everything else is a special case `prepare` settles itself. A batch routine
+    /// hands a library only the products for which this holds, so that a batch keeps the
+    /// single call's semantics.
+    pub fn computes<T: Scalar>(alpha: T, beta: T, (m, n, k): (usize, usize, usize)) -> bool {
+        m > 0 && n > 0 && k > 0 && alpha != T::ZERO && !alpha.is_nan() && !beta.is_nan()
     }
 }
 

@@ -167,10 +167,19 @@ impl<'a, T: Scalar> StridedBatch<'a, T> {
         self.for_each_product(|a, b, c| T::gemm(backend, alpha, a, b, beta, c))
     }
 
+    /// The three operands as the batch was built (slice, shape, strides, batch stride),
+    /// for a backend that hands the whole batch to one library call. C's is a reborrow: the
+    /// batch's own geometry cannot be changed through it.
+    #[allow(clippy::type_complexity)] // (A, B, C), destructured at once by the caller
+    pub fn operands_mut(&mut self) -> (BatchOperand<&'a [T]>, BatchOperand<&'a [T]>, BatchOperand<&mut [T]>) {
+        (self.a, self.b, BatchOperand { data: &mut *self.c.data, ..self.c })
+    }
+
     /// A shorter-lived handle to the same batch (to hand to a call that consumes it).
     pub fn reborrow(&mut self) -> StridedBatch<'_, T> {
-        let c = BatchOperand { data: &mut *self.c.data, ..self.c };
-        StridedBatch { count: self.count, alpha: self.alpha, beta: self.beta, a: self.a, b: self.b, c }
+        let (count, alpha, beta) = (self.count, self.alpha, self.beta);
+        let (a, b, c) = self.operands_mut();
+        StridedBatch { count, alpha, beta, a, b, c }
     }
 
     /// Calls `f` on every product's views, in batch order, making each view as it goes
